@@ -1,0 +1,76 @@
+"""`flockdesk accounts add|list`: connect platform accounts. Tokens are never printed."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from flockdesk.cli.common import DataDirOpt, fail, settings_from
+from flockdesk.services.accounts import AccountError, add_account, list_accounts
+from flockdesk.services.crypto import CredentialsError
+from flockdesk.store.db import make_engine, upgrade
+
+accounts_app = typer.Typer(help="Connected platform accounts.", no_args_is_help=True)
+
+
+@accounts_app.command("add")
+def accounts_add(
+    platform: Annotated[str, typer.Argument(help="Platform: x.")],
+    base_url: Annotated[str, typer.Option("--base-url", help="API base URL, e.g. https://api.x.com.")],
+    token: Annotated[
+        str, typer.Option("--token", help="OAuth 2.0 user access token.", envvar="FLOCKDESK_TOKEN")
+    ],
+    purpose: Annotated[str, typer.Option("--purpose", help="care | corporate | personal.")] = "care",
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Verify TOKEN with GET /2/users/me, store the account encrypted, and add its mentions and DM sources."""
+    settings = settings_from(data_dir)
+    engine = make_engine(settings)
+    try:
+        upgrade(engine)
+        info = add_account(
+            engine, settings, base_url=base_url, token=token, platform=platform, purpose=purpose
+        )
+    except (AccountError, CredentialsError) as exc:
+        raise fail(str(exc)) from None
+    finally:
+        engine.dispose()
+    typer.echo(
+        f"connected account {info.id}: @{info.username} ({info.platform}, {info.purpose}) at {info.base_url}"
+    )
+    typer.echo('sources: mentions, dms. Add a listening query with: flockdesk sources add search "QUERY"')
+
+
+@accounts_app.command("list")
+def accounts_list(data_dir: DataDirOpt = None) -> None:
+    """The connected accounts (credentials are never shown)."""
+    engine = make_engine(settings_from(data_dir))
+    try:
+        upgrade(engine)
+        rows = list_accounts(engine)
+    finally:
+        engine.dispose()
+    if not rows:
+        typer.echo("no accounts yet: flockdesk accounts add x --base-url URL --token TOKEN")
+        return
+    table = Table(title="Accounts")
+    for col in ("id", "platform", "user", "name", "purpose", "base url", "active"):
+        table.add_column(col)
+    for a in rows:
+        table.add_row(
+            str(a.id),
+            a.platform,
+            f"@{a.username}",
+            a.display_name,
+            a.purpose,
+            a.base_url,
+            "yes" if a.active else "no",
+        )
+    Console().print(table)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(accounts_app, name="accounts")

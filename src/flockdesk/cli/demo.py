@@ -1,0 +1,110 @@
+"""`flockdesk demo`: the emulator, the worker and the web inbox together on SQLite, with live traffic."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import secrets
+import threading
+import webbrowser
+from pathlib import Path
+from typing import Annotated
+
+import httpx
+import typer
+import uvicorn
+
+from flockdesk.cli.common import fail
+from flockdesk.settings import load_settings
+
+log = logging.getLogger("flockdesk.demo")
+
+
+def demo_command(
+    port: Annotated[int, typer.Option("--port", help="Port of the web inbox.")] = 8000,
+    data_dir: Annotated[
+        Path, typer.Option("--data-dir", help="Where the demo's SQLite store lives.")
+    ] = Path("flockdesk-demo"),
+    no_browser: Annotated[bool, typer.Option("--no-browser", help="Do not open a browser.")] = False,
+    scenario: Annotated[
+        str, typer.Option("--scenario", help="Emulator scenario: airline, college or alumni.")
+    ] = "airline",
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the generated traffic.")] = 1,
+    every: Annotated[
+        float, typer.Option("--every", help="Seconds between bursts of new traffic (0: none).")
+    ] = 6.0,
+) -> None:
+    """Start the X API emulator, the worker and the web inbox; print the URL and an admin login."""
+    from flockdesk.emulator.scenario import load_scenario
+    from flockdesk.emulator.server import EmulatorServer
+    from flockdesk.jobs.worker import Worker
+    from flockdesk.services import accounts, sources, users
+    from flockdesk.store.db import make_engine, upgrade
+    from flockdesk.web.app import create_app
+
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        sc = load_scenario(scenario)
+    except Exception as exc:
+        raise fail(f"unknown scenario {scenario!r} ({exc}); use airline, college or alumni") from exc
+    # Short polls for a lively demo; the emulator's speed-up keeps them within its (scaled) rate limits.
+    settings = load_settings(
+        data_dir=data_dir, database_url=None, poll_mentions_s=3.0, poll_search_s=3.0, poll_dms_s=3.0
+    )
+    engine = make_engine(settings)
+    upgrade(engine)
+
+    emu = EmulatorServer(scenario=scenario, seed=seed, speedup=60.0).start()
+    account = accounts.add_account(engine, settings, base_url=emu.base_url, token=emu.token)
+    terms = [f"#{t.lstrip('#')}" for t in sc.hashtags] + [f'"{n}"' for n in sc.names]
+    with contextlib.suppress(sources.QueryError):  # already listening since an earlier demo run
+        sources.add_search_source(
+            engine, settings, "(" + " OR ".join(terms) + ")", account_id=account.id, poll_interval_s=3.0
+        )
+
+    password = secrets.token_urlsafe(9)
+    admin = users.get_user_by_username(engine, "admin")
+    if admin is None:
+        users.create_user(engine, "admin", password, "admin", name="Demo Admin")
+    else:
+        users.set_password(engine, admin.id, password)
+
+    httpx.post(f"{emu.base_url}/_emulator/traffic", json={"scenario": scenario, "messages": 40, "seed": seed})
+    stop = threading.Event()
+    worker = Worker(engine, settings, stop=stop)
+    threading.Thread(target=worker.run, name="worker", daemon=True).start()
+
+    def _traffic() -> None:
+        n = 0
+        while every > 0 and not stop.wait(every):
+            n += 1
+            try:
+                httpx.post(
+                    f"{emu.base_url}/_emulator/traffic",
+                    json={"scenario": scenario, "messages": 1 + n % 3, "seed": seed + n},
+                    timeout=10,
+                )
+            except httpx.HTTPError:
+                log.warning("could not generate demo traffic", exc_info=True)
+
+    threading.Thread(target=_traffic, name="demo-traffic", daemon=True).start()
+
+    url = f"http://127.0.0.1:{port}/"
+    typer.secho("\nFlockdesk demo is running", bold=True)
+    typer.echo(f"  inbox:     {url}")
+    typer.echo(f"  login:     admin / {password}")
+    typer.echo(f"  emulator:  {emu.base_url} (scenario {scenario}, org @{account.username})")
+    typer.echo(f"  store:     {settings.resolved_database_url()}")
+    typer.echo("  stop:      Ctrl-C\n")
+    if not no_browser:
+        threading.Timer(1.5, lambda: webbrowser.open(url)).start()
+    try:
+        uvicorn.run(create_app(settings, engine), host="127.0.0.1", port=port, log_level="warning")
+    finally:
+        stop.set()
+        emu.stop()
+        engine.dispose()
+
+
+def register(app: typer.Typer) -> None:
+    app.command("demo")(demo_command)

@@ -1,0 +1,60 @@
+"""`flockdesk triage` and `flockdesk check-reply`: JSONL filters over files or stdin."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Annotated, Any, BinaryIO
+
+import typer
+
+from flockdesk.cli.common import fail
+
+FileArg = Annotated[
+    Path | None,
+    typer.Argument(help="JSONL file to read (one message per line); standard input when omitted.",
+                   show_default=False),
+]
+BATCH = 512
+
+
+def _run(path: Path | None, handler: Callable[[Mapping[str, Any], int], dict[str, Any]]) -> None:
+    from flockdesk.triage.jsonl import process_lines
+
+    if path is not None and not path.is_file():
+        raise fail(f"{path} is not a readable file; give a JSONL file or pipe the lines on standard input")
+    out: BinaryIO = sys.stdout.buffer
+    src = path.open("rb") if path is not None else sys.stdin.buffer
+    try:
+        buf: list[bytes] = []
+        for line in process_lines(src, handler):
+            buf.append(line)
+            if len(buf) >= BATCH:
+                out.write(b"".join(buf))
+                out.flush()
+                buf.clear()
+        out.write(b"".join(buf))
+        out.flush()
+    finally:
+        if path is not None:
+            src.close()
+
+
+def triage_cmd(file: FileArg = None) -> None:
+    """Label messages: reads {"id","text","channel"?,"author"?} lines, writes one label line per input."""
+    from flockdesk.triage.jsonl import triage_record  # imported here: other commands start faster
+
+    _run(file, triage_record)
+
+
+def check_reply_cmd(file: FileArg = None) -> None:
+    """Guard draft public replies: reads {"id","text"} lines, writes one verdict line per input."""
+    from flockdesk.triage.jsonl import check_reply_record
+
+    _run(file, check_reply_record)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("triage")(triage_cmd)
+    app.command("check-reply")(check_reply_cmd)

@@ -1,0 +1,91 @@
+"""`flockdesk users`: add, list, disable people who sign in to the web app, and reset passwords."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from flockdesk.cli.common import DataDirOpt, fail, settings_from
+
+
+def register(app: typer.Typer) -> None:
+    users_app = typer.Typer(help="People who sign in to the web inbox.", no_args_is_help=True)
+    app.add_typer(users_app, name="users")
+
+    @users_app.command("add")
+    def add(
+        username: str,
+        role: Annotated[str, typer.Option("--role", help="admin | manager | agent")] = "agent",
+        password: Annotated[
+            str | None, typer.Option("--password", help="Password (8+ characters); prompted when omitted.")
+        ] = None,
+        name: Annotated[str, typer.Option("--name", help="Display name.")] = "",
+        data_dir: DataDirOpt = None,
+    ) -> None:
+        """Add a user who can sign in to the web app."""
+        from flockdesk.services import users as users_svc
+        from flockdesk.store.db import make_engine, upgrade
+
+        if role not in users_svc.ROLES:
+            raise fail(f"--role must be one of {', '.join(users_svc.ROLES)}")
+        if password is None:
+            password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+        engine = make_engine(settings_from(data_dir))
+        upgrade(engine)
+        try:
+            user = users_svc.create_user(engine, username, password, role, name=name)
+        except users_svc.UserError as exc:
+            raise fail(str(exc)) from None
+        typer.echo(f"added {user.username} ({user.role})")
+
+    @users_app.command("list")
+    def list_(data_dir: DataDirOpt = None) -> None:
+        """List users."""
+        from flockdesk.services import users as users_svc
+        from flockdesk.store.db import make_engine
+
+        for u in users_svc.list_users(make_engine(settings_from(data_dir))):
+            typer.echo(f"{u.id}\t{u.username}\t{u.role}\t{'active' if u.active else 'disabled'}")
+
+    @users_app.command("disable")
+    def disable(username: str, data_dir: DataDirOpt = None) -> None:
+        """Disable a user (they can no longer sign in or use API tokens)."""
+        from flockdesk.services import auth as auth_svc
+        from flockdesk.services import users as users_svc
+        from flockdesk.store.db import make_engine
+
+        engine = make_engine(settings_from(data_dir))
+        user = users_svc.get_user_by_username(engine, username)
+        if user is None:
+            raise fail(f"no user named {username!r}; see `flockdesk users list`")
+        users_svc.disable_user(engine, user.id)
+        auth_svc.logout_user_everywhere(engine, user.id)
+        typer.echo(f"disabled {username}")
+
+    @users_app.command("set-password")
+    def set_password(
+        username: str,
+        password: Annotated[
+            str | None,
+            typer.Option("--password", help="New password (8+ characters); prompted when omitted."),
+        ] = None,
+        data_dir: DataDirOpt = None,
+    ) -> None:
+        """Reset a user's password (signs them out everywhere and lifts a sign-in lockout)."""
+        from flockdesk.services import auth as auth_svc
+        from flockdesk.services import users as users_svc
+        from flockdesk.store.db import make_engine, upgrade
+
+        engine = make_engine(settings_from(data_dir))
+        upgrade(engine)
+        user = users_svc.get_user_by_username(engine, username)
+        if user is None:
+            raise fail(f"no user named {username!r}; see `flockdesk users list`")
+        if password is None:
+            password = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
+        try:
+            auth_svc.reset_password(engine, user.id, password)
+        except users_svc.UserError as exc:
+            raise fail(str(exc)) from None
+        typer.echo(f"password of {user.username} reset; their sessions were signed out")

@@ -1,0 +1,123 @@
+"""`flockdesk worker` (poll sources, send the outbox) and `flockdesk status`."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from typing import Annotated, Any
+
+import orjson
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from flockdesk.cli.common import DataDirOpt, settings_from
+from flockdesk.jobs.worker import Worker
+from flockdesk.services.status import snapshot
+from flockdesk.store.db import make_engine, upgrade
+
+
+def worker_command(
+    once: Annotated[
+        bool, typer.Option("--once", help="One pass over every enabled source, then exit.")
+    ] = False,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Poll every enabled source on its schedule and send queued replies and DMs. Stops on SIGTERM/Ctrl-C."""
+    settings = settings_from(data_dir)
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    engine = make_engine(settings)
+    upgrade(engine)
+    stop = threading.Event()
+
+    def _stop(signum: int, _frame: Any) -> None:
+        logging.getLogger("flockdesk.worker").info("signal %s: stopping after the current page", signum)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    try:
+        Worker(engine, settings, stop=stop).run(once=once)
+    finally:
+        engine.dispose()
+
+
+def _print_status(data: dict[str, Any]) -> None:
+    console = Console()
+    acc = Table(title="Accounts")
+    for col in ("id", "platform", "user", "purpose", "base url"):
+        acc.add_column(col)
+    for a in data["accounts"]:
+        acc.add_row(str(a["id"]), a["platform"], f"@{a['username']}", a["purpose"], a["base_url"])
+    console.print(acc)
+    src = Table(title="Sources")
+    for col in (
+        "id",
+        "account",
+        "kind",
+        "query",
+        "last poll",
+        "since id",
+        "in progress",
+        "next poll",
+        "last error",
+    ):
+        src.add_column(col)
+    for s in data["sources"]:
+        src.add_row(
+            str(s["id"]),
+            f"@{s['account_username']}",
+            s["kind"],
+            s["query"] or "",
+            str(s["last_polled_at"] or "never"),
+            s["since_id"] or "",
+            "yes" if s["next_token"] else "",
+            str(s["next_poll_at"] or ""),
+            s["last_error"] or "",
+        )
+    console.print(src)
+    rl = Table(title="Rate limits (last headers)")
+    for col in ("account", "endpoint", "remaining / limit", "reset"):
+        rl.add_column(col)
+    for r in data["rate_limits"]:
+        rl.add_row(
+            str(r["account_id"]), r["endpoint"], f"{r['remaining']} / {r['limit']}", str(r["reset_at"] or "")
+        )
+    console.print(rl)
+    u = data["usage"]
+    use = Table(
+        title=f"API usage {u['month']}: ${u['spent_usd']:.2f} spent, ${u['projected_usd']:.2f} projected, "
+        f"budget ${u['budget_usd']:.2f}"
+    )
+    for col in ("endpoint", "calls", "items", "cost (USD)"):
+        use.add_column(col)
+    for e in u["by_endpoint"]:
+        use.add_row(e["endpoint"], str(e["calls"]), str(e["items"]), f"{e['cost_usd']:.4f}")
+    console.print(use)
+    console.print(f"outbox: {data['outbox'] or 'empty'}; dead letters: {data['dead_letters']}")
+
+
+def status_command(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Accounts, sources (last poll, cursor, next poll), rate limits, API calls and spend vs budget."""
+    settings = settings_from(data_dir)
+    engine = make_engine(settings)
+    try:
+        upgrade(engine)
+        data = snapshot(engine, settings.monthly_budget_usd)
+    finally:
+        engine.dispose()
+    if as_json:
+        typer.echo(orjson.dumps(data, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS).decode())
+    else:
+        _print_status(data)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("worker")(worker_command)
+    app.command("status")(status_command)

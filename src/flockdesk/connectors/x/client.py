@@ -1,0 +1,368 @@
+"""The X connector: the official `xdk` SDK pointed at a configurable base URL.
+
+xdk builds each request and validates the body into its Pydantic models, but it neither exposes the
+response headers nor the raw page, and it sets no timeout. So each client mounts a transport adapter
+on xdk's `requests` session (default timeout from settings) and a response hook that keeps the last
+response: the `x-rate-limit-*` headers are read from it, and its raw JSON goes to the parser in
+`connectors/x/parse.py`, so a body xdk's models reject still ends as items plus dead letters rather
+than as a crash.
+
+Reads retry 5xx and timeouts a bounded number of times with exponential backoff; writes are never
+retried here (at most once: the outbox decides what an ambiguous failure means).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import orjson
+import requests
+import xdk
+from requests.adapters import HTTPAdapter
+from xdk.direct_messages.models import CreateByParticipantIdRequest
+from xdk.posts.models import CreateRequest, HideReplyRequest
+from xdk.schemas import CreatePostsReply
+
+from flockdesk.connectors.base import (
+    AuthError,
+    CallObserver,
+    CallRecord,
+    ConnectorError,
+    FetchedPage,
+    FetchedUsers,
+    MalformedResponse,
+    PlatformRejected,
+    RateLimited,
+    RateLimitState,
+    TransientError,
+)
+from flockdesk.connectors.x import parse
+from flockdesk.connectors.x.ratelimit import backoff_s, read_headers
+from flockdesk.domain.types import Author, SendResult
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# Wire names as the docs use them; the emulator (and X) accept them in post.fields as well.
+TWEET_FIELDS = [
+    "author_id",
+    "conversation_id",
+    "created_at",
+    "in_reply_to_user_id",
+    "referenced_tweets",
+    "entities",
+]
+USER_FIELDS = ["description", "public_metrics", "verified", "name", "username"]
+DM_EVENT_FIELDS = [
+    "id",
+    "text",
+    "event_type",
+    "created_at",
+    "dm_conversation_id",
+    "sender_id",
+    "participant_ids",
+    "entities",
+]
+PAGE_SIZE = 100
+URL_MARKERS = ("http://", "https://", "www.")
+
+
+class _TimeoutAdapter(HTTPAdapter):
+    """Gives every request a timeout (xdk passes none)."""
+
+    def __init__(self, timeout_s: float) -> None:
+        super().__init__(max_retries=0)
+        self.timeout_s = timeout_s
+
+    def send(self, request: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        if kwargs.get("timeout") is None:
+            kwargs["timeout"] = self.timeout_s
+        return super().send(request, **kwargs)
+
+
+class _Capture:
+    def __init__(self) -> None:
+        self.response: requests.Response | None = None
+
+    def hook(self, response: requests.Response, *args: Any, **kwargs: Any) -> requests.Response:
+        self.response = response
+        return response
+
+
+def _problem_detail(resp: requests.Response) -> str:
+    """The platform's reason from a problem+json (or v1.1-style errors) body, else the status line."""
+    try:
+        body = orjson.loads(resp.content)
+    except orjson.JSONDecodeError:
+        body = None
+    if isinstance(body, dict):
+        for key in ("detail", "title"):
+            if isinstance(body.get(key), str) and body[key]:
+                return f"{resp.status_code} {body[key]}"
+        errors = body.get("errors")
+        if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+            msg = errors[0].get("message") or errors[0].get("detail")
+            if isinstance(msg, str):
+                return f"{resp.status_code} {msg}"
+    return f"{resp.status_code} {resp.reason or 'error'}"
+
+
+def _not_sent(exc: BaseException) -> bool:
+    """True when the request never reached the server (connect refused / connect timeout)."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    return isinstance(exc, requests.ConnectionError) and "NewConnectionError" in repr(exc)
+
+
+class XClient:
+    """One account's view of the X API v2. Implements every Protocol in connectors/base.py."""
+
+    def __init__(
+        self,
+        base_url: str,
+        access_token: str,
+        *,
+        org_user_id: str | None = None,
+        timeout_s: float = 10.0,
+        on_call: CallObserver | None = None,
+        read_retries: int = 2,
+        backoff_base_s: float = 0.2,
+        backoff_cap_s: float = 4.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.org_user_id = org_user_id
+        self._on_call = on_call
+        self._read_retries = read_retries
+        self._backoff = (backoff_base_s, backoff_cap_s)
+        self._sleep = sleep
+        self._sdk = xdk.Client(base_url=self.base_url, access_token=access_token)
+        adapter = _TimeoutAdapter(timeout_s)
+        self._sdk.session.mount("http://", adapter)
+        self._sdk.session.mount("https://", adapter)
+        self._capture = _Capture()
+        self._sdk.session.hooks["response"].append(self._capture.hook)
+
+    def close(self) -> None:
+        self._sdk.session.close()
+
+    # ---- plumbing ---------------------------------------------------------------------------
+
+    def _report(
+        self,
+        endpoint: str,
+        status: int | None,
+        items: int = 0,
+        rate: RateLimitState | None = None,
+        has_url: bool = False,
+    ) -> None:
+        if self._on_call is not None:
+            self._on_call(CallRecord(endpoint, status, items, rate, has_url))
+
+    def _once(
+        self, endpoint: str, call: Callable[[], Any], *, has_url: bool = False
+    ) -> tuple[Any, RateLimitState | None]:
+        """One HTTP call through xdk; returns the raw JSON body (our own parse) and the rate state."""
+        self._capture.response = None
+        try:
+            call()
+            error: BaseException | None = None
+        except Exception as exc:  # noqa: BLE001 - classified below from the captured response
+            error = exc
+        resp = self._capture.response
+        if resp is None:
+            self._report(endpoint, None)
+            if isinstance(error, requests.RequestException):
+                raise TransientError(
+                    f"{endpoint}: {type(error).__name__}", maybe_applied=not _not_sent(error)
+                ) from error
+            raise ConnectorError(f"{endpoint}: {error}") from error
+        rate = read_headers(resp.headers)
+        status = resp.status_code
+        if status == 429:
+            self._report(endpoint, status, rate=rate)
+            raise RateLimited(endpoint, rate.reset_at if rate else None, _problem_detail(resp))
+        if status in (401, 403):
+            self._report(endpoint, status, rate=rate)
+            raise AuthError(f"{endpoint}: {_problem_detail(resp)}")
+        if 400 <= status < 500:
+            self._report(endpoint, status, rate=rate)
+            raise PlatformRejected(status, _problem_detail(resp))
+        if status >= 500:
+            self._report(endpoint, status, rate=rate)
+            raise TransientError(f"{endpoint}: {_problem_detail(resp)}")
+        try:
+            body = orjson.loads(resp.content)
+        except orjson.JSONDecodeError as exc:
+            self._report(endpoint, status, rate=rate)
+            raise MalformedResponse(
+                endpoint, f"response is not JSON: {exc}", resp.content.decode("utf-8", "replace")[:100_000]
+            ) from exc
+        reason = _envelope_problem(body)
+        if reason:
+            self._report(endpoint, status, rate=rate)
+            raise MalformedResponse(endpoint, reason, resp.content.decode("utf-8", "replace")[:100_000])
+        data = body.get("data")
+        self._report(
+            endpoint, status, len(data) if isinstance(data, list) else int(data is not None), rate, has_url
+        )
+        return body, rate
+
+    def _read(self, endpoint: str, call: Callable[[], Any]) -> tuple[Any, RateLimitState | None]:
+        base, cap = self._backoff
+        for attempt in range(self._read_retries + 1):
+            try:
+                return self._once(endpoint, call)
+            except TransientError as exc:
+                if attempt >= self._read_retries:
+                    raise
+                delay = backoff_s(attempt, base, cap)
+                log.info("x %s: %s; retry %d in %.2fs", endpoint, exc.detail, attempt + 1, delay)
+                self._sleep(delay)
+        raise AssertionError("unreachable")
+
+    # ---- reads ------------------------------------------------------------------------------
+
+    def get_me(self) -> Author:
+        body, _ = self._read("users_me", lambda: self._sdk.users.get_me(user_fields=USER_FIELDS))
+        author = parse.parse_author(body.get("data"))
+        if author is None or not author.username:
+            raise MalformedResponse("users_me", "users/me returned no user", _dump(body))
+        return author
+
+    def fetch_mentions(
+        self, user_id: str, *, since_id: str | None = None, pagination_token: str | None = None
+    ) -> FetchedPage:
+        def call() -> Any:
+            return next(
+                iter(
+                    self._sdk.users.get_mentions(
+                        user_id,
+                        max_results=PAGE_SIZE,
+                        since_id=since_id,
+                        pagination_token=pagination_token,
+                        post_fields=TWEET_FIELDS,
+                        expansions=["author_id"],
+                        user_fields=USER_FIELDS,
+                    )
+                )
+            )
+
+        body, rate = self._read("mentions", call)
+        page = parse.parse_tweet_page(body, channel="mention", org_user_id=self.org_user_id)
+        return FetchedPage(page, rate)
+
+    def fetch_search(
+        self, query: str, *, since_id: str | None = None, next_token: str | None = None
+    ) -> FetchedPage:
+        def call() -> Any:
+            return next(
+                iter(
+                    self._sdk.posts.search_recent(
+                        query,
+                        max_results=PAGE_SIZE,
+                        since_id=since_id,
+                        pagination_token=next_token,
+                        post_fields=TWEET_FIELDS,
+                        expansions=["author_id"],
+                        user_fields=USER_FIELDS,
+                    )
+                )
+            )
+
+        body, rate = self._read("search", call)
+        return FetchedPage(parse.parse_tweet_page(body, channel="search", org_user_id=self.org_user_id), rate)
+
+    def fetch_dm_events(self, *, pagination_token: str | None = None) -> FetchedPage:
+        def call() -> Any:
+            return next(
+                iter(
+                    self._sdk.direct_messages.get_events(
+                        max_results=PAGE_SIZE,
+                        pagination_token=pagination_token,
+                        dm_event_fields=DM_EVENT_FIELDS,
+                        expansions=["sender_id"],
+                        user_fields=USER_FIELDS,
+                    )
+                )
+            )
+
+        body, rate = self._read("dm_events", call)
+        return FetchedPage(parse.parse_dm_page(body, org_user_id=self.org_user_id), rate)
+
+    def fetch_followers(self, user_id: str, *, pagination_token: str | None = None) -> FetchedUsers:
+        def call() -> Any:
+            return next(
+                iter(
+                    self._sdk.users.get_followers(
+                        user_id, max_results=1000, pagination_token=pagination_token, user_fields=USER_FIELDS
+                    )
+                )
+            )
+
+        body, _ = self._read("followers", call)
+        users = [a for a in (parse.parse_author(u) for u in body.get("data") or []) if a is not None]
+        meta = body.get("meta") if isinstance(body.get("meta"), dict) else {}
+        token = meta.get("next_token")
+        return FetchedUsers(users, token if isinstance(token, str) and token else None)
+
+    # ---- writes (called only by services/outbox.py) -------------------------------------------
+
+    def send_post(self, text: str, *, in_reply_to: str | None = None) -> SendResult:
+        reply = CreatePostsReply(in_reply_to_tweet_id=in_reply_to) if in_reply_to else None
+        request = CreateRequest(text=text, reply=reply)
+        has_url = any(marker in text.lower() for marker in URL_MARKERS)
+        body, _ = self._once("post_create", lambda: self._sdk.posts.create(body=request), has_url=has_url)
+        data = body.get("data") or {}
+        if not isinstance(data, dict) or not data.get("id"):
+            raise MalformedResponse("post_create", "POST /2/tweets returned no id", _dump(body))
+        return SendResult(external_id=str(data["id"]), thread_id=None)
+
+    def send_dm(self, recipient_id: str, text: str) -> SendResult:
+        request = CreateByParticipantIdRequest(text=text)
+        body, _ = self._once(
+            "dm_create",
+            lambda: self._sdk.direct_messages.create_by_participant_id(recipient_id, body=request),
+        )
+        data = body.get("data") or {}
+        if not isinstance(data, dict) or not data.get("dm_event_id"):
+            raise MalformedResponse("dm_create", "DM create returned no dm_event_id", _dump(body))
+        conv = data.get("dm_conversation_id")
+        return SendResult(external_id=str(data["dm_event_id"]), thread_id=str(conv) if conv else None)
+
+    def hide_reply(self, post_id: str, *, hidden: bool = True) -> bool:
+        """Hide (or unhide) a reply in a conversation the account started; returns the platform's state.
+
+        Raises AuthError on 403 (not the conversation's owner, or the token lacks tweet.moderate.write),
+        PlatformRejected on another 4xx, RateLimited on 429. Never retried: the outbox is not involved,
+        but hiding twice is harmless, so a caller may retry a TransientError itself."""
+        request = HideReplyRequest(hidden=hidden)
+        body, _ = self._once("hide_reply", lambda: self._sdk.posts.hide_reply(post_id, body=request))
+        data = body.get("data") or {}
+        if not isinstance(data, dict) or not isinstance(data.get("hidden"), bool):
+            raise MalformedResponse(
+                "hide_reply", "PUT /2/tweets/:id/hidden returned no `hidden`", _dump(body)
+            )
+        return bool(data["hidden"])
+
+
+def _dump(body: Any) -> str:
+    return parse.dump_payload(body)
+
+
+def _envelope_problem(body: Any) -> str | None:
+    """Why a 2xx body is not an X v2 envelope (None when it is one)."""
+    if not isinstance(body, dict):
+        return f"response is not a JSON object but {type(body).__name__}"
+    data = body.get("data")
+    if data is not None and not isinstance(data, list | dict):
+        return f"data must be a list or object, got {type(data).__name__}"
+    meta = body.get("meta")
+    if meta is not None and not isinstance(meta, dict):
+        return f"meta must be an object, got {type(meta).__name__}"
+    if isinstance(meta, dict) and "next_token" in meta and not isinstance(meta["next_token"], str):
+        return "meta.next_token must be a string"
+    return None

@@ -1,0 +1,271 @@
+"""The X API v2 routes: auth, rate limits and faults around handlers that read and write the state."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from flockdesk.emulator import handlers
+from flockdesk.emulator.http import ApiError, invalid_request, json_response, problem
+from flockdesk.emulator.render import ParamError
+from flockdesk.emulator.state import EmulatorState
+
+USER_SCOPES = {
+    "tweet.read",
+    "tweet.write",
+    "tweet.moderate.write",
+    "users.read",
+    "dm.read",
+    "dm.write",
+    "follows.read",
+    "offline.access",
+}
+
+
+@dataclass
+class Identity:
+    key: str
+    app_only: bool
+    scopes: set[str] = field(default_factory=set)
+
+
+@dataclass
+class Ctx:
+    state: EmulatorState
+    params: dict[str, str]
+    path: dict[str, str]
+    body: Any
+    identity: Identity
+    fault: str | None
+
+
+Handler = Callable[[Ctx], tuple[int, dict[str, Any]]]
+
+
+def identify(state: EmulatorState, request: Request) -> Identity | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        return None
+    token = token.strip()
+    if token == state.token:
+        return Identity("user:" + state.org.id, False, set(USER_SCOPES))
+    if token == state.app_bearer:
+        return Identity("app", True)
+    if state.oauth is not None:
+        scopes = state.oauth.scopes_for_access_token(token)
+        if scopes is not None:
+            return Identity("user:" + state.org.id, False, scopes)
+    return None
+
+
+async def _stall(state: EmulatorState) -> None:
+    """Sleep `timeout_s` for a timeout fault, ending early when the server shuts down."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + state.config.timeout_s
+    while not state.closing.is_set() and (left := deadline - loop.time()) > 0:
+        await asyncio.sleep(min(0.05, left))
+
+
+def endpoint(
+    key: str, handler: Handler, *, user_only: bool, read: bool, scopes: set[str]
+) -> Callable[[Request], Awaitable[Response]]:
+    async def run(request: Request) -> Response:
+        state: EmulatorState = request.app.state.emulator
+        identity = identify(state, request)
+        with state.lock:
+            verdict = state.limiter.peek(identity.key if identity else "anonymous", key, True)
+        if identity is None:
+            return problem(401, "Unauthorized", "Unauthorized", headers=verdict.headers())
+        if user_only and identity.app_only:
+            return problem(
+                403,
+                "Unsupported Authentication",
+                "Authenticating with OAuth 2.0 Application-Only is forbidden for this endpoint.  Supported "
+                "authentication types are [OAuth 1.0a User Context, OAuth 2.0 User Context].",
+                "unsupported-authentication",
+                headers=verdict.headers(),
+            )
+        missing = scopes - identity.scopes if not identity.app_only else set()
+        if missing:
+            return problem(
+                403,
+                "Forbidden",
+                "Your OAuth 2.0 access token lacks the scopes: " + ", ".join(sorted(missing)),
+                "client-forbidden",
+                reason="missing-scopes",
+                headers=verdict.headers(),
+            )
+        with state.lock:
+            verdict = state.limiter.hit(identity.key, key, identity.app_only)
+            fault = state.faults.draw() if read and verdict.allowed else None
+        headers = verdict.headers()
+        if not verdict.allowed or fault == "rate_limit":
+            headers["x-rate-limit-remaining"] = "0"
+            return problem(429, "Too Many Requests", "Too Many Requests", headers=headers)
+        if fault == "server_error":
+            return problem(
+                500, "Internal Server Error", "Internal Server Error (injected fault)", headers=headers
+            )
+        if fault == "timeout":
+            await _stall(state)
+            return problem(
+                503, "Service Unavailable", "Service Unavailable (injected timeout)", headers=headers
+            )
+        body: Any = None
+        if request.method in ("POST", "PUT"):
+            raw = await request.body()
+            try:
+                body = orjson.loads(raw) if raw else None
+            except orjson.JSONDecodeError:
+                return problem(
+                    400,
+                    "Invalid Request",
+                    "The request body is not valid JSON.",
+                    "invalid-request",
+                    headers=headers,
+                )
+            if not isinstance(body, dict):
+                return problem(
+                    400,
+                    "Invalid Request",
+                    "The request body must be a JSON object.",
+                    "invalid-request",
+                    headers=headers,
+                )
+        unknown = sorted(set(request.query_params) - PARAMS[key])
+        if unknown:
+            allowed = ",".join(sorted(PARAMS[key]))
+            message = f"The query parameter [{unknown[0]}] is not one of [{allowed}]"
+            return invalid_request(unknown[0], message, headers=headers)
+        ctx = Ctx(state, dict(request.query_params), dict(request.path_params), body, identity, fault)
+        try:
+            with state.lock:
+                status, payload = handler(ctx)
+        except ParamError as exc:
+            return invalid_request(exc.parameter, str(exc), headers=headers)
+        except ApiError as exc:
+            return exc.response(headers=headers)
+        if fault == "malformed":
+            data = orjson.dumps(payload)
+            return Response(
+                data[: max(1, len(data) // 2)],
+                status_code=status,
+                media_type="application/json",
+                headers=headers,
+            )
+        return json_response(payload, status, headers)
+
+    run.__name__ = f"api_{key}"
+    return run
+
+
+FIELDS = frozenset(
+    {
+        "tweet.fields",
+        "post.fields",
+        "expansions",
+        "user.fields",
+        "media.fields",
+        "poll.fields",
+        "place.fields",
+    }
+)
+PARAMS = {
+    "users_me": frozenset({"user.fields", "expansions", "tweet.fields", "post.fields"}),
+    "mentions": FIELDS
+    | {"since_id", "until_id", "max_results", "pagination_token", "start_time", "end_time"},
+    "search": FIELDS
+    | {
+        "query",
+        "start_time",
+        "end_time",
+        "since_id",
+        "until_id",
+        "max_results",
+        "next_token",
+        "pagination_token",
+        "sort_order",
+    },
+    "dm_events": frozenset(
+        {
+            "max_results",
+            "pagination_token",
+            "event_types",
+            "dm_event.fields",
+            "expansions",
+            "media.fields",
+            "user.fields",
+            "tweet.fields",
+            "post.fields",
+        }
+    ),
+    "followers": frozenset(
+        {"max_results", "pagination_token", "user.fields", "expansions", "tweet.fields", "post.fields"}
+    ),
+    "post_tweet": frozenset(),
+    "post_dm": frozenset(),
+    "hide_reply": frozenset(),
+}
+
+
+def routes() -> list[Route]:
+    t_read, u_read, dm_read = {"tweet.read", "users.read"}, {"users.read"}, {"dm.read", "users.read"}
+    tweet_write, dm_write = {"tweet.read", "tweet.write", "users.read"}, {"dm.write", "dm.read", "users.read"}
+    moderate = {"tweet.moderate.write", "tweet.read", "users.read"}
+    table: list[tuple[str, str, Handler, bool, bool, set[str], str]] = [
+        ("/2/users/me", "users_me", handlers.users_me, True, True, u_read, "GET"),
+        ("/2/users/{id}/mentions", "mentions", handlers.mentions, False, True, t_read, "GET"),
+        ("/2/tweets/search/recent", "search", handlers.search_recent, False, True, t_read, "GET"),
+        ("/2/dm_events", "dm_events", handlers.dm_events, True, True, dm_read, "GET"),
+        (
+            "/2/dm_conversations/with/{participant_id}/dm_events",
+            "dm_events",
+            handlers.dm_events_with,
+            True,
+            True,
+            dm_read,
+            "GET",
+        ),
+        (
+            "/2/dm_conversations/{dm_conversation_id}/dm_events",
+            "dm_events",
+            handlers.dm_events_by_conversation,
+            True,
+            True,
+            dm_read,
+            "GET",
+        ),
+        ("/2/users/{id}/followers", "followers", handlers.followers, False, True, {"follows.read"}, "GET"),
+        ("/2/tweets", "post_tweet", handlers.create_tweet, True, False, tweet_write, "POST"),
+        (
+            "/2/dm_conversations/with/{participant_id}/messages",
+            "post_dm",
+            handlers.create_dm,
+            True,
+            False,
+            dm_write,
+            "POST",
+        ),
+        (
+            "/2/dm_conversations/{dm_conversation_id}/messages",
+            "post_dm",
+            handlers.create_dm_in_conversation,
+            True,
+            False,
+            dm_write,
+            "POST",
+        ),
+        ("/2/tweets/{tweet_id}/hidden", "hide_reply", handlers.hide_reply, True, False, moderate, "PUT"),
+    ]
+    return [
+        Route(path, endpoint(key, fn, user_only=user_only, read=read, scopes=scopes), methods=[method])
+        for path, key, fn, user_only, read, scopes, method in table
+    ]

@@ -1,0 +1,240 @@
+"""The emulator's in-memory world: users, posts, DM events, indexes, and the org account it acts for.
+
+Everything is guarded by one lock; list lookups use id-ordered lists and bisect, so pages over tens of
+thousands of items stay fast.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from flockdesk.emulator import entities as ent
+from flockdesk.emulator.faults import FaultInjector
+from flockdesk.emulator.ids import IdGenerator, created_at
+from flockdesk.emulator.model import DmEvent, Post, User, dm_conversation_id
+from flockdesk.emulator.ratelimit import RateLimiter
+
+
+@dataclass
+class EmulatorConfig:
+    scenario: str = "airline"
+    seed: int = 0
+    speedup: float = 1.0
+    mentions_window: int = 800
+    reply_restriction: bool = True
+    timeout_s: float = 2.0
+    token: str | None = None
+    app_bearer: str | None = None
+    oauth_auto_approve: bool = True
+    token_ttl_s: int = 7200
+    search_days: int = 7
+    reject_duplicates: bool = False
+
+
+@dataclass
+class SentRecord:
+    id: str
+    kind: str  # "post" | "dm"
+    text: str
+    created_at: str
+    in_reply_to_tweet_id: str | None = None
+    recipient_id: str | None = None
+    dm_conversation_id: str | None = None
+    direct_message_deep_link: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items()}
+
+
+@dataclass
+class EmulatorState:
+    config: EmulatorConfig = field(default_factory=EmulatorConfig)
+    lock: threading.RLock = field(default_factory=threading.RLock)
+
+    def __post_init__(self) -> None:
+        self.token = self.config.token or "fd-emu-user-" + secrets.token_urlsafe(18)
+        self.app_bearer = self.config.app_bearer or "fd-emu-app-" + secrets.token_urlsafe(18)
+        self.faults = FaultInjector()
+        self.faults.configure(0.0, None, self.config.seed)
+        self.limiter = RateLimiter(self.config.speedup)
+        self.oauth: Any = None  # set by oauth.OAuthStore on app creation
+        self.closing = threading.Event()  # set while a server shuts down: stalled responses end early
+        self._clear()
+        from flockdesk.emulator.scenario import load_scenario
+
+        self.set_org(load_scenario(self.config.scenario).org)
+
+    def _clear(self) -> None:
+        self.ids = IdGenerator()
+        self.users: dict[str, User] = {}
+        self.by_username: dict[str, str] = {}
+        self.posts: dict[int, Post] = {}
+        self.post_ids: list[int] = []
+        self.conv_posts: dict[int, list[int]] = {}
+        self.org_texts: set[str] = set()  # for the optional duplicate-content check
+        self.mentions: dict[str, list[int]] = {}
+        self.dms: dict[int, DmEvent] = {}
+        self.dm_ids: list[int] = []
+        self.dm_by_conv: dict[str, list[int]] = {}
+        self.followers: list[str] = []  # user ids, oldest first
+        self.sent: list[SentRecord] = []
+        self.hidden: set[int] = set()  # replies the org hid in its own conversations
+        self.traffic_cursor: dict[str, Any] = {}
+        self.scenario_name = self.config.scenario
+
+    # -- org and users -------------------------------------------------------------------------
+    def set_org(self, org: User) -> None:
+        with self.lock:
+            self.org = org
+            self.add_user(org)
+
+    def reset(self, scenario: str | None = None) -> None:
+        from flockdesk.emulator.scenario import load_scenario
+
+        with self.lock:
+            if scenario:
+                self.config.scenario = scenario
+            self._clear()
+            self.limiter.reset_all()
+            self.set_org(load_scenario(self.config.scenario).org)
+
+    def add_user(self, user: User) -> User:
+        with self.lock:
+            existing = self.users.get(user.id)
+            if existing is not None:
+                return existing
+            self.users[user.id] = user
+            self.by_username[user.username.lower()] = user.id
+            return user
+
+    def user_by_username(self, username: str) -> User | None:
+        uid = self.by_username.get(username.lower().lstrip("@"))
+        return self.users.get(uid) if uid else None
+
+    def _user_id_for(self, username: str) -> str | None:
+        return self.by_username.get(username.lower())
+
+    # -- posts ---------------------------------------------------------------------------------
+    def add_post(
+        self,
+        author_id: str,
+        text: str,
+        kind: str,
+        in_reply_to: int | None = None,
+        retweet_of: int | None = None,
+        quote_of: int | None = None,
+        sent_by_client: bool = False,
+        deep_link: str | None = None,
+    ) -> Post:
+        with self.lock:
+            author = self.users[author_id]
+            pid = self.ids.next()
+            parent = self.posts.get(in_reply_to) if in_reply_to is not None else None
+            conv = parent.conversation_id if parent is not None else pid
+            entities = ent.extract(text, self._user_id_for)
+            folded = ent.fold(text)
+            mentions = frozenset(m["username"].lower() for m in entities.get("mentions", []))
+            parent_author = self.users.get(parent.author_id) if parent else None
+            post = Post(
+                id=pid,
+                text=text,
+                author_id=author_id,
+                kind=kind,
+                conversation_id=conv,
+                created_at=created_at(pid),
+                entities=entities,
+                in_reply_to_tweet_id=parent.id if parent else None,
+                in_reply_to_user_id=parent.author_id if parent else None,
+                retweeted_id=retweet_of,
+                quoted_id=quote_of,
+                from_org=author_id == self.org.id,
+                sent_by_client=sent_by_client,
+                direct_message_deep_link=deep_link,
+                folded=folded,
+                words=ent.words(folded),
+                hashtags=frozenset(ent.fold(h["tag"]) for h in entities.get("hashtags", [])),
+                mentions=mentions,
+                author_username=author.username.lower(),
+                author_verified=author.verified,
+                in_reply_to_username=parent_author.username.lower() if parent_author else "",
+            )
+            self.posts[pid] = post
+            self.post_ids.append(pid)
+            self.conv_posts.setdefault(conv, []).append(pid)
+            if post.from_org:
+                self.org_texts.add(text)
+            author.tweet_count += 1
+            if retweet_of is None:  # retweets stay out of the mentions timeline
+                for username in mentions:
+                    uid = self.by_username.get(username)
+                    if uid is not None and uid != author_id:
+                        self.mentions.setdefault(uid, []).append(pid)
+            return post
+
+    # -- DMs -----------------------------------------------------------------------------------
+    def add_dm(
+        self, sender_id: str, recipient_id: str, text: str, kind: str, sent_by_client: bool = False
+    ) -> DmEvent:
+        with self.lock:
+            eid = self.ids.next()
+            conv = dm_conversation_id(sender_id, recipient_id)
+            event = DmEvent(
+                id=eid,
+                text=text,
+                sender_id=sender_id,
+                recipient_id=recipient_id,
+                dm_conversation_id=conv,
+                created_at=created_at(eid),
+                kind=kind,
+                entities=ent.extract(text, self._user_id_for),
+                from_org=sender_id == self.org.id,
+                sent_by_client=sent_by_client,
+            )
+            self.dms[eid] = event
+            self.dm_ids.append(eid)
+            self.dm_by_conv.setdefault(conv, []).append(eid)
+            return event
+
+    def follow(self, user_id: str) -> bool:
+        with self.lock:
+            if user_id in self.followers or user_id == self.org.id:
+                return False
+            self.followers.append(user_id)
+            self.org.followers_count += 1
+            return True
+
+    # -- stats ---------------------------------------------------------------------------------
+    def stats(self) -> dict[str, int]:
+        with self.lock:
+            return {
+                "posts": len(self.posts),
+                "dms": len(self.dms),
+                "received_posts": sum(1 for s in self.sent if s.kind == "post"),
+                "received_dms": sum(1 for s in self.sent if s.kind == "dm"),
+                "users": len(self.users),
+                "followers": len(self.followers),
+            }
+
+
+def scan_desc(
+    ids: list[int],
+    upper_exclusive: int | None,
+    lower_exclusive: int | None,
+    keep: Callable[[int], bool],
+    limit: int,
+) -> Iterator[int]:
+    """Yield up to `limit` ids from an ascending list, newest first, within (lower, upper), that `keep`."""
+    hi = len(ids) if upper_exclusive is None else bisect_left(ids, upper_exclusive)
+    lo = 0 if lower_exclusive is None else bisect_right(ids, lower_exclusive)
+    found = 0
+    for i in range(hi - 1, lo - 1, -1):
+        if keep(ids[i]):
+            yield ids[i]
+            found += 1
+            if found >= limit:
+                return

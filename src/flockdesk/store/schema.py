@@ -1,0 +1,344 @@
+"""SQLAlchemy Core tables: the one definition of Flockdesk's store.
+
+Alembic migrations in store/migrations build exactly these tables; tests/store/test_migrations.py
+checks that the migrated schema and this metadata agree.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata = MetaData(naming_convention=NAMING)
+
+TS = DateTime(timezone=True)
+# BIGINT primary keys on PostgreSQL, INTEGER (rowid alias) on SQLite.
+PK = BigInteger().with_variant(Integer(), "sqlite")
+
+users = Table(
+    "users", metadata,
+    Column("id", PK, primary_key=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("name", String(200), nullable=False, default=""),
+    Column("email", String(320)),
+    Column("password_hash", String(200), nullable=False),
+    Column("role", String(16), nullable=False),  # admin | manager | agent
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created_at", TS, nullable=False),
+)
+
+api_tokens = Table(
+    "api_tokens", metadata,
+    Column("id", PK, primary_key=True),
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("token_hash", String(128), nullable=False, unique=True),
+    Column("label", String(100), nullable=False, default=""),
+    Column("created_at", TS, nullable=False),
+    Column("last_used_at", TS),
+)
+
+accounts = Table(
+    "accounts", metadata,
+    Column("id", PK, primary_key=True),
+    Column("platform", String(16), nullable=False),  # x | bluesky | mastodon
+    Column("external_user_id", String(64), nullable=False),
+    Column("username", String(64), nullable=False),
+    Column("display_name", String(200), nullable=False, default=""),
+    Column("purpose", String(16), nullable=False, default="care"),  # corporate | care | personal
+    Column("base_url", String(500), nullable=False),
+    Column("credentials_encrypted", LargeBinary, nullable=False),  # Fernet; never printed or logged
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created_at", TS, nullable=False),
+    UniqueConstraint("platform", "external_user_id", name="uq_accounts_platform_user"),
+)
+
+sources = Table(
+    "sources", metadata,
+    Column("id", PK, primary_key=True),
+    Column("account_id", ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(16), nullable=False),  # mentions | dms | search
+    Column("query", Text),  # for search sources: the normalised X query
+    Column("enabled", Boolean, nullable=False, default=True),
+    Column("poll_interval_s", Float, nullable=False),
+    Column("next_poll_at", TS),
+    Column("created_at", TS, nullable=False),
+    Column("last_polled_at", TS),  # migration 0003 (helper C): end of the last poll attempt
+    Column("last_error", Text),  # migration 0003: why the last poll stopped early (NULL when it did not)
+    Column("expected_posts_per_day", Integer),  # migration 0006 (web): the admin's estimate for a query
+    UniqueConstraint("account_id", "kind", "query", name="uq_sources_account_kind_query"),
+)
+
+# migration 0003 (helper C): the platform's last x-rate-limit-* headers per account and endpoint
+rate_limits = Table(
+    "rate_limits", metadata,
+    Column("account_id", ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column("endpoint", String(32), primary_key=True),
+    Column("limit", Integer),
+    Column("remaining", Integer),
+    Column("reset_at", TS),
+    Column("updated_at", TS, nullable=False),
+)
+
+sync_cursors = Table(
+    "sync_cursors", metadata,
+    Column("source_id", ForeignKey("sources.id", ondelete="CASCADE"), primary_key=True),
+    Column("since_id", String(32)),  # high-water mark of a completed sweep
+    Column("pending_newest_id", String(32)),  # newest id seen in the sweep in progress
+    Column("next_token", String(200)),  # pagination token of the sweep in progress
+    Column("updated_at", TS, nullable=False),
+)
+
+contacts = Table(
+    "contacts", metadata,
+    Column("id", PK, primary_key=True),
+    Column("platform", String(16), nullable=False),
+    Column("external_id", String(64), nullable=False),
+    Column("username", String(64), nullable=False, default=""),
+    Column("name", Text, nullable=False, default=""),
+    Column("bio", Text, nullable=False, default=""),
+    Column("followers_count", Integer, nullable=False, default=0),
+    Column("verified", Boolean, nullable=False, default=False),
+    Column("profile", JSON),
+    Column("first_seen_at", TS, nullable=False),
+    Column("updated_at", TS, nullable=False),
+    UniqueConstraint("platform", "external_id", name="uq_contacts_platform_external"),
+)
+
+conversations = Table(
+    "conversations", metadata,
+    Column("id", PK, primary_key=True),
+    Column("account_id", ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("platform", String(16), nullable=False),
+    Column("kind", String(8), nullable=False),  # public | dm
+    Column("channel", String(16), nullable=False),  # mention | search | dm
+    Column("external_thread_id", String(64), nullable=False),  # conversation_id or dm_conversation_id
+    Column("contact_id", ForeignKey("contacts.id")),
+    Column("status", String(16), nullable=False, default="open"),  # open | snoozed | resolved
+    Column("assignee_id", ForeignKey("users.id", ondelete="SET NULL")),
+    Column("priority", Float, nullable=False, default=0.0),
+    Column("snoozed_until", TS),
+    Column("follow_up_at", TS),
+    Column("linked_conversation_id", ForeignKey("conversations.id")),  # public thread <-> DM after move to DM
+    Column("created_at", TS, nullable=False),
+    Column("last_message_at", TS, nullable=False),
+    Column("waiting_since", TS),  # oldest unanswered inbound message; NULL when answered
+    Column("first_response_at", TS),
+    UniqueConstraint("account_id", "kind", "external_thread_id", name="uq_conversations_thread"),
+    Index("ix_conversations_status_priority", "status", "priority", "id"),
+    Index("ix_conversations_status_last", "status", "last_message_at", "id"),
+    Index("ix_conversations_assignee", "assignee_id", "status"),
+    Index("ix_conversations_contact", "contact_id"),
+    # inbox views (migration 0002, helper D)
+    Index("ix_conversations_status_waiting", "status", "waiting_since", "id"),
+    Index("ix_conversations_status_channel_priority", "status", "channel", "priority", "id"),
+    Index("ix_conversations_assignee_status_priority", "assignee_id", "status", "priority", "id"),
+    Index("ix_conversations_status_snoozed", "status", "snoozed_until"),
+)
+
+outbox = Table(
+    "outbox", metadata,
+    Column("id", PK, primary_key=True),
+    Column("idempotency_key", String(128), nullable=False, unique=True),
+    Column("account_id", ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("conversation_id", ForeignKey("conversations.id")),
+    Column("kind", String(16), nullable=False),  # reply | dm | public_ack
+    Column("text", Text, nullable=False),
+    Column("in_reply_to_external_id", String(32)),
+    Column("recipient_external_id", String(64)),
+    Column("status", String(16), nullable=False, default="queued"),  # queued | sending | sent | failed
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("error", Text),
+    Column("external_id", String(64)),  # id the platform gave the sent post / DM event
+    Column("created_by", ForeignKey("users.id", ondelete="SET NULL")),
+    Column("created_at", TS, nullable=False),
+    Column("sent_at", TS),
+    Column("claimed_at", TS),  # migration 0003 (helper C): when the sender moved it to 'sending'
+    Index("ix_outbox_status", "status", "id"),
+    Index("ix_outbox_conversation", "conversation_id", "id"),  # migration 0002 (helper D)
+)
+
+messages = Table(
+    "messages", metadata,
+    Column("id", PK, primary_key=True),
+    Column("conversation_id", ForeignKey("conversations.id", ondelete="CASCADE"), nullable=False),
+    Column("platform", String(16), nullable=False),
+    Column("external_id", String(64), nullable=False),
+    Column("kind", String(16), nullable=False),  # mention | reply | search | dm | post
+    Column("direction", String(8), nullable=False),  # in | out
+    Column("author_contact_id", ForeignKey("contacts.id")),
+    Column("text", Text, nullable=False),
+    Column("entities", JSON),
+    Column("in_reply_to_external_id", String(64)),
+    Column("created_at", TS, nullable=False),
+    Column("ingested_at", TS, nullable=False),
+    Column("outbox_id", ForeignKey("outbox.id")),
+    Column("raw", JSON),
+    # triage labels (issue 4); NULL until triaged
+    Column("intent", String(16)),
+    Column("sentiment", String(8)),
+    Column("sensitive", JSON),
+    Column("move_to_dm", Boolean),
+    Column("urgent", Boolean),
+    Column("influencer", Boolean),
+    Column("priority", Float),
+    Column("hidden", Boolean),  # migration 0005 (helper G): hidden on the platform; NULL = never changed
+    UniqueConstraint("platform", "external_id", name="uq_messages_platform_external"),
+    Index("ix_messages_conversation_created", "conversation_id", "created_at", "id"),
+)
+
+dead_letters = Table(
+    "dead_letters", metadata,
+    Column("id", PK, primary_key=True),
+    Column("source_id", ForeignKey("sources.id", ondelete="SET NULL")),
+    Column("origin", String(64), nullable=False),  # e.g. "x:mentions", "import:file.jsonl:12"
+    Column("reason", Text, nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("created_at", TS, nullable=False),
+    # sha256 of (origin, reason, payload): the same dead letter is stored once (migration 0007);
+    # NULL only on duplicates that predate it
+    Column("fingerprint", String(64)),
+    Index("ix_dead_letters_fingerprint", "fingerprint", unique=True),
+)
+
+api_usage = Table(
+    "api_usage", metadata,
+    Column("id", PK, primary_key=True),
+    Column("account_id", ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("day", String(10), nullable=False),  # UTC date YYYY-MM-DD
+    Column("endpoint", String(64), nullable=False),
+    Column("calls", Integer, nullable=False, default=0),
+    Column("items", Integer, nullable=False, default=0),
+    Column("cost_usd", Float, nullable=False, default=0.0),
+    UniqueConstraint("account_id", "day", "endpoint", name="uq_api_usage_day_endpoint"),
+)
+
+audit_events = Table(
+    "audit_events", metadata,
+    Column("id", PK, primary_key=True),
+    Column("at", TS, nullable=False),
+    Column("actor_user_id", ForeignKey("users.id", ondelete="SET NULL")),
+    Column("actor", String(64), nullable=False),  # username or "system" / "worker"
+    Column("action", String(64), nullable=False),
+    Column("target_type", String(32)),
+    Column("target_id", String(64)),
+    Column("details", JSON),
+    Index("ix_audit_events_at", "at"),
+)
+
+# ---- team inbox (issue 3) -------------------------------------------------------------------
+
+web_sessions = Table(
+    "web_sessions", metadata,
+    Column("id", String(64), primary_key=True),  # sha256 of the cookie value
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", TS, nullable=False),
+    Column("expires_at", TS, nullable=False),
+)
+
+login_attempts = Table(
+    "login_attempts", metadata,
+    Column("id", PK, primary_key=True),
+    Column("username", String(64), nullable=False),
+    Column("remote_addr", String(64), nullable=False, default=""),
+    Column("success", Boolean, nullable=False),
+    Column("at", TS, nullable=False),
+    Index("ix_login_attempts_username_at", "username", "at"),
+)
+
+oauth_states = Table(
+    "oauth_states", metadata,
+    Column("state", String(128), primary_key=True),
+    Column("code_verifier", String(200), nullable=False),
+    Column("base_url", String(500), nullable=False),
+    Column("purpose", String(16), nullable=False, default="care"),
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE")),
+    Column("created_at", TS, nullable=False),
+    Column("client_id", String(200), nullable=False, server_default=""),  # added by 0004 (web)
+)
+
+tags = Table(
+    "tags", metadata,
+    Column("id", PK, primary_key=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("color", String(16), nullable=False, default=""),
+)
+
+conversation_tags = Table(
+    "conversation_tags", metadata,
+    Column("conversation_id", ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True),
+    Column("tag_id", ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True),
+    Index("ix_conversation_tags_tag", "tag_id", "conversation_id"),
+)
+
+notes = Table(
+    "notes", metadata,
+    Column("id", PK, primary_key=True),
+    Column("conversation_id", ForeignKey("conversations.id", ondelete="CASCADE"), nullable=False),
+    Column("contact_id", ForeignKey("contacts.id")),
+    Column("author_id", ForeignKey("users.id", ondelete="SET NULL")),
+    Column("text", Text, nullable=False),
+    Column("mentions", JSON),  # user ids @mentioned
+    Column("created_at", TS, nullable=False),
+    Index("ix_notes_conversation", "conversation_id", "created_at"),
+)
+
+# migration 0006 (web): who was @mentioned in a note, and when they read it (NULL = unread)
+note_mentions = Table(
+    "note_mentions", metadata,
+    Column("note_id", ForeignKey("notes.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("created_at", TS, nullable=False),
+    Column("read_at", TS),
+    Index("ix_note_mentions_user_read", "user_id", "read_at"),
+)
+
+saved_replies = Table(
+    "saved_replies", metadata,
+    Column("id", PK, primary_key=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("body", Text, nullable=False),
+    Column("created_by", ForeignKey("users.id", ondelete="SET NULL")),
+    Column("created_at", TS, nullable=False),
+    Column("updated_at", TS, nullable=False),
+)
+
+sla_policies = Table(
+    "sla_policies", metadata,
+    Column("id", PK, primary_key=True),
+    Column("channel", String(16), nullable=False, unique=True),  # mention | search | dm
+    Column("first_response_minutes", Integer, nullable=False),
+    Column("business_hours", JSON),  # {"tz": "Europe/London", "days": [0..6], "start": "09:00", "end": "17:00"}
+)
+
+alerts = Table(
+    "alerts", metadata,
+    Column("id", PK, primary_key=True),
+    Column("kind", String(32), nullable=False),  # spike
+    Column("at", TS, nullable=False),
+    Column("details", JSON),
+    Column("acknowledged_by", ForeignKey("users.id", ondelete="SET NULL")),
+    Column("delivered", Boolean, nullable=False, default=False),
+)

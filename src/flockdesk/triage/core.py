@@ -1,0 +1,195 @@
+"""The full triage of one message: labels, priority and the reasons behind it."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from flockdesk.domain.types import Author, InboundItem
+from flockdesk.triage.fastre import compile_fast
+from flockdesk.triage.intent import classify_intent
+from flockdesk.triage.sensitive import sensitive_kinds
+from flockdesk.triage.sentiment import sentiment
+from flockdesk.triage.signals import AuthorInfo, influencer_reasons, urgent_reasons
+
+LABEL_KEYS = ("intent", "sentiment", "sensitive", "move_to_dm", "urgent", "influencer", "priority")
+
+# What needs account-specific or personal details to resolve (the seed's list: contact details, account
+# or billing information, specific purchases, security questions), plus custom sales talk.
+_PRIVATE_MATTER = compile_fast(
+    r"\b(?:(?:my|our) (?:\w+ )?(?:account|acct|order|orders|booking|reservation|bill|billing|invoice|"
+    r"payment|card|refund|subscription|plan|package|parcel|delivery|shipment|item|purchase|product|"
+    r"password|login|profile|address|number|details|data|claim|policy|ticket|case|statement|balance|contract|"
+    r"phone|iphone|router|modem|device|laptop|internet|wifi|broadband|connection|service|line|cable|"
+    r"flight|seat|bag|bags|luggage|baggage|points|miles|rewards?|voucher|gift card|credit|fee|charges?)|"
+    r"(?:refund|charged|overcharged|billing|invoice|double charged|charge on|hacked|locked out|"
+    r"verification|verify my|security question|reset my|cancel(?:led)? my|close my|upgrade my|change my|"
+    r"update my)|i (?:ordered|bought|paid|purchased|booked|was charged|got charged|signed up)|"
+    r"where is my|haven'?t (?:received|got) my|never (?:received|got|arrived)|"
+    r"(?:a|book a|schedule a) demo|custom (?:pricing|quote)|enterprise (?:plan|pricing)|quote for)\b",
+)
+# A complaint or request about the writer's own case ("my", "me", "I") needs their details to resolve.
+_PERSONAL = compile_fast(r"\b(?:my|me|i|i'm|i've|i'd|im|ive|mine|our|we|we're|us)\b")
+_PRIVATE_INTENTS = ("complaint", "request", "question", "lead")
+
+
+@dataclass(slots=True)
+class TriageResult:
+    intent: str
+    sentiment: str
+    sensitive: list[str]
+    move_to_dm: bool
+    urgent: bool
+    influencer: bool
+    priority: float
+    reasons: list[str] = field(default_factory=list)
+    compound: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "intent": self.intent,
+            "sentiment": self.sentiment,
+            "sensitive": list(self.sensitive),
+            "move_to_dm": self.move_to_dm,
+            "urgent": self.urgent,
+            "influencer": self.influencer,
+            "priority": self.priority,
+        }
+
+
+def author_info(author: Author | Mapping[str, Any] | None) -> AuthorInfo | None:
+    """Accept the domain Author, a mapping like the CLI's JSON author, or None."""
+    if author is None:
+        return None
+    if isinstance(author, Author):
+        return AuthorInfo(author.username, author.name, author.bio, int(author.followers_count or 0),
+                          bool(author.verified))
+    if not isinstance(author, Mapping):
+        raise TypeError("author must be a mapping or a flockdesk Author")
+    followers = author.get("followers_count")
+    if followers is None and isinstance(author.get("public_metrics"), Mapping):
+        followers = author["public_metrics"].get("followers_count")
+    return AuthorInfo(
+        username=str(author.get("username") or ""),
+        name=str(author.get("name") or ""),
+        description=str(author.get("description") or author.get("bio") or ""),
+        followers_count=_as_int(followers),
+        verified=bool(author.get("verified") or False),
+    )
+
+
+def _as_int(value: Any) -> int:
+    try:
+        return max(0, int(value or 0))
+    except (TypeError, ValueError):
+        return 0
+
+
+def triage_message(
+    text: str,
+    *,
+    channel: str | None = None,
+    author: Author | Mapping[str, Any] | None = None,
+    waiting_seconds: float = 0,
+    engagement: int = 0,
+) -> TriageResult:
+    """Triage one message. `engagement` is retweets + replies + quotes of the message, when known."""
+    if not isinstance(text, str):
+        raise TypeError("text must be a string")
+    info = author_info(author)
+    senti = sentiment(text)
+    intent = classify_intent(
+        text, senti.label,
+        username=info.username if info else "",
+        description=info.description if info else "",
+        followers_count=info.followers_count if info else 0,
+    )
+    kinds = sensitive_kinds(text)
+    is_dm = channel == "dm"
+    negative = senti.label == "negative" or intent == "complaint"
+    # A praise message (even one that tells a solved problem) is not urgent; neither is spam.
+    urgent_why = urgent_reasons(text, engagement=engagement, negative=negative) if intent not in (
+        "spam", "praise") else []
+    influence_why = influencer_reasons(info)
+    low = text.lower()
+    private = intent in _PRIVATE_INTENTS and (
+        _PRIVATE_MATTER.search(low) is not None
+        or (intent in ("complaint", "request") and _PERSONAL.search(low) is not None)
+    )
+    move = (not is_dm) and intent != "spam" and (bool(kinds) or private)
+    priority, reasons = _priority(
+        intent, senti.label, kinds, urgent_why, influence_why, waiting_seconds, move
+    )
+    return TriageResult(
+        intent=intent,
+        sentiment=senti.label,
+        sensitive=kinds,
+        move_to_dm=move,
+        urgent=bool(urgent_why),
+        influencer=bool(influence_why),
+        priority=priority,
+        reasons=reasons,
+        compound=senti.compound,
+    )
+
+
+_INTENT_WEIGHT = {"complaint": 0.14, "request": 0.10, "lead": 0.12, "question": 0.08, "feedback": 0.04,
+                  "praise": 0.02, "other": 0.0, "spam": 0.0}
+
+
+def _priority(
+    intent: str, senti: str, kinds: list[str], urgent_why: list[str], influence_why: list[str],
+    waiting_seconds: float, move: bool,
+) -> tuple[float, list[str]]:
+    parts: list[tuple[float, str]] = []
+    if urgent_why:
+        parts.append((0.35, "urgent: " + ", ".join(urgent_why)))
+    if influence_why:
+        parts.append((0.15, "influencer: " + ", ".join(influence_why)))
+    if intent != "other" and _INTENT_WEIGHT[intent]:
+        parts.append((_INTENT_WEIGHT[intent], intent))
+    if senti == "negative":
+        parts.append((0.12, "negative sentiment"))
+    if kinds:
+        parts.append((0.06, "sensitive data in public" if move else "sensitive data"))
+    wait = max(0.0, float(waiting_seconds or 0))
+    if wait >= 60 and math.isfinite(wait):
+        score = 0.18 * min(1.0, math.log1p(wait / 60) / math.log1p(24 * 60))
+        parts.append((score, f"waiting {_duration(wait)}"))
+    total = sum(w for w, _ in parts)
+    if intent == "spam":
+        total *= 0.1
+        parts.append((1.0, "likely spam"))
+    total = round(max(0.0, min(1.0, total)), 3)
+    reasons = [why for _, why in sorted(parts, key=lambda p: -p[0])[:3]]
+    return total, reasons
+
+
+def _duration(seconds: float) -> str:
+    if seconds >= 86400:
+        return f"{seconds / 86400:.0f}d"
+    if seconds >= 3600:
+        return f"{seconds / 3600:.0f}h"
+    return f"{seconds / 60:.0f}m"
+
+
+def _engagement(item: InboundItem) -> int:
+    raw = item.raw or {}
+    metrics = raw.get("public_metrics") if isinstance(raw, Mapping) else None
+    if not isinstance(metrics, Mapping):
+        return 0
+    return sum(_as_int(metrics.get(k)) for k in ("retweet_count", "reply_count", "quote_count"))
+
+
+def triage_items(items: Sequence[InboundItem]) -> list[dict[str, Any]]:
+    """Label dicts (LABEL_KEYS) for newly stored inbound messages, in the order given."""
+    out = []
+    for item in items:
+        channel = "dm" if item.thread_kind == "dm" or item.channel == "dm" else item.channel
+        res = triage_message(
+            item.text or "", channel=channel, author=item.author, engagement=_engagement(item)
+        )
+        out.append(res.to_dict())
+    return out

@@ -1,0 +1,244 @@
+"""The REST API app (mounted at /api/v1): bearer API tokens or the browser session (+ CSRF header)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Depends, FastAPI, Query, Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from flockdesk.services import users as users_svc
+from flockdesk.services.users import User
+from flockdesk.web import errors
+from flockdesk.web.api import models as m
+from flockdesk.web.security import ApiAuthError, CsrfError, WebContext, api_role, api_user, csrf_protect, web
+
+VIEWS_DOC = "all | mine | unassigned | mentions | dms | listening | snoozed | resolved | leads | influencers"
+
+
+def check_reply_info(text: str, kind: str) -> m.CheckReplyOut:
+    """The reply guard (triage) plus the authoritative weighted length."""
+    from flockdesk.domain import text as text_mod
+
+    length = text_mod.length_info(text, kind if kind in ("post", "reply", "public_ack", "dm") else "reply")
+    asks, contains, advice = False, [], ""
+    if kind != "dm":
+        try:
+            from flockdesk.triage import check_reply
+        except ImportError:
+            check_reply = None  # type: ignore[assignment]
+        if check_reply is not None:
+            res = check_reply(text)
+            asks = bool(getattr(res, "asks_for_sensitive", False))
+            contains = list(getattr(res, "contains_sensitive", []) or [])
+            advice = str(getattr(res, "advice", "") or "")
+    return m.CheckReplyOut(
+        flagged=asks or bool(contains),
+        asks_for_sensitive=asks,
+        contains_sensitive=contains,
+        advice=advice,
+        weighted_length=length["weighted_length"],
+        limit=length["limit"],
+        valid=length["valid"],
+    )
+
+
+def create_api(ctx: WebContext) -> FastAPI:
+    api = FastAPI(
+        title="Flockdesk API",
+        version="1",
+        openapi_url="/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+        dependencies=[Depends(csrf_protect)],
+        description="Send `Authorization: Bearer <token>` (create one on your profile page).",
+    )
+    api.state.web = ctx
+
+    @api.exception_handler(ApiAuthError)
+    async def _auth(request: Request, exc: ApiAuthError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return JSONResponse({"detail": str(exc)}, status_code=exc.status, headers=headers)
+
+    @api.exception_handler(CsrfError)
+    async def _csrf(request: Request, exc: CsrfError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=403)
+
+    async def _service_error(request: Request, exc: Exception) -> JSONResponse:
+        body: dict[str, Any] = {"detail": errors.message_for(exc)}
+        if getattr(exc, "reason", None):
+            body["reason"] = exc.reason  # type: ignore[attr-defined]
+        check = getattr(exc, "check", None)
+        if check is not None:
+            body["check"] = {
+                "asks_for_sensitive": bool(getattr(check, "asks_for_sensitive", False)),
+                "contains_sensitive": list(getattr(check, "contains_sensitive", []) or []),
+                "advice": str(getattr(check, "advice", "") or ""),
+            }
+        status = errors.status_for(exc) or 400
+        if body.get("reason"):
+            status = 422
+        return JSONResponse(body, status_code=status)
+
+    for exc_class in errors.user_error_classes():
+        api.add_exception_handler(exc_class, _service_error)
+
+    def engine(request: Request) -> Any:
+        return web(request).engine
+
+    @api.get("/conversations", response_model=m.ConversationPage, tags=["conversations"])
+    async def list_conversations(
+        request: Request,
+        view: str = Query("all", description=VIEWS_DOC),
+        sort: str = Query("priority", description="priority | waiting"),
+        cursor: str | None = None,
+        limit: int = Query(50, ge=1, le=200),
+        account: int | None = None,
+        channel: str | None = None,
+        assignee: int | None = None,
+        tag: str | None = None,
+        intent: str | None = None,
+        sentiment: str | None = None,
+        sensitive: bool | None = None,
+        urgent: bool | None = None,
+        move_to_dm: bool | None = None,
+        influencer: bool | None = None,
+        user: User = Depends(api_user),
+    ) -> m.ConversationPage:
+        from flockdesk.services import inbox as inbox_svc
+
+        if view not in inbox_svc.VIEWS:
+            raise ValueError(f"Unknown view {view!r}; use one of: {VIEWS_DOC}.")
+        filters = inbox_svc.InboxFilters(
+            account_id=account,
+            channel=channel,
+            assignee_id=assignee,
+            tag=tag,
+            intent=intent,
+            sentiment=sentiment,
+            sensitive=sensitive,
+            urgent=urgent,
+            move_to_dm=move_to_dm,
+            influencer=influencer,
+        )
+        page = await run_in_threadpool(
+            lambda: inbox_svc.list_view(
+                engine(request),
+                view,
+                user_id=user.id,
+                filters=filters,
+                sort="waiting" if sort == "waiting" else "priority",
+                limit=limit,
+                cursor=cursor,
+            )
+        )
+        return m.ConversationPage(
+            items=[m.InboxRowOut.model_validate(r) for r in page.rows], next_cursor=page.next_cursor
+        )
+
+    @api.get("/conversations/{cid}", response_model=m.ConversationDetail, tags=["conversations"])
+    async def get_conversation(
+        cid: int, request: Request, user: User = Depends(api_user)
+    ) -> m.ConversationDetail:
+        from flockdesk.services import conversations as conv_svc
+
+        v = await run_in_threadpool(conv_svc.get_conversation, engine(request), cid)
+        return m.ConversationDetail(
+            conversation=m.ConversationOut.model_validate(v.conversation), tags=v.tags
+        )
+
+    @api.get("/conversations/{cid}/messages", response_model=list[m.ThreadItemOut], tags=["messages"])
+    async def conversation_messages(
+        cid: int, request: Request, user: User = Depends(api_user)
+    ) -> list[m.ThreadItemOut]:
+        from flockdesk.services import conversations as conv_svc
+
+        v = await run_in_threadpool(conv_svc.get_conversation, engine(request), cid)
+        return [m.ThreadItemOut.model_validate(t) for t in v.thread]
+
+    @api.post("/conversations/{cid}/replies", response_model=m.OutboxOut, status_code=201, tags=["replies"])
+    async def post_reply(
+        cid: int, body: m.ReplyIn, request: Request, user: User = Depends(api_user)
+    ) -> m.OutboxOut:
+        from flockdesk.services import replies as replies_svc
+
+        row = await run_in_threadpool(
+            lambda: replies_svc.queue_reply(
+                engine(request),
+                cid,
+                user.id,
+                body.text,
+                override_guard=body.override_guard,
+                idempotency_key=body.idempotency_key,
+            )
+        )
+        return m.OutboxOut.model_validate(row)
+
+    @api.post("/conversations/{cid}/assignments", response_model=m.ConversationDetail, tags=["assignments"])
+    async def assign(
+        cid: int, body: m.AssignIn, request: Request, user: User = Depends(api_user)
+    ) -> m.ConversationDetail:
+        from flockdesk.services import conversations as conv_svc
+
+        eng = engine(request)
+        if body.me:
+            await run_in_threadpool(conv_svc.self_assign, eng, cid, user.id)
+        elif body.assignee_id is None:
+            await run_in_threadpool(conv_svc.unassign, eng, cid, user.id)
+        else:
+            await run_in_threadpool(conv_svc.assign, eng, cid, user.id, body.assignee_id)
+        v = await run_in_threadpool(conv_svc.get_conversation, eng, cid)
+        return m.ConversationDetail(
+            conversation=m.ConversationOut.model_validate(v.conversation), tags=v.tags
+        )
+
+    @api.get("/contacts/{contact_id}", response_model=m.ContactOut, tags=["contacts"])
+    async def get_contact(contact_id: int, request: Request, user: User = Depends(api_user)) -> m.ContactOut:
+        from flockdesk.services import conversations as conv_svc
+
+        panel = await run_in_threadpool(conv_svc.contact_panel, engine(request), contact_id)
+        return m.ContactOut.model_validate(panel)
+
+    @api.post("/check-reply", response_model=m.CheckReplyOut, tags=["replies"])
+    async def check_reply(body: m.CheckReplyIn, user: User = Depends(api_user)) -> m.CheckReplyOut:
+        return await run_in_threadpool(check_reply_info, body.text, body.kind)
+
+    @api.post("/tokens", response_model=m.TokenOut, status_code=201, tags=["tokens"])
+    async def create_token(body: m.TokenIn, request: Request, user: User = Depends(api_user)) -> m.TokenOut:
+        token = await run_in_threadpool(
+            users_svc.create_api_token, engine(request), user.id, body.label or "API token"
+        )
+        return m.TokenOut(token=token, label=body.label or "API token")
+
+    admin_user = api_role("admin")
+
+    @api.get("/users", response_model=list[m.UserOut], tags=["admin"])
+    async def list_users(request: Request, user: User = Depends(admin_user)) -> list[m.UserOut]:
+        people = await run_in_threadpool(users_svc.list_users, engine(request))
+        return [m.UserOut.model_validate(p) for p in people]
+
+    @api.post("/users", response_model=m.UserOut, status_code=201, tags=["admin"])
+    async def create_user(body: m.UserIn, request: Request, user: User = Depends(admin_user)) -> m.UserOut:
+        created = await run_in_threadpool(
+            lambda: users_svc.create_user(
+                engine(request), body.username, body.password, body.role, name=body.name
+            )
+        )
+        return m.UserOut.model_validate(created)
+
+    @api.get("/audit", response_model=list[m.AuditOut], tags=["admin"])
+    async def audit_log(
+        request: Request,
+        before_id: int | None = None,
+        limit: int = Query(100, ge=1, le=500),
+        user: User = Depends(admin_user),
+    ) -> list[m.AuditOut]:
+        from flockdesk.services import audit as audit_svc
+
+        events = await run_in_threadpool(
+            lambda: audit_svc.list_events(engine(request), limit=limit, before_id=before_id)
+        )
+        return [m.AuditOut.model_validate(e) for e in events]
+
+    return api

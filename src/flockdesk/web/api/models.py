@@ -1,0 +1,198 @@
+"""Pydantic models of the REST API (the OpenAPI document is generated from them)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Orm(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class SlaClockOut(Orm):
+    state: str
+    waited_minutes: float
+    target_minutes: int
+    color: str
+
+
+class InboxRowOut(Orm):
+    conversation_id: int
+    account_id: int
+    kind: str = Field(description="public | dm")
+    channel: str = Field(description="mention | search | dm")
+    status: str
+    contact_name: str
+    contact_username: str
+    snippet: str
+    waiting_since: datetime | None
+    sla: SlaClockOut
+    assignee_id: int | None
+    assignee_username: str | None
+    tags: list[str]
+    intent: str | None
+    sentiment: str | None
+    sensitive: list[str]
+    urgent: bool
+    influencer: bool
+    priority: float
+    last_message_at: datetime | None
+
+
+class ConversationPage(BaseModel):
+    items: list[InboxRowOut]
+    next_cursor: str | None = Field(description="pass back as ?cursor= for the next page")
+
+
+class ConversationOut(Orm):
+    id: int
+    account_id: int
+    kind: str
+    channel: str
+    status: str
+    assignee_id: int | None
+    assignee_username: str | None
+    priority: float
+    snoozed_until: datetime | None
+    follow_up_at: datetime | None
+    linked_conversation_id: int | None
+    waiting_since: datetime | None
+    last_message_at: datetime | None
+    created_at: datetime | None
+    contact_id: int | None
+
+
+class ConversationDetail(BaseModel):
+    conversation: ConversationOut
+    tags: list[str]
+
+
+class ThreadItemOut(Orm):
+    type: str = Field(description="message | note | outbox")
+    id: int
+    at: datetime | None
+    text: str
+    direction: str
+    kind: str
+    author_name: str = ""
+    author_username: str = ""
+    status: str | None = None
+    error: str | None = None
+    outbox_id: int | None = None
+    intent: str | None = None
+    sentiment: str | None = None
+    sensitive: list[str] = []
+    urgent: bool | None = None
+    move_to_dm: bool | None = None
+
+
+class ContactConversationOut(Orm):
+    id: int
+    kind: str
+    channel: str
+    status: str
+    last_message_at: datetime | None
+
+
+class NoteOut(Orm):
+    id: int
+    author_username: str
+    text: str
+    created_at: datetime | None
+
+
+class ContactOut(Orm):
+    id: int
+    platform: str
+    external_id: str
+    name: str
+    username: str
+    bio: str
+    followers_count: int
+    verified: bool
+    first_seen_at: datetime | None
+    conversations: list[ContactConversationOut]
+    tags: list[str]
+    notes: list[NoteOut]
+
+
+class ReplyIn(BaseModel):
+    text: str = Field(min_length=1, max_length=20_000)
+    override_guard: bool = Field(False, description="post a public reply the guard flagged (audited)")
+    idempotency_key: str | None = Field(None, max_length=100)
+
+
+class OutboxOut(Orm):
+    id: int
+    idempotency_key: str
+    conversation_id: int | None
+    kind: str
+    text: str
+    status: str = Field(description="queued | sending | sent | failed")
+    attempts: int
+    error: str | None
+    external_id: str | None
+    created_at: datetime | None
+    sent_at: datetime | None
+
+
+class AssignIn(BaseModel):
+    assignee_id: int | None = Field(None, description="user id; null unassigns")
+    me: bool = Field(False, description="assign to the caller (ignores assignee_id)")
+
+
+class CheckReplyIn(BaseModel):
+    text: str = Field(max_length=20_000)
+    kind: str = Field("reply", description="reply | dm | public_ack")
+
+
+class CheckReplyOut(BaseModel):
+    flagged: bool
+    asks_for_sensitive: bool
+    contains_sensitive: list[str]
+    advice: str
+    weighted_length: int
+    limit: int
+    valid: bool
+
+
+class TokenIn(BaseModel):
+    label: str = Field("", max_length=100)
+
+
+class TokenOut(BaseModel):
+    id: int | None = None
+    token: str = Field(description="shown once; only a hash is stored")
+    label: str
+
+
+class Problem(BaseModel):
+    detail: str
+    reason: str | None = None
+
+
+class UserOut(Orm):
+    id: int
+    username: str
+    name: str
+    role: str
+    active: bool
+
+
+class UserIn(BaseModel):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=8, max_length=200)
+    role: str = Field("agent", description="admin | manager | agent")
+    name: str = Field("", max_length=200)
+
+
+class AuditOut(Orm):
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    target_type: str | None
+    target_id: str | None
+    details: dict[str, object] | None

@@ -1,0 +1,128 @@
+"""The web app factory: browser pages, the REST API under /api/v1, static assets. Nothing at import."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from urllib.parse import quote
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import Engine
+
+from flockdesk.settings import Settings
+from flockdesk.web import errors
+from flockdesk.web.security import (
+    CsrfError,
+    Forbidden,
+    LoginRequired,
+    SecurityHeadersMiddleware,
+    WebContext,
+    csrf_protect,
+)
+
+STATIC_DIR = Path(__file__).parent / "static"
+log = logging.getLogger(__name__)
+
+
+def _wants_json(request: Request) -> bool:
+    return "application/json" in request.headers.get("accept", "") or request.url.path.endswith(".json")
+
+
+def _error_page(request: Request, status: int, message: str) -> Response:
+    if _wants_json(request):
+        return JSONResponse({"detail": message}, status_code=status)
+    ctx: WebContext = request.app.state.web
+    return ctx.templates.TemplateResponse(
+        request, "error.html", {"status": status, "message": message}, status_code=status
+    )
+
+
+def create_app(settings: Settings, engine: Engine | None = None, *, housekeeping: bool = True) -> FastAPI:
+    """Build the app on a store (migrated by the caller or `flockdesk db upgrade`). With `housekeeping`
+    the app also wakes due snoozes/follow-ups and checks for spikes while it runs (web/housekeeping.py)."""
+    from flockdesk.store.db import make_engine
+    from flockdesk.web.api.app import create_api
+    from flockdesk.web.live import LiveHub
+    from flockdesk.web.render import make_templates
+    from flockdesk.web.routes import (
+        admin,
+        admin_accounts,
+        auth,
+        conversation,
+        events,
+        inbox,
+        mentions,
+        profile,
+    )
+
+    eng = engine if engine is not None else make_engine(settings)
+    ctx = WebContext(settings=settings, engine=eng, templates=make_templates())
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        from flockdesk.web import housekeeping as hk
+
+        stop = asyncio.Event()
+        task = asyncio.create_task(hk.loop(eng, settings, stop)) if housekeeping else None
+        try:
+            yield
+        finally:
+            stop.set()
+            _app.state.live.closed = True
+            if task is not None:
+                await task
+
+    app = FastAPI(
+        lifespan=lifespan,
+        title="Flockdesk",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        dependencies=[Depends(csrf_protect)],
+    )
+    app.state.web = ctx
+    app.state.live = LiveHub(eng)
+    app.add_middleware(SecurityHeadersMiddleware)
+
+    @app.exception_handler(LoginRequired)
+    async def _login_required(request: Request, exc: LoginRequired) -> Response:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        if _wants_json(request) or request.method != "GET":
+            return JSONResponse({"detail": "Sign in first."}, status_code=401)
+        return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+
+    @app.exception_handler(Forbidden)
+    async def _forbidden(request: Request, exc: Forbidden) -> Response:
+        return _error_page(request, 403, str(exc))
+
+    @app.exception_handler(CsrfError)
+    async def _csrf(request: Request, exc: CsrfError) -> Response:
+        return _error_page(request, 403, str(exc))
+
+    async def _service_error(request: Request, exc: Exception) -> Response:
+        status = errors.status_for(exc) or 400
+        return _error_page(request, status, errors.message_for(exc))
+
+    for exc_class in errors.user_error_classes():
+        app.add_exception_handler(exc_class, _service_error)
+
+    for module in (auth, inbox, conversation, events, admin, admin_accounts, profile, mentions):
+        app.include_router(module.router)
+    api = create_api(ctx)
+    app.mount("/api/v1", api)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    async def favicon() -> Response:
+        return RedirectResponse("/static/favicon.svg", status_code=301)
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app

@@ -1,0 +1,1 @@
+"""Browser routes, one module per screen."""

@@ -1,0 +1,169 @@
+"""Settings pages: users (admin), saved replies (manager+), SLA policies and audit log (admin)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from flockdesk.services import users as users_svc
+from flockdesk.services.users import ROLES, User
+from flockdesk.web.flash import attempt, back, flash
+from flockdesk.web.pages import render
+from flockdesk.web.security import page_role, web
+
+router = APIRouter()
+admin_only = page_role("admin")
+manager_up = page_role("manager")
+
+
+@router.get("/settings")
+async def settings_home(user: User = Depends(manager_up)) -> Response:
+    return RedirectResponse(
+        "/settings/users" if user.has_role("admin") else "/settings/saved-replies", status_code=303
+    )
+
+
+@router.get("/settings/users")
+async def users_page(request: Request, user: User = Depends(admin_only)) -> Response:
+    people = await run_in_threadpool(users_svc.list_users, web(request).engine)
+    return await render(
+        request, user, "settings_users.html", people=people, roles=ROLES, tab="users", **flash(request)
+    )
+
+
+@router.post("/settings/users")
+async def users_add(
+    request: Request,
+    username: str = Form(""),
+    name: str = Form(""),
+    role: str = Form("agent"),
+    password: str = Form(""),
+    user: User = Depends(admin_only),
+) -> Response:
+    engine = web(request).engine
+    return await attempt(
+        "/settings/users",
+        lambda: users_svc.create_user(engine, username, password, role, name=name),
+        f"User {username.strip()} added.",
+    )
+
+
+@router.post("/settings/users/{uid}/active")
+async def users_active(
+    uid: int, request: Request, active: str = Form("no"), user: User = Depends(admin_only)
+) -> Response:
+    if uid == user.id and active != "yes":
+        return back("/settings/users", error="You cannot disable your own account; ask another admin.")
+    engine = web(request).engine
+    return await attempt(
+        "/settings/users", lambda: users_svc.set_active(engine, uid, active == "yes"), "User updated."
+    )
+
+
+@router.post("/settings/users/{uid}/password")
+async def users_password(
+    uid: int, request: Request, password: str = Form(""), user: User = Depends(admin_only)
+) -> Response:
+    """An admin resets someone's password (they are signed out everywhere; audited)."""
+    from flockdesk.services import auth as auth_svc
+
+    engine = web(request).engine
+    return await attempt(
+        "/settings/users",
+        lambda: auth_svc.reset_password(engine, uid, password, actor_id=user.id),
+        lambda u: f"Password of {u.username} reset. Tell them the new one in person; they were signed out.",
+    )
+
+
+@router.get("/settings/saved-replies")
+async def saved_replies_page(request: Request, user: User = Depends(manager_up)) -> Response:
+    from flockdesk.services import saved_replies as sr_svc
+
+    items = await run_in_threadpool(sr_svc.list_saved_replies, web(request).engine)
+    return await render(
+        request,
+        user,
+        "settings_saved_replies.html",
+        items=items,
+        variables=sr_svc.VARIABLES,
+        tab="saved",
+        **flash(request),
+    )
+
+
+@router.post("/settings/saved-replies")
+async def saved_replies_add(
+    request: Request, name: str = Form(""), body: str = Form(""), user: User = Depends(manager_up)
+) -> Response:
+    from flockdesk.services import saved_replies as sr_svc
+
+    engine = web(request).engine
+    return await attempt(
+        "/settings/saved-replies", lambda: sr_svc.create(engine, user.id, name, body), "Saved reply added."
+    )
+
+
+@router.post("/settings/saved-replies/{sid}")
+async def saved_replies_edit(
+    sid: int, request: Request, name: str = Form(""), body: str = Form(""), user: User = Depends(manager_up)
+) -> Response:
+    from flockdesk.services import saved_replies as sr_svc
+
+    engine = web(request).engine
+    return await attempt(
+        "/settings/saved-replies",
+        lambda: sr_svc.update(engine, user.id, sid, name=name or None, body=body or None),
+        "Saved reply updated.",
+    )
+
+
+@router.post("/settings/saved-replies/{sid}/delete")
+async def saved_replies_delete(sid: int, request: Request, user: User = Depends(manager_up)) -> Response:
+    from flockdesk.services import saved_replies as sr_svc
+
+    engine = web(request).engine
+    return await attempt(
+        "/settings/saved-replies", lambda: sr_svc.delete(engine, user.id, sid), "Saved reply deleted."
+    )
+
+
+@router.get("/settings/sla")
+async def sla_page(request: Request, user: User = Depends(admin_only)) -> Response:
+    from flockdesk.services import sla as sla_svc
+
+    policies = await run_in_threadpool(sla_svc.get_policies, web(request).engine)
+    rows = [(ch, policies.get(ch), sla_svc.DEFAULT_TARGETS.get(ch)) for ch in ("mention", "dm", "search")]
+    return await render(request, user, "settings_sla.html", rows=rows, tab="sla", **flash(request))
+
+
+@router.post("/settings/sla")
+async def sla_save(
+    request: Request, channel: str = Form(""), minutes: str = Form(""), user: User = Depends(admin_only)
+) -> Response:
+    from flockdesk.services import sla as sla_svc
+
+    engine = web(request).engine
+    try:
+        value = int(minutes)
+    except ValueError:
+        return back("/settings/sla", error="Enter the first-response target as a whole number of minutes.")
+    return await attempt(
+        "/settings/sla",
+        lambda: sla_svc.set_policy(engine, user.id, channel, value),
+        f"SLA for {channel} saved.",
+    )
+
+
+@router.get("/settings/audit")
+async def audit_page(request: Request, user: User = Depends(admin_only)) -> Response:
+    from flockdesk.services import audit as audit_svc
+
+    before = request.query_params.get("before")
+    events = await run_in_threadpool(
+        lambda: audit_svc.list_events(
+            web(request).engine, limit=100, before_id=int(before) if before and before.isdigit() else None
+        )
+    )
+    more = f"/settings/audit?before={events[-1].id}" if len(events) == 100 else None
+    return await render(request, user, "settings_audit.html", events=events, more_url=more, tab="audit")

@@ -1,0 +1,192 @@
+"""Admin settings for X accounts (connect with OAuth 2.0 PKCE) and listening queries (with cost)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
+from flockdesk.services import oauth as oauth_svc
+from flockdesk.services.users import User
+from flockdesk.web.flash import attempt, back, flash
+from flockdesk.web.pages import render
+from flockdesk.web.security import page_role, web
+
+router = APIRouter()
+admin_only = page_role("admin")
+DEFAULT_POSTS_PER_DAY = 100.0
+
+
+def callback_url(request: Request) -> str:
+    return str(request.url_for("accounts_callback"))
+
+
+@router.get("/settings/accounts")
+async def accounts_page(request: Request, user: User = Depends(admin_only)) -> Response:
+    from flockdesk.services import accounts as accounts_svc
+
+    items = await run_in_threadpool(accounts_svc.list_accounts, web(request).engine)
+    return await render(
+        request,
+        user,
+        "settings_accounts.html",
+        items=items,
+        purposes=oauth_svc.PURPOSES,
+        tab="accounts",
+        callback=callback_url(request),
+        **flash(request),
+    )
+
+
+@router.post("/settings/accounts/connect")
+async def accounts_connect(
+    request: Request,
+    base_url: str = Form("https://api.x.com"),
+    purpose: str = Form("care"),
+    client_id: str = Form(""),
+    user: User = Depends(admin_only),
+) -> Response:
+    engine = web(request).engine
+    try:
+        url = await run_in_threadpool(
+            lambda: oauth_svc.start(
+                engine,
+                base_url=base_url,
+                purpose=purpose,
+                client_id=client_id,
+                redirect_uri=callback_url(request),
+                user_id=user.id,
+            )
+        )
+    except oauth_svc.OAuthError as exc:
+        return back("/settings/accounts", error=str(exc))
+    # A page that navigates on (not a redirect): the CSP's form-action 'self' would block a form
+    # submission that redirects to another origin.
+    return await render(request, user, "oauth_continue.html", authorize_url=url, tab="accounts")
+
+
+@router.get("/settings/accounts/callback", name="accounts_callback")
+async def accounts_callback(request: Request, user: User = Depends(admin_only)) -> Response:
+    from flockdesk.services import accounts as accounts_svc
+
+    ctx = web(request)
+    params = request.query_params
+    if params.get("error"):
+        return back(
+            "/settings/accounts",
+            error=f"X did not authorise the account ({params.get('error')}). Try again and approve access.",
+        )
+
+    def run() -> Any:
+        tokens = oauth_svc.finish(
+            ctx.engine,
+            state=params.get("state", ""),
+            code=params.get("code", ""),
+            redirect_uri=callback_url(request),
+            user_id=user.id,
+            timeout_s=ctx.settings.http_timeout_s,
+        )
+        return accounts_svc.add_account_from_oauth(
+            ctx.engine,
+            ctx.settings,
+            base_url=tokens.base_url,
+            access_token=tokens.access_token,
+            refresh_token=tokens.refresh_token,
+            expires_in=tokens.expires_in,
+            purpose=tokens.purpose,
+            client_id=tokens.client_id,
+        )
+
+    return await attempt(
+        "/settings/accounts", run, lambda acct: f"Connected @{acct.username} ({acct.purpose})."
+    )
+
+
+def _cost(posts_per_day: float) -> float | None:
+    from flockdesk.services import costs as costs_svc
+
+    try:
+        return float(costs_svc.estimate_query_monthly_cost(posts_per_day))
+    except (ValueError, TypeError):
+        return None
+
+
+@router.get("/settings/listening")
+async def listening_page(request: Request, user: User = Depends(admin_only)) -> Response:
+    from flockdesk.services import listening
+
+    rows = await run_in_threadpool(listening.query_costs, web(request).engine)
+    return await render(
+        request,
+        user,
+        "settings_listening.html",
+        rows=rows,
+        tab="listening",
+        per_day=DEFAULT_POSTS_PER_DAY,
+        **flash(request),
+    )
+
+
+@router.post("/settings/listening")
+async def listening_add(
+    request: Request,
+    query: str = Form(""),
+    include_retweets: str = Form(""),
+    posts_per_day: str = Form(""),
+    user: User = Depends(admin_only),
+) -> Response:
+    from flockdesk.services import listening
+    from flockdesk.services import sources as sources_svc
+    from flockdesk.services.errors import InvalidInput
+
+    ctx = web(request)
+    try:
+        given = listening.parse_volume(posts_per_day)
+    except InvalidInput as exc:
+        return back("/settings/listening", error=str(exc))
+    volume = float(given) if given is not None else DEFAULT_POSTS_PER_DAY
+    cost = _cost(volume)
+    note = f" Estimated cost: ${cost:,.2f}/month at {volume:g} posts/day." if cost is not None else ""
+
+    def run() -> None:
+        src = sources_svc.add_search_source(
+            ctx.engine, ctx.settings, query, include_retweets=include_retweets == "yes"
+        )
+        if given is not None:
+            listening.set_expected_volume(ctx.engine, src.id, given)
+
+    return await attempt("/settings/listening", run, "Listening query added." + note)
+
+
+@router.post("/settings/listening/{source_id}/volume")
+async def listening_volume(
+    source_id: int, request: Request, posts_per_day: str = Form(""), user: User = Depends(admin_only)
+) -> Response:
+    """Change (or clear) the expected posts a day of a query."""
+    from flockdesk.services import listening
+    from flockdesk.services.errors import InvalidInput
+
+    engine = web(request).engine
+    try:
+        given = listening.parse_volume(posts_per_day)
+    except InvalidInput as exc:
+        return back("/settings/listening", error=str(exc))
+    return await attempt(
+        "/settings/listening",
+        lambda: listening.set_expected_volume(engine, source_id, given),
+        "Expected volume saved.",
+    )
+
+
+@router.post("/settings/listening/{source_id}/delete")
+async def listening_delete(source_id: int, request: Request, user: User = Depends(admin_only)) -> Response:
+    from flockdesk.services import sources as sources_svc
+
+    engine = web(request).engine
+    return await attempt(
+        "/settings/listening",
+        lambda: sources_svc.remove_source(engine, source_id),
+        "Listening query removed.",
+    )

@@ -1,0 +1,336 @@
+"""One conversation: the thread, contact panel, actions, composer fallback, presence and status poll."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect
+
+from flockdesk.services import users as users_svc
+from flockdesk.services.users import User
+from flockdesk.web.flash import attempt, back
+from flockdesk.web.pages import render
+from flockdesk.web.security import page_user, web
+
+router = APIRouter()
+
+
+async def _act(cid: int, fn: Callable[[], Any], notice: str) -> RedirectResponse:
+    """Run a service action; user-fixable errors come back as a message on the page."""
+    return await attempt(f"/c/{cid}", fn, notice)
+
+
+def _needs_move_to_dm(view: Any) -> bool:
+    conv = view.conversation
+    if conv.kind != "public" or conv.linked_conversation_id:
+        return False
+    return any(
+        t.type == "message" and t.direction == "in" and (t.sensitive or t.move_to_dm) for t in view.thread
+    )
+
+
+def _sensitive_kinds(view: Any) -> list[str]:
+    kinds: set[str] = set()
+    for t in view.thread:
+        if t.type == "message" and t.direction == "in" and t.sensitive:
+            kinds.update(t.sensitive if isinstance(t.sensitive, list) else [str(t.sensitive)])
+    return sorted(kinds)
+
+
+def _hide_offer(view: Any, candidates: list[Any]) -> Any:
+    """The newest inbound public reply holding personal data (hidden or not), if any, unless X is
+    known to refuse (a thread someone else started): the banner offers to hide it (or to unhide it)."""
+    if view.conversation.kind != "public":
+        return None
+    return next((h for h in candidates if h.sensitive and h.thread_owner != "other"), None)
+
+
+@router.get("/c/{cid}")
+async def conversation_page(cid: int, request: Request, user: User = Depends(page_user)) -> Response:
+    from flockdesk.services import conversations as conv_svc
+    from flockdesk.services import moderation
+    from flockdesk.services import saved_replies as sr_svc
+
+    engine = web(request).engine
+    view = await run_in_threadpool(conv_svc.get_conversation, engine, cid)
+    from flockdesk.services import mentions as mentions_svc  # opening the thread reads its @mentions
+
+    await run_in_threadpool(mentions_svc.mark_conversation_read, engine, user.id, cid)
+    from flockdesk.services import attachments as attachments_svc
+
+    attachments = await run_in_threadpool(attachments_svc.for_conversation, engine, cid)
+    candidates = await run_in_threadpool(moderation.hide_candidates, engine, cid)
+    saved = await run_in_threadpool(sr_svc.list_saved_replies, engine)
+    people = await run_in_threadpool(users_svc.list_users, engine, active_only=True)
+    limit = 10_000 if view.conversation.kind == "dm" else 280
+    return await render(
+        request,
+        user,
+        "conversation.html",
+        v=view,
+        c=view.conversation,
+        saved_replies=saved,
+        people=people,
+        limit=limit,
+        move_banner=_needs_move_to_dm(view),
+        sensitive_kinds=_sensitive_kinds(view),
+        hide_offer=_hide_offer(view, candidates),
+        attachments=attachments,
+        notice=request.query_params.get("notice", ""),
+        error=request.query_params.get("error", ""),
+    )
+
+
+@router.post("/c/{cid}/assign")
+async def assign(
+    cid: int, request: Request, assignee: str = Form(""), user: User = Depends(page_user)
+) -> Response:
+    from flockdesk.services import conversations as conv_svc
+
+    engine = web(request).engine
+    if assignee == "me":
+        return await _act(cid, lambda: conv_svc.self_assign(engine, cid, user.id), "Assigned to you.")
+    if assignee in ("", "none"):
+        return await _act(cid, lambda: conv_svc.unassign(engine, cid, user.id), "Unassigned.")
+    try:
+        target = int(assignee)
+    except ValueError:
+        return back(f"/c/{cid}", error="Pick a teammate from the list.")
+    return await _act(cid, lambda: conv_svc.assign(engine, cid, user.id, target), "Assigned.")
+
+
+@router.post("/c/{cid}/tag")
+async def tag(cid: int, request: Request, name: str = Form(""), user: User = Depends(page_user)) -> Response:
+    from flockdesk.services import conversations as conv_svc
+
+    engine = web(request).engine
+    return await _act(cid, lambda: conv_svc.add_tag(engine, cid, user.id, name), "Tag added.")
+
+
+@router.post("/c/{cid}/untag")
+async def untag(
+    cid: int, request: Request, name: str = Form(""), user: User = Depends(page_user)
+) -> Response:
+    from flockdesk.services import conversations as conv_svc
+
+    engine = web(request).engine
+    return await _act(cid, lambda: conv_svc.remove_tag(engine, cid, user.id, name), "Tag removed.")
+
+
+@router.post("/c/{cid}/note")
+async def note(cid: int, request: Request, text: str = Form(""), user: User = Depends(page_user)) -> Response:
+    from flockdesk.services import conversations as conv_svc
+
+    engine = web(request).engine
+    return await _act(cid, lambda: conv_svc.add_note(engine, cid, user.id, text), "Note added.")
+
+
+def parse_until(value: str) -> datetime:
+    """A datetime-local value (taken as UTC) or ISO 8601 string; ValueError says the expected form."""
+    try:
+        dt = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise ValueError("Give the snooze time as a date and time, e.g. 2026-01-31T09:00.") from None
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
+@router.post("/c/{cid}/snooze")
+async def snooze(
+    cid: int, request: Request, until: str = Form(""), user: User = Depends(page_user)
+) -> Response:
+    from flockdesk.services import conversations as conv_svc
+
+    engine = web(request).engine
+    try:
+        when = parse_until(until)
+    except ValueError as exc:
+        return back(f"/c/{cid}", error=str(exc))
+    return await _act(cid, lambda: conv_svc.snooze(engine, cid, user.id, when), "Snoozed.")
+
+
+@router.post("/c/{cid}/resolve")
+async def resolve(cid: int, request: Request, user: User = Depends(page_user)) -> Response:
+    from flockdesk.services import conversations as conv_svc
+
+    engine = web(request).engine
+    return await _act(cid, lambda: conv_svc.resolve(engine, cid, user.id), "Resolved.")
+
+
+@router.post("/c/{cid}/reopen")
+async def reopen(cid: int, request: Request, user: User = Depends(page_user)) -> Response:
+    from flockdesk.services import conversations as conv_svc
+
+    engine = web(request).engine
+    return await _act(cid, lambda: conv_svc.reopen(engine, cid, user.id), "Reopened.")
+
+
+@router.post("/c/{cid}/follow-up")
+async def follow_up(cid: int, request: Request, user: User = Depends(page_user)) -> Response:
+    from flockdesk.services import conversations as conv_svc
+
+    engine = web(request).engine
+    return await _act(
+        cid,
+        lambda: conv_svc.follow_up(engine, cid, user.id, hours=24),
+        "Snoozed; it comes back to Mine in 24 hours.",
+    )
+
+
+@router.post("/c/{cid}/move-to-dm")
+async def move_to_dm(
+    cid: int,
+    request: Request,
+    ack_text: str = Form(""),
+    dm_text: str = Form(""),
+    user: User = Depends(page_user),
+) -> Response:
+    from flockdesk.services import replies as replies_svc
+
+    engine = web(request).engine
+    result: dict[str, Any] = {}
+
+    def run() -> None:
+        result["r"] = replies_svc.move_to_dm(engine, cid, user.id, ack_text or None, dm_text or None)
+
+    resp = await _act(cid, run, "Moved to DM: a public acknowledgement with the DM link is queued.")
+    if "r" in result:
+        return RedirectResponse(
+            f"/c/{result['r'].dm_conversation_id}?notice="
+            + "Moved+to+DM%3A+the+public+acknowledgement+is+queued.",
+            status_code=303,
+        )
+    return resp
+
+
+@router.post("/c/{cid}/hide-reply")
+async def hide_reply(
+    cid: int,
+    request: Request,
+    message_id: str = Form(""),
+    hidden: str = Form("yes"),
+    user: User = Depends(page_user),
+) -> Response:
+    """Hide (or unhide) a customer's public reply on X; the page shows the result or X's reason."""
+    from flockdesk.services import moderation
+
+    ctx = web(request)
+    try:
+        mid = int(message_id) if message_id else None
+    except ValueError:
+        return back(f"/c/{cid}", error="Pick the reply to hide from the banner and try again.")
+    offered = await run_in_threadpool(moderation.hide_candidates, ctx.engine, cid)
+    if mid is not None and mid not in {h.message_id for h in offered}:
+        return back(
+            f"/c/{cid}", error="That reply is not in this conversation; reload the page and try again."
+        )
+
+    def run() -> Any:
+        return moderation.hide_reply(
+            ctx.engine,
+            ctx.settings,
+            user_id=user.id,
+            message_id=mid,
+            conversation_id=cid,
+            hidden=hidden != "no",
+        )
+
+    def result(r: Any) -> str:
+        if r.hidden:
+            return 'The reply is hidden on X (still reachable there via "View hidden replies").'
+        return "The reply is visible on X again."
+
+    return await attempt(f"/c/{cid}", run, result)
+
+
+@router.post("/c/{cid}/reply")
+async def reply(
+    cid: int,
+    request: Request,
+    text: str = Form(""),
+    override_guard: str = Form(""),
+    idempotency_key: str = Form(""),
+    user: User = Depends(page_user),
+) -> Response:
+    """Form fallback of the composer (the page's script uses the REST API)."""
+    from flockdesk.services import replies as replies_svc
+
+    engine = web(request).engine
+    return await _act(
+        cid,
+        lambda: replies_svc.queue_reply(
+            engine,
+            cid,
+            user.id,
+            text,
+            override_guard=override_guard == "yes",
+            idempotency_key=idempotency_key or None,
+        ),
+        "Reply queued.",
+    )
+
+
+@router.post("/c/{cid}/retry/{outbox_id}")
+async def retry(cid: int, outbox_id: int, request: Request, user: User = Depends(page_user)) -> Response:
+    from flockdesk.services import replies as replies_svc
+
+    engine = web(request).engine
+    return await _act(cid, lambda: replies_svc.retry(engine, outbox_id, user.id), "Queued again.")
+
+
+@router.get("/c/{cid}/saved-reply/{sid}")
+async def saved_reply_preview(
+    cid: int, sid: int, request: Request, user: User = Depends(page_user)
+) -> Response:
+    from flockdesk.domain import text as text_mod
+    from flockdesk.services import conversations as conv_svc
+    from flockdesk.services import saved_replies as sr_svc
+
+    engine = web(request).engine
+    saved = await run_in_threadpool(sr_svc.get_saved_reply, engine, sid)
+    body = await run_in_threadpool(sr_svc.render_for, engine, saved.body, cid, user.id)
+    view = await run_in_threadpool(conv_svc.get_conversation, engine, cid)
+    kind = "dm" if view.conversation.kind == "dm" else "reply"
+    return JSONResponse({"text": body, "length": text_mod.length_info(body, kind)})
+
+
+def _outbox_state(view: Any) -> list[dict[str, Any]]:
+    return [
+        {"id": t.outbox_id, "status": t.status, "error": t.error}
+        for t in view.thread
+        if t.outbox_id is not None and t.status
+    ]
+
+
+@router.post("/c/{cid}/presence")
+async def presence(cid: int, request: Request, user: User = Depends(page_user)) -> Response:
+    """Heartbeat: records that the user views (or types in) this conversation; returns who else is
+    here and the status of its outbox rows."""
+    from flockdesk.services import conversations as conv_svc
+
+    body: dict[str, Any] = {}
+    if request.headers.get("content-type", "").startswith("application/json"):
+        try:
+            raw = await request.json()
+        except (ClientDisconnect, ValueError):
+            return JSONResponse({"others": []})
+        body = raw if isinstance(raw, dict) else {}
+    typing = bool(body.get("typing"))
+    if body.get("leave"):
+        conv_svc.presence.leave(cid, user.id)
+        return JSONResponse({"others": []})
+    conv_svc.presence.touch(cid, user.id, user.username, typing=typing)
+    others = conv_svc.presence.others(cid, user.id)
+    view = await run_in_threadpool(conv_svc.get_conversation, web(request).engine, cid)
+    return JSONResponse(
+        {
+            "others": [{"username": p.username, "typing": p.typing} for p in others],
+            "outbox": _outbox_state(view),
+            "status": view.conversation.status,
+            "thread_len": len(view.thread),
+        }
+    )

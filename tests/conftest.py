@@ -1,0 +1,95 @@
+"""Shared fixtures. `engine` is parametrized over SQLite and PostgreSQL: each PostgreSQL test gets a
+fresh database created on 127.0.0.1:5432 and dropped afterwards."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import Engine
+
+from flockdesk.settings import Settings
+from flockdesk.store.db import make_engine, upgrade
+
+PG_ADMIN_URL = os.environ.get("FLOCKDESK_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+
+def _pg_available() -> bool:
+    try:
+        eng = sa.create_engine(PG_ADMIN_URL)
+        with eng.connect():
+            pass
+        eng.dispose()
+        return True
+    except Exception:
+        return False
+
+
+_PG = None
+
+
+def pg_available() -> bool:
+    global _PG
+    if _PG is None:
+        _PG = _pg_available()
+    return _PG
+
+
+def _make_pg_database() -> str:
+    name = "fd_test_" + uuid.uuid4().hex[:12]
+    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    admin.dispose()
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+
+
+def _drop_pg_database(url: str) -> None:
+    name = url.rsplit("/", 1)[1]
+    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Settings]:
+    """Settings for a fresh, empty store on each backend (not yet migrated)."""
+    if request.param == "sqlite":
+        yield Settings(data_dir=tmp_path / "data", secret_key="test-secret-key")
+        return
+    if not pg_available():
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL is not reachable on 127.0.0.1:5432 (CI must start it: see .ci/run)")
+        pytest.skip("PostgreSQL is not reachable on 127.0.0.1:5432")
+    url = _make_pg_database()
+    try:
+        yield Settings(data_dir=tmp_path / "data", database_url=url, secret_key="test-secret-key")
+    finally:
+        _drop_pg_database(url)
+
+
+@pytest.fixture
+def sqlite_settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path / "data", secret_key="test-secret-key")
+
+
+@pytest.fixture
+def engine(settings: Settings) -> Iterator[Engine]:
+    """A migrated store on each backend."""
+    eng = make_engine(settings)
+    upgrade(eng)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def shared_dir() -> Path:
+    if not SHARED.exists():
+        pytest.skip(f"{SHARED} is absent (a user's clone has no shared/ data)")
+    return SHARED

@@ -1,0 +1,35 @@
+"""Helpers shared by the emulator tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.testclient import TestClient
+
+
+def inject(client: TestClient, **body: Any) -> dict[str, Any]:
+    r = client.post("/_emulator/post", json=body)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def follow_pages(
+    client: TestClient,
+    url: str,
+    headers: dict[str, str],
+    params: dict[str, Any],
+    token_param: str = "pagination_token",
+) -> list[dict[str, Any]]:
+    """Every page of a list endpoint, following meta.next_token to the end."""
+    pages = []
+    params = dict(params)
+    for _ in range(1000):
+        r = client.get(url, headers=headers, params=params)
+        assert r.status_code == 200, r.text
+        body = r.json()
+        pages.append(body)
+        token = body["meta"].get("next_token")
+        if token is None:
+            return pages
+        params[token_param] = token
+    raise AssertionError("pagination never ended")
