@@ -116,6 +116,10 @@ def _move(
     key: str | None,
     override_guard: bool,
 ) -> MoveToDm:
+    # Concurrent moves of one conversation take turns (PostgreSQL row lock; SQLite write transactions
+    # are already serial): otherwise a second request could miss the first one's idempotency key and
+    # then see its acknowledgement as a "repeat" and refuse instead of handing the same row back.
+    conn.execute(sa.select(conversations.c.id).where(conversations.c.id == conversation_id).with_for_update())
     actor = audit.actor_name(conn, user_id)
     ctx = load_context(conn, conversation_id)
     if ctx["kind"] != "public":
