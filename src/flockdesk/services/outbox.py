@@ -332,7 +332,10 @@ def retry_in(
     """The guarded retry, inside the caller's transaction: (id of the new row, True), or
     (id of the live attempt, False) when one is already queued, sending or sent; nothing is
     created then. `check(failed_row)` may refuse (raise) before the new row is made."""
-    row = conn.execute(sa.select(outbox).where(outbox.c.id == outbox_id)).mappings().first()
+    # the failed row is locked (PostgreSQL) so that concurrent retries of it take turns
+    row = (
+        conn.execute(sa.select(outbox).where(outbox.c.id == outbox_id).with_for_update()).mappings().first()
+    )
     if row is None:
         raise NotFound(f"outbox row {outbox_id} does not exist")
     if row["status"] != "failed":
