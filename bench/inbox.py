@@ -28,7 +28,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
-from flockdesk.services import conversations, inbox
+from flockdesk.services.conversations import actions as conversations
+from flockdesk.services.conversations import inbox
 from flockdesk.settings import Settings
 from flockdesk.store.db import make_engine, upgrade
 

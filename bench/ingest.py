@@ -25,7 +25,7 @@ from typing import Any
 import orjson
 import sqlalchemy as sa
 
-from flockdesk.services.ingest_import import import_file
+from flockdesk.services.ingest.importer import import_file
 from flockdesk.settings import Settings
 from flockdesk.store.db import make_engine, upgrade
 from flockdesk.store.repo import stats

@@ -40,9 +40,14 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("FLOCKDESK_DATA_DIR_SHARED", ROOT.parent / "shared" / "data"))
 # Presidio entity type -> Flockdesk kind (types not listed have no Flockdesk kind and are not scored).
 PRESIDIO_MAP = {
-    "EMAIL_ADDRESS": "email", "PHONE_NUMBER": "phone", "CREDIT_CARD": "payment_card",
-    "STREET_ADDRESS": "address", "ZIP_CODE": "address", "IBAN_CODE": "account_number",
-    "US_SSN": "government_id", "US_DRIVER_LICENSE": "government_id",
+    "EMAIL_ADDRESS": "email",
+    "PHONE_NUMBER": "phone",
+    "CREDIT_CARD": "payment_card",
+    "STREET_ADDRESS": "address",
+    "ZIP_CODE": "address",
+    "IBAN_CODE": "account_number",
+    "US_SSN": "government_id",
+    "US_DRIVER_LICENSE": "government_id",
 }
 ASKS_DM = re.compile(r"\b(?:DM|D\.M\.|direct message|private message|message us|PM)\b", re.IGNORECASE)
 LABELS = ("negative", "neutral", "positive")
@@ -80,19 +85,25 @@ def eval_sentiment(tune: bool) -> dict[str, Any]:
     ours, ours_per = macro_recall([sentiment(t).label for t in texts], gold)
     vader, vader_per = macro_recall([label_for(vader_compound(t), -0.05, 0.05) for t in texts], gold)
     out: dict[str, Any] = {
-        "tweeteval_test_macro_recall": ours, "per_class_recall": ours_per,
+        "tweeteval_test_macro_recall": ours,
+        "per_class_recall": ours_per,
         "vader_alone": {"macro_recall": vader, "per_class_recall": vader_per, "thresholds": [-0.05, 0.05]},
-        "target": 0.70, "n": len(texts),
+        "target": 0.70,
+        "n": len(texts),
         "method": "VADER + care lexicon + n-gram model (vader-tweets-groundtruth) + phrase cues",
-        "thresholds": [NEG_THRESHOLD, POS_THRESHOLD], "ngram_weight": NGRAM_WEIGHT,
+        "thresholds": [NEG_THRESHOLD, POS_THRESHOLD],
+        "ngram_weight": NGRAM_WEIGHT,
     }
     val = _tweeteval("val")
     if val is not None:
         out["tweeteval_val_macro_recall"] = macro_recall([sentiment(t).label for t in val[0]], val[1])[0]
         if tune:
             scores = [sentiment(t).compound for t in val[0]]
-            grid = [(round(lo, 2), round(hi, 2))
-                    for lo in _frange(-0.5, 0.0, 0.05) for hi in _frange(0.0, 0.6, 0.05)]
+            grid = [
+                (round(lo, 2), round(hi, 2))
+                for lo in _frange(-0.5, 0.0, 0.05)
+                for hi in _frange(0.0, 0.6, 0.05)
+            ]
             best = max(grid, key=lambda th: macro_recall([label_for(s, *th) for s in scores], val[1])[0])
             best_val = macro_recall([label_for(s, *best) for s in scores], val[1])[0]
             out["tuned_on_val"] = {"neg": best[0], "pos": best[1], "val_macro_recall": best_val}
@@ -103,8 +114,9 @@ def eval_sentiment(tune: bool) -> dict[str, Any]:
         g = [r["airline_sentiment"] for r in rows]
         t = [r["text"] for r in rows]
         out["airline_macro_recall"] = macro_recall([sentiment(x).label for x in t], g)[0]
-        out["vader_alone"]["airline_macro_recall"] = macro_recall([label_for(vader_compound(x), -0.05, 0.05)
-                                                                   for x in t], g)[0]
+        out["vader_alone"]["airline_macro_recall"] = macro_recall(
+            [label_for(vader_compound(x), -0.05, 0.05) for x in t], g
+        )[0]
     return out
 
 
@@ -129,9 +141,12 @@ def eval_complaints() -> dict[str, Any]:
             fn += g and not p
         return prf(tp, fp, fn)
 
-    return {"complaint": score(lambda t: triage_message(t).intent == "complaint"),
-            "vader_alone": {"complaint_is_negative": score(lambda t: vader_compound(t) <= -0.05)},
-            "target_f1": 0.85, "n": len(rows)}
+    return {
+        "complaint": score(lambda t: triage_message(t).intent == "complaint"),
+        "vader_alone": {"complaint_is_negative": score(lambda t: vader_compound(t) <= -0.05)},
+        "target_f1": 0.85,
+        "n": len(rows),
+    }
 
 
 def eval_presidio() -> dict[str, Any]:
@@ -146,8 +161,11 @@ def eval_presidio() -> dict[str, Any]:
     for rec in records:
         text = rec["full_text"]
         found = find_sensitive(text)
-        gold = [(PRESIDIO_MAP[s["entity_type"]], s["start_position"], s["end_position"])
-                for s in rec["spans"] if s["entity_type"] in PRESIDIO_MAP]
+        gold = [
+            (PRESIDIO_MAP[s["entity_type"]], s["start_position"], s["end_position"])
+            for s in rec["spans"]
+            if s["entity_type"] in PRESIDIO_MAP
+        ]
         for kind, s, e in gold:
             hit = any(f.kind == kind and f.start < e and s < f.end for f in found)
             tp[kind] += hit
@@ -162,11 +180,20 @@ def eval_presidio() -> dict[str, Any]:
     for kind in sorted(set(tp) | set(fn) | set(fp)):
         rec_ = tp[kind] / (tp[kind] + fn[kind]) if tp[kind] + fn[kind] else 0.0
         prec = ptp[kind] / (ptp[kind] + fp[kind]) if ptp[kind] + fp[kind] else 0.0
-        per[kind] = {"recall": round(rec_, 4), "precision": round(prec, 4), "gold_spans": tp[kind] + fn[kind],
-                     "predicted_spans": ptp[kind] + fp[kind]}
-    return {"per_kind": per, "mapping": PRESIDIO_MAP, "matching": "span overlap, same kind",
-            "targets": {"email/phone/payment_card": {"recall": 0.97, "precision": 0.95}},
-            "vader_alone": "n/a (VADER detects no personal data)", "n": len(records)}
+        per[kind] = {
+            "recall": round(rec_, 4),
+            "precision": round(prec, 4),
+            "gold_spans": tp[kind] + fn[kind],
+            "predicted_spans": ptp[kind] + fp[kind],
+        }
+    return {
+        "per_kind": per,
+        "mapping": PRESIDIO_MAP,
+        "matching": "span overlap, same kind",
+        "targets": {"email/phone/payment_card": {"recall": 0.97, "precision": 0.95}},
+        "vader_alone": "n/a (VADER detects no personal data)",
+        "n": len(records),
+    }
 
 
 def eval_twcs() -> dict[str, Any]:
@@ -194,10 +221,13 @@ def eval_twcs() -> dict[str, Any]:
         vtp += vpred and gold
         vfp += vpred and not gold
         vfn += gold and not vpred
-    return {"move_to_dm_vs_brand_asked_dm": prf(tp, fp, fn), "pairs": tp + fp + fn + tn,
-            "base_rate": round((tp + fn) / max(1, tp + fp + fn + tn), 4),
-            "label": "the brand's first reply asks to DM / PM / private message / message us",
-            "vader_alone": {"negative_predicts_dm": prf(vtp, vfp, vfn)}}
+    return {
+        "move_to_dm_vs_brand_asked_dm": prf(tp, fp, fn),
+        "pairs": tp + fp + fn + tn,
+        "base_rate": round((tp + fn) / max(1, tp + fp + fn + tn), 4),
+        "label": "the brand's first reply asks to DM / PM / private message / message us",
+        "vader_alone": {"negative_predicts_dm": prf(vtp, vfp, vfn)},
+    }
 
 
 _TEMPLATES = [
@@ -224,7 +254,7 @@ def _luhn_card(rng: random.Random) -> str:
         total += d - 9 if d > 9 else d
     digits.append((10 - total % 10) % 10)
     s = "".join(map(str, digits))
-    return " ".join(s[i:i + 4] for i in range(0, 16, 4))
+    return " ".join(s[i : i + 4] for i in range(0, 16, 4))
 
 
 def eval_speed(n: int) -> dict[str, Any]:
@@ -235,8 +265,16 @@ def eval_speed(n: int) -> dict[str, Any]:
         template = rng.choice(_TEMPLATES)
         text = template.format(n=rng.randrange(10**7), k=rng.randrange(10**4), card=_luhn_card(rng))
         texts.append(text)
-        lines.append(json.dumps({"id": str(i), "text": text, "channel": "mention",
-                                 "author": {"username": f"u{i}", "followers_count": rng.randrange(10**5)}}))
+        lines.append(
+            json.dumps(
+                {
+                    "id": str(i),
+                    "text": text,
+                    "channel": "mention",
+                    "author": {"username": f"u{i}", "followers_count": rng.randrange(10**5)},
+                }
+            )
+        )
     exe = shutil.which("flockdesk") or str(Path(sys.executable).with_name("flockdesk"))
     pin = ["taskset", "-c", "0"] if shutil.which("taskset") else []
     with tempfile.TemporaryDirectory() as tmp:
@@ -257,8 +295,11 @@ def eval_speed(n: int) -> dict[str, Any]:
         "cli_messages_per_second_one_core": round(n / total, 1),
         "cli_messages_per_second_excluding_startup": round(n / max(1e-9, total - startup), 1),
         "cli_messages_per_cpu_second_excluding_startup": round(n / max(1e-9, total_cpu - startup_cpu), 1),
-        "cli_startup_seconds": round(startup, 3), "messages": n, "pinned": bool(pin),
-        "load_average_1m": round(os.getloadavg()[0], 2), "cpus": os.cpu_count(),
+        "cli_startup_seconds": round(startup, 3),
+        "messages": n,
+        "pinned": bool(pin),
+        "load_average_1m": round(os.getloadavg()[0], 2),
+        "cpus": os.cpu_count(),
         "vader_alone_in_process_messages_per_second": round(n / vader_s, 1),
         "vader_alone_in_process_messages_per_cpu_second": round(n / max(1e-9, vader_cpu), 1),
         "target": 5000,

@@ -21,8 +21,8 @@ import sqlalchemy as sa
 from flockdesk.emulator.scenario import load_scenario
 from flockdesk.emulator.server import EmulatorServer
 from flockdesk.jobs.worker import Worker, WorkerOptions
-from flockdesk.services.accounts import add_account
-from flockdesk.services.sources import add_search_source
+from flockdesk.services.accounts.connected import add_account
+from flockdesk.services.accounts.sources import add_search_source
 from flockdesk.settings import Settings
 from flockdesk.store.db import make_engine, upgrade
 from flockdesk.store.schema import messages

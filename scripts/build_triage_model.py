@@ -49,8 +49,10 @@ def train(rows: list[tuple[str, float]]) -> tuple[float, dict[str, float]]:
     for fs in feats:
         for f in fs:
             counts[f] = counts.get(f, 0) + 1
-    keep = [(sorted(f for f in fs if counts[f] >= MIN_COUNT), y, len(fs)) for fs, (_, y) in zip(feats, rows,
-                                                                                               strict=True)]
+    keep = [
+        (sorted(f for f in fs if counts[f] >= MIN_COUNT), y, len(fs))
+        for fs, (_, y) in zip(feats, rows, strict=True)
+    ]
     bias = sum(y for _, y in rows) / len(rows)
     weights: dict[str, float] = {}
     order = list(range(len(keep)))
@@ -72,8 +74,8 @@ def train(rows: list[tuple[str, float]]) -> tuple[float, dict[str, float]]:
 def render(bias: float, weights: dict[str, float]) -> str:
     doc = {
         "_about": "Built by scripts/build_triage_model.py from vader-tweets-groundtruth (MIT, C.J. Hutto, "
-                  "ICWSM 2014) only. Ridge regression of rating/4 on binary unigram+bigram features, "
-                  "l2-normalised per message; see flockdesk/triage/ngram.py.",
+        "ICWSM 2014) only. Ridge regression of rating/4 on binary unigram+bigram features, "
+        "l2-normalised per message; see flockdesk/triage/ngram.py.",
         "bias": bias,
         "weights": weights,
     }

@@ -16,16 +16,22 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="FLOCKDESK_", env_file=".env", extra="ignore")
 
-    data_dir: Path = Field(default=Path("flockdesk-data"), description="Directory for the SQLite store and keys.")
+    data_dir: Path = Field(
+        default=Path("flockdesk-data"), description="Directory for the SQLite store and keys."
+    )
     database_url: str | None = Field(
-        default=None, description="SQLAlchemy URL; PostgreSQL e.g. postgresql+psycopg://127.0.0.1/test. "
-        "Default: SQLite in data_dir."
+        default=None,
+        description="SQLAlchemy URL; PostgreSQL e.g. postgresql+psycopg://127.0.0.1/test. "
+        "Default: SQLite in data_dir.",
     )
     secret_key: str | None = Field(
-        default=None, description="Key for encrypting credentials at rest and signing sessions. "
-        "Default: generated once into data_dir/secret.key (mode 0600)."
+        default=None,
+        description="Key for encrypting credentials at rest and signing sessions. "
+        "Default: generated once into data_dir/secret.key (mode 0600).",
     )
-    monthly_budget_usd: float = Field(default=200.0, description="Monthly X API budget; polling slows before it.")
+    monthly_budget_usd: float = Field(
+        default=200.0, description="Monthly X API budget; polling slows before it."
+    )
     poll_mentions_s: float = Field(default=60.0, description="Seconds between mention timeline polls.")
     poll_search_s: float = Field(default=60.0, description="Seconds between polls of each listening query.")
     poll_dms_s: float = Field(default=65.0, description="Seconds between DM polls (X allows 15 per 15 min).")

@@ -73,9 +73,9 @@ def stack(tmp_path: Path) -> Iterator[Stack]:
 
     from flockdesk.emulator.server import EmulatorServer
     from flockdesk.jobs.worker import Worker, WorkerOptions
-    from flockdesk.services import accounts as accounts_svc
-    from flockdesk.services import saved_replies as sr_svc
-    from flockdesk.services import users as users_svc
+    from flockdesk.services.accounts import connected as accounts_svc
+    from flockdesk.services.replies import saved as sr_svc
+    from flockdesk.services.team import users as users_svc
     from flockdesk.settings import Settings
     from flockdesk.store.db import make_engine, upgrade
     from flockdesk.web.app import create_app

@@ -136,7 +136,7 @@ def test_admin_connects_x_account_and_manages_listening(page, stack: Stack) -> N
 
 
 def test_presence_and_collision_warning(page, stack: Stack) -> None:  # type: ignore[no-untyped-def]
-    from flockdesk.services import users as users_svc
+    from flockdesk.services.team import users as users_svc
 
     users_svc.create_user(stack.engine, "bob", PASSWORD, "agent", name="Bob Builder")
     org = stack.emu.org_user["username"]

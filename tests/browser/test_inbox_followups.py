@@ -6,8 +6,8 @@ import pytest
 import sqlalchemy as sa
 
 import seed_data
-from flockdesk.services import conversations as conv_svc
-from flockdesk.services import users as users_svc
+from flockdesk.services.conversations import actions as conv_svc
+from flockdesk.services.team import users as users_svc
 from flockdesk.store.schema import accounts, conversations
 
 from .conftest import ADMIN, Stack, shot

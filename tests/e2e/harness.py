@@ -14,8 +14,8 @@ from sqlalchemy import Engine
 
 from flockdesk.emulator.scenario import load_scenario
 from flockdesk.emulator.server import EmulatorServer
-from flockdesk.services.accounts import add_account
-from flockdesk.services.sources import add_search_source
+from flockdesk.services.accounts.connected import add_account
+from flockdesk.services.accounts.sources import add_search_source
 from flockdesk.settings import Settings
 from flockdesk.store.schema import conversations, dead_letters, messages
 

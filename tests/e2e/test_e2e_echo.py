@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 
 from flockdesk.jobs.worker import Worker
-from flockdesk.services import outbox
-from flockdesk.services.accounts import connector_for_account
+from flockdesk.services.accounts.connected import connector_for_account
+from flockdesk.services.replies import outbox
 from flockdesk.settings import Settings
 from flockdesk.store.schema import conversations, messages
 from flockdesk.store.schema import outbox as outbox_t

@@ -18,7 +18,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
-from flockdesk.services import outbox
+from flockdesk.services.replies import outbox
 from flockdesk.settings import Settings
 from flockdesk.store.schema import messages
 from flockdesk.store.schema import outbox as outbox_t

@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 
 from flockdesk.connectors.x.parse import parse_dm_page, parse_tweet_page
 from flockdesk.domain.types import InboundItem
-from flockdesk.services.crypto import Credentials, Secret, encrypt_credentials
+from flockdesk.services.accounts.credentials import Credentials, Secret, encrypt_credentials
 from flockdesk.store.schema import accounts
 
 ORG = "100"

@@ -10,9 +10,9 @@ from ingest_builders import mentions, page, tweet
 from sqlalchemy import Engine
 
 from flockdesk.domain.types import DeadLetter
-from flockdesk.services.ingest import Ingestor
-from flockdesk.services.ingest_import import import_file
-from flockdesk.services.ingest_write import dead_letter_fingerprint
+from flockdesk.services.ingest.importer import import_file
+from flockdesk.services.ingest.ingestor import Ingestor
+from flockdesk.services.ingest.write import dead_letter_fingerprint
 from flockdesk.store.schema import dead_letters
 
 

@@ -127,7 +127,7 @@ def test_import_triages_inbound_messages_like_the_worker(
     cli_env: list[str], engine: Engine, tmp_path: Path
 ) -> None:
     from flockdesk.connectors.x.parse import iter_items_from_jsonl_line
-    from flockdesk.services.ingest import default_triage
+    from flockdesk.services.ingest.ingestor import default_triage
 
     account_id = make_account(engine)
     angry = "@acme my flight was cancelled and nobody answers, terrible service, I want a refund now"

@@ -11,8 +11,8 @@ from ingest_builders import ORG, T0, dm, dms, mentions, tweet
 from sqlalchemy import Engine
 
 from flockdesk.domain.types import CursorUpdate, DeadLetter, InboundItem
-from flockdesk.services import ingest_write
-from flockdesk.services.ingest import Ingestor, latest_message_id, on_ingested
+from flockdesk.services.ingest import write as ingest_write
+from flockdesk.services.ingest.ingestor import Ingestor, latest_message_id, on_ingested
 from flockdesk.store.schema import conversations, dead_letters, messages, outbox, sources, sync_cursors
 
 
@@ -342,7 +342,7 @@ def test_odd_triage_output_is_normalised_not_fatal(engine: Engine, account_id: i
 def test_planner_statistics_refreshed_after_growth(
     engine: Engine, account_id: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from flockdesk.services import ingest
+    from flockdesk.services.ingest import ingestor as ingest
 
     monkeypatch.setattr(ingest, "ANALYZE_MIN_ROWS", 10)
     ing = Ingestor(engine)

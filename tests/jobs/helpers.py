@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 
 from flockdesk.connectors.base import FetchedPage
 from flockdesk.domain.types import InboundItem, Page, SendResult
-from flockdesk.services.crypto import Credentials, Secret, encrypt_credentials
+from flockdesk.services.accounts.credentials import Credentials, Secret, encrypt_credentials
 from flockdesk.store.schema import accounts, conversations, sources
 
 ORG = "1000"

@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import Engine
 
-from flockdesk.services import costs
+from flockdesk.services.accounts import costs
 
 
 def test_unit_prices_follow_the_pay_per_use_table() -> None:

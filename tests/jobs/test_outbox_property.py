@@ -14,9 +14,9 @@ from sqlalchemy import Engine
 
 from flockdesk.connectors.base import PlatformRejected, TransientError
 from flockdesk.domain.types import SendResult
-from flockdesk.services import outbox
+from flockdesk.domain.utc import utcnow
 from flockdesk.services.errors import Conflict
-from flockdesk.services.timeutil import utcnow
+from flockdesk.services.replies import outbox
 from flockdesk.store.schema import conversations, messages
 from flockdesk.store.schema import outbox as outbox_t
 

@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 
 from flockdesk.jobs.pacing import Pacer
 from flockdesk.jobs.sweep import Sweeper, load_cursor
-from flockdesk.services.ingest import Ingestor
+from flockdesk.services.ingest.ingestor import Ingestor
 from flockdesk.store.schema import messages, sources
 
 from .helpers import ORG, FakeConnector, add_source_row, count

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 
 from flockdesk.jobs.worker import Worker, WorkerOptions
-from flockdesk.services import costs
+from flockdesk.services.accounts import costs
 from flockdesk.settings import Settings
 from flockdesk.store.schema import messages, sources
 
@@ -63,7 +63,7 @@ def test_spent_budget_pauses_reads_but_not_dms(engine: Engine, settings: Setting
 
 def test_outbox_grace_period_comes_from_settings(engine: Engine, settings: Settings, account_id: int) -> None:
     from flockdesk.connectors.base import TransientError
-    from flockdesk.services import outbox
+    from flockdesk.services.replies import outbox
     from flockdesk.store.schema import outbox as outbox_t
 
     def status(oid: int) -> str:

@@ -9,9 +9,25 @@ from pathlib import Path
 PKG = Path(__file__).resolve().parents[2] / "src" / "flockdesk"
 
 FORBIDDEN = {
-    "domain": ("flockdesk.web", "flockdesk.cli", "flockdesk.store", "flockdesk.services", "flockdesk.connectors",
-               "flockdesk.jobs", "sqlalchemy", "fastapi", "starlette"),
-    "triage": ("flockdesk.web", "flockdesk.cli", "flockdesk.store", "flockdesk.jobs", "sqlalchemy", "fastapi"),
+    "domain": (
+        "flockdesk.web",
+        "flockdesk.cli",
+        "flockdesk.store",
+        "flockdesk.services",
+        "flockdesk.connectors",
+        "flockdesk.jobs",
+        "sqlalchemy",
+        "fastapi",
+        "starlette",
+    ),
+    "triage": (
+        "flockdesk.web",
+        "flockdesk.cli",
+        "flockdesk.store",
+        "flockdesk.jobs",
+        "sqlalchemy",
+        "fastapi",
+    ),
     "services": ("flockdesk.web", "flockdesk.cli", "fastapi", "starlette"),
     "store": ("flockdesk.web", "flockdesk.cli", "flockdesk.services", "flockdesk.jobs"),
     "connectors": ("flockdesk.web", "flockdesk.cli"),

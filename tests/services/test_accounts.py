@@ -15,8 +15,8 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 
 from flockdesk.emulator.server import EmulatorServer
-from flockdesk.services import accounts
-from flockdesk.services.crypto import (
+from flockdesk.services.accounts import connected as accounts
+from flockdesk.services.accounts.credentials import (
     Credentials,
     CredentialsError,
     Secret,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import Engine
 
-from flockdesk.services import sources
-from flockdesk.services.accounts import AccountError
+from flockdesk.services.accounts import sources
+from flockdesk.services.accounts.connected import AccountError
 from flockdesk.settings import Settings
 from jobs.helpers import add_account_row
 

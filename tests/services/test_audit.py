@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine
 
-from flockdesk.services import audit
+from flockdesk.services.team import audit
 
 from .seed import world
 

@@ -5,9 +5,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import Engine
 
-from flockdesk.services import audit, conversations, inbox
+from flockdesk.services.conversations import actions as conversations
+from flockdesk.services.conversations import inbox
 from flockdesk.services.errors import InvalidInput, NotFound
-from flockdesk.services.presence import PresenceRegistry
+from flockdesk.services.team import audit
+from flockdesk.services.team.presence import PresenceRegistry
 
 from .seed import T0, conversation, message, world
 
@@ -17,7 +19,7 @@ def test_thread_is_in_order_with_notes_and_outbox_status(engine: Engine) -> None
     message(engine, ids["public"], "a later reply", at=T0 + timedelta(hours=2), contact_id=ids["contact"])
     message(engine, ids["public"], "the first post", at=T0 - timedelta(hours=2), contact_id=ids["contact"])
     conversations.add_note(engine, ids["public"], ids["agent"], "checking with @bob and @nobody")
-    from flockdesk.services import replies
+    from flockdesk.services.replies import compose as replies
 
     row = replies.queue_reply(engine, ids["public"], ids["agent"], "Sorry to hear that, we're on it")
     view = conversations.get_conversation(engine, ids["public"])

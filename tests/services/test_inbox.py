@@ -5,9 +5,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import Engine
 
-from flockdesk.services import conversations, inbox
+from flockdesk.services.conversations import actions as conversations
+from flockdesk.services.conversations import inbox
+from flockdesk.services.conversations.inbox import InboxFilters
 from flockdesk.services.errors import InvalidInput
-from flockdesk.services.inbox import InboxFilters
 
 from .seed import T0, account, contact, conversation, message, user
 

@@ -13,9 +13,11 @@ from sqlalchemy import Engine
 
 from flockdesk.connectors.x.client import XClient
 from flockdesk.emulator.server import EmulatorServer
-from flockdesk.services import accounts, audit, moderation
+from flockdesk.services.accounts import connected as accounts
 from flockdesk.services.errors import Conflict
-from flockdesk.services.ingest import Ingestor
+from flockdesk.services.ingest.ingestor import Ingestor
+from flockdesk.services.replies import moderation
+from flockdesk.services.team import audit
 from flockdesk.settings import Settings
 from flockdesk.store.schema import conversations, messages
 

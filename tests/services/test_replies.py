@@ -4,9 +4,11 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
-from flockdesk.services import audit, conversations, replies
-from flockdesk.services import outbox as outbox_svc
+from flockdesk.services.conversations import actions as conversations
 from flockdesk.services.errors import Conflict, GuardFlagged, InvalidInput, ReplyRefused
+from flockdesk.services.replies import compose as replies
+from flockdesk.services.replies import outbox as outbox_svc
+from flockdesk.services.team import audit
 from flockdesk.store.schema import conversations as conv_t
 from flockdesk.store.schema import outbox
 
@@ -87,11 +89,15 @@ def test_dm_text_is_never_queued_in_public(engine: Engine) -> None:
         )
 
 
-def test_another_contacts_private_dm_is_refused_but_a_stock_phrase_the_team_dmd_is_not(engine: Engine) -> None:
+def test_another_contacts_private_dm_is_refused_but_a_stock_phrase_the_team_dmd_is_not(
+    engine: Engine,
+) -> None:
     ids = world(engine)
     other = contact(engine, external_id="456", username="omar", name="Omar")
     other_dm = conversation(engine, ids["account"], other, kind="dm", external_thread_id="456-900")
-    message(engine, other_dm, "my card ending 4242 was charged twice for order 99812", kind="dm", contact_id=other)
+    message(
+        engine, other_dm, "my card ending 4242 was charged twice for order 99812", kind="dm", contact_id=other
+    )
     stock = "Thanks for letting us know, we are looking into it right now"
     replies.queue_reply(engine, other_dm, ids["agent"], stock)
     # what Omar wrote in private never goes out in Jane's public thread ...

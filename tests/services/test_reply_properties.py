@@ -14,10 +14,10 @@ from sqlalchemy import Engine
 
 from flockdesk.connectors.base import ConnectorError
 from flockdesk.domain.types import Author, InboundItem, SendResult
-from flockdesk.services import outbox as sender
-from flockdesk.services import replies
 from flockdesk.services.errors import Conflict, InvalidInput
-from flockdesk.services.ingest import Ingestor
+from flockdesk.services.ingest.ingestor import Ingestor
+from flockdesk.services.replies import compose as replies
+from flockdesk.services.replies import outbox as sender
 from flockdesk.store.schema import conversations, messages, outbox
 
 from .seed import BRAND_ID, account, contact, conversation, message, user

@@ -3,8 +3,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import Engine
 
-from flockdesk.services import audit, saved_replies
 from flockdesk.services.errors import InvalidInput
+from flockdesk.services.replies import saved as saved_replies
+from flockdesk.services.team import audit
 
 from .seed import contact, conversation, world
 

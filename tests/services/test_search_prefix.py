@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import Engine
 
-from flockdesk.services import inbox
+from flockdesk.services.conversations import inbox
 
 from .seed import T0, account, contact, conversation, message
 

@@ -36,7 +36,9 @@ def test_concurrent_read_modify_write_transactions_all_commit(sqlite_settings: S
         try:
             for _ in range(20):
                 with engine.begin() as conn:
-                    value = int(conn.execute(sa.select(tags.c.color).where(tags.c.name == "counter")).scalar_one())
+                    value = int(
+                        conn.execute(sa.select(tags.c.color).where(tags.c.name == "counter")).scalar_one()
+                    )
                     conn.execute(tags.update().where(tags.c.name == "counter").values(color=str(value + 1)))
         except BaseException as exc:  # noqa: BLE001
             errors.append(exc)

@@ -1,4 +1,4 @@
-"""services/alerts.py on SQLite and PostgreSQL, with a local webhook server."""
+"""services/monitoring/alerts.py on SQLite and PostgreSQL, with a local webhook server."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
-from flockdesk.services.alerts import acknowledge, check_spike, deliver_pending, list_alerts
+from flockdesk.services.monitoring.alerts import acknowledge, check_spike, deliver_pending, list_alerts
 from flockdesk.settings import Settings
 from flockdesk.store.schema import accounts, alerts, conversations, messages
 
@@ -22,26 +22,60 @@ NOW = datetime(2026, 11, 20, 15, 30, tzinfo=UTC)
 
 def _conversation(engine: Engine) -> int:
     with engine.begin() as conn:
-        acc = conn.execute(accounts.insert().returning(accounts.c.id), {
-            "platform": "x", "external_user_id": "100", "username": "acme", "base_url": "http://127.0.0.1:1",
-            "credentials_encrypted": b"x", "created_at": NOW - timedelta(days=30),
-        }).scalar_one()
-        conv = conn.execute(conversations.insert().returning(conversations.c.id), {
-            "account_id": acc, "platform": "x", "kind": "public", "channel": "mention",
-            "external_thread_id": "1",
-            "created_at": NOW - timedelta(days=30), "last_message_at": NOW,
-        }).scalar_one()
+        acc = conn.execute(
+            accounts.insert().returning(accounts.c.id),
+            {
+                "platform": "x",
+                "external_user_id": "100",
+                "username": "acme",
+                "base_url": "http://127.0.0.1:1",
+                "credentials_encrypted": b"x",
+                "created_at": NOW - timedelta(days=30),
+            },
+        ).scalar_one()
+        conv = conn.execute(
+            conversations.insert().returning(conversations.c.id),
+            {
+                "account_id": acc,
+                "platform": "x",
+                "kind": "public",
+                "channel": "mention",
+                "external_thread_id": "1",
+                "created_at": NOW - timedelta(days=30),
+                "last_message_at": NOW,
+            },
+        ).scalar_one()
     return int(conv)
 
 
 _seq = iter(range(1, 10**9))
 
 
-def _add(engine: Engine, conv: int, when: datetime, n: int, *, sentiment: str = "negative",
-         urgent: bool = False, direction: str = "in") -> None:
-    rows = [{"conversation_id": conv, "platform": "x", "external_id": str(next(_seq)), "kind": "mention",
-             "direction": direction, "text": "bad", "created_at": when, "ingested_at": when,
-             "sentiment": sentiment, "urgent": urgent} for _ in range(n)]
+def _add(
+    engine: Engine,
+    conv: int,
+    when: datetime,
+    n: int,
+    *,
+    sentiment: str = "negative",
+    urgent: bool = False,
+    direction: str = "in",
+) -> None:
+    rows = [
+        {
+            "conversation_id": conv,
+            "platform": "x",
+            "external_id": str(next(_seq)),
+            "kind": "mention",
+            "direction": direction,
+            "text": "bad",
+            "created_at": when,
+            "ingested_at": when,
+            "sentiment": sentiment,
+            "urgent": urgent,
+        }
+        for _ in range(n)
+    ]
     with engine.begin() as conn:
         conn.execute(messages.insert(), rows)
 
@@ -169,9 +203,16 @@ def test_acknowledge(engine: Engine) -> None:
     alert = check_spike(engine, NOW)
     assert alert is not None and list_alerts(engine)[0].acknowledged_by is None
     with engine.begin() as conn:
-        uid = conn.execute(users.insert().returning(users.c.id), {
-            "username": "ann", "name": "Ann", "password_hash": "x", "role": "agent", "created_at": NOW,
-        }).scalar_one()
+        uid = conn.execute(
+            users.insert().returning(users.c.id),
+            {
+                "username": "ann",
+                "name": "Ann",
+                "password_hash": "x",
+                "role": "agent",
+                "created_at": NOW,
+            },
+        ).scalar_one()
     assert acknowledge(engine, alert.id, uid)
     assert list_alerts(engine)[0].acknowledged_by == uid
     assert not acknowledge(engine, alert.id + 999, uid)

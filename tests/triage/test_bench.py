@@ -22,8 +22,9 @@ def _load(monkeypatch: pytest.MonkeyPatch, data: Path) -> ModuleType:
     return mod
 
 
-def test_absent_data_sets_are_skipped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                      capsys: pytest.CaptureFixture[str]) -> None:
+def test_absent_data_sets_are_skipped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     mod = _load(monkeypatch, tmp_path)
     for part in ("sentiment", "complaints", "presidio", "twcs"):
         monkeypatch.setattr(sys, "argv", ["triage_eval.py", "--only", part])
@@ -36,10 +37,13 @@ def test_presidio_scoring(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     text = "mail jane@example.com or call 07700 900123, order 5"
     start = text.index("jane")
     records = [
-        {"full_text": text, "spans": [
-            {"entity_type": "EMAIL_ADDRESS", "start_position": start, "end_position": start + 16},
-            {"entity_type": "PHONE_NUMBER", "start_position": 0, "end_position": 4},  # wrong span
-        ]},
+        {
+            "full_text": text,
+            "spans": [
+                {"entity_type": "EMAIL_ADDRESS", "start_position": start, "end_position": start + 16},
+                {"entity_type": "PHONE_NUMBER", "start_position": 0, "end_position": 4},  # wrong span
+            ],
+        },
         {"full_text": "nothing here", "spans": []},
     ]
     (tmp_path / "presidio-synth-pii").mkdir()
@@ -52,7 +56,8 @@ def test_presidio_scoring(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
 
 def test_macro_recall_and_prf(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     mod = _load(monkeypatch, tmp_path)
-    score, per = mod.macro_recall(["negative", "neutral", "neutral", "positive"],
-                                  ["negative", "neutral", "positive", "positive"])
+    score, per = mod.macro_recall(
+        ["negative", "neutral", "neutral", "positive"], ["negative", "neutral", "positive", "positive"]
+    )
     assert per == {"negative": 1.0, "neutral": 1.0, "positive": 0.5} and score == round(2.5 / 3, 4)
     assert mod.prf(1, 1, 0) == {"precision": 0.5, "recall": 1.0, "f1": 0.6667, "tp": 1, "fp": 1, "fn": 0}

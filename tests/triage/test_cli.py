@@ -19,19 +19,40 @@ def _lines(output: str) -> list[dict[str, object]]:
 
 def test_triage_file_keeps_order_and_reports_bad_lines(tmp_path: Path) -> None:
     src = tmp_path / "in.jsonl"
-    src.write_text("\n".join([
-        json.dumps({"id": "a", "text": "@acme my card 4111 1111 1111 1111 was charged twice!",
-                    "channel": "mention"}),
-        "{not json",
-        json.dumps({"id": "c", "text": "thanks so much!", "channel": "dm",
-                    "author": {"username": "ed", "name": "Ed", "followers_count": 500000, "verified": True,
-                               "description": "journalist"}}),
-        json.dumps({"id": "d"}),
-        json.dumps({"id": "e", "text": "hi", "channel": "carrier-pigeon"}),
-        json.dumps(["a list"]),
-        "",
-        json.dumps({"id": "g", "text": "where is my parcel?"}),
-    ]) + "\n")
+    src.write_text(
+        "\n".join(
+            [
+                json.dumps(
+                    {
+                        "id": "a",
+                        "text": "@acme my card 4111 1111 1111 1111 was charged twice!",
+                        "channel": "mention",
+                    }
+                ),
+                "{not json",
+                json.dumps(
+                    {
+                        "id": "c",
+                        "text": "thanks so much!",
+                        "channel": "dm",
+                        "author": {
+                            "username": "ed",
+                            "name": "Ed",
+                            "followers_count": 500000,
+                            "verified": True,
+                            "description": "journalist",
+                        },
+                    }
+                ),
+                json.dumps({"id": "d"}),
+                json.dumps({"id": "e", "text": "hi", "channel": "carrier-pigeon"}),
+                json.dumps(["a list"]),
+                "",
+                json.dumps({"id": "g", "text": "where is my parcel?"}),
+            ]
+        )
+        + "\n"
+    )
     result = runner.invoke(app, ["triage", str(src)])
     assert result.exit_code == 0, result.output
     out = _lines(result.stdout)
@@ -62,12 +83,17 @@ def test_triage_missing_file_says_what_to_do(tmp_path: Path) -> None:
 
 def test_check_reply(tmp_path: Path) -> None:
     src = tmp_path / "replies.jsonl"
-    src.write_text("\n".join([
-        json.dumps({"id": "1", "text": "Reply with your email and we'll sort it"}),
-        json.dumps({"id": "2", "text": "Please send us a DM with your order number"}),
-        json.dumps({"id": "3", "text": "We've emailed jane@example.com"}),
-        "oops",
-    ]) + "\n")
+    src.write_text(
+        "\n".join(
+            [
+                json.dumps({"id": "1", "text": "Reply with your email and we'll sort it"}),
+                json.dumps({"id": "2", "text": "Please send us a DM with your order number"}),
+                json.dumps({"id": "3", "text": "We've emailed jane@example.com"}),
+                "oops",
+            ]
+        )
+        + "\n"
+    )
     result = runner.invoke(app, ["check-reply", str(src)])
     assert result.exit_code == 0, result.output
     out = _lines(result.stdout)
@@ -80,14 +106,18 @@ def test_check_reply(tmp_path: Path) -> None:
 
 def test_undecodable_and_odd_lines_do_not_stop_the_run(tmp_path: Path) -> None:
     src = tmp_path / "odd.jsonl"
-    src.write_bytes(b"".join([
-        b'{"id": "1", "text": "caf\xc3\xa9 was great"}\n',
-        b'{"id": "2", "text": "bad \xff\xfe bytes"}\n',  # not UTF-8
-        b'{"id": "3", "text": 42}\n',
-        b'{"id": {"x": 1}, "text": "hi"}\n',
-        b'{"id": "5", "text": "ok", "author": "not an object"}\n',
-        b'{"id": "6", "text": "late reply", "waiting_seconds": 7200}\n',
-    ]))
+    src.write_bytes(
+        b"".join(
+            [
+                b'{"id": "1", "text": "caf\xc3\xa9 was great"}\n',
+                b'{"id": "2", "text": "bad \xff\xfe bytes"}\n',  # not UTF-8
+                b'{"id": "3", "text": 42}\n',
+                b'{"id": {"x": 1}, "text": "hi"}\n',
+                b'{"id": "5", "text": "ok", "author": "not an object"}\n',
+                b'{"id": "6", "text": "late reply", "waiting_seconds": 7200}\n',
+            ]
+        )
+    )
     result = runner.invoke(app, ["triage", str(src)])
     assert result.exit_code == 0, result.output
     out = _lines(result.stdout)

@@ -8,8 +8,10 @@ from flockdesk.triage import find_sensitive, triage_message
 
 
 def test_resolved_story_told_as_praise() -> None:
-    text = ("Skyward Airlines lost my bag in Chicago, found it, and delivered it to my hotel in 6 hours. "
-            "Impressed.")
+    text = (
+        "Skyward Airlines lost my bag in Chicago, found it, and delivered it to my hotel in 6 hours. "
+        "Impressed."
+    )
     res = triage_message(text, channel="mention")
     assert res.intent == "praise"
     assert res.sentiment == "positive"
@@ -24,8 +26,10 @@ def test_resolved_story_still_a_complaint_when_the_problem_goes_on() -> None:
 
 
 def test_travel_next_week_is_not_urgent() -> None:
-    text = ("@SkywardAir travelling with a wheelchair next week. What do I need to do so it's not damaged "
-            "again like last time?")
+    text = (
+        "@SkywardAir travelling with a wheelchair next week. What do I need to do so it's not damaged "
+        "again like last time?"
+    )
     res = triage_message(text, channel="mention")
     assert not res.urgent
     assert res.intent in ("question", "complaint")
@@ -55,7 +59,7 @@ def test_booking_ref_in_a_dm_is_an_order_number() -> None:
     ],
 )
 def test_booking_references(text: str, ref: str) -> None:
-    spans = [text[f.start:f.end] for f in find_sensitive(text) if f.kind == "order_number"]
+    spans = [text[f.start : f.end] for f in find_sensitive(text) if f.kind == "order_number"]
     assert ref in spans
 
 
@@ -197,8 +201,10 @@ def test_a_customer_writing_about_a_lost_bag_is_not_a_journalist() -> None:
 
 
 def test_please_help_with_a_cancelled_flight_is_not_positive() -> None:
-    text = ("@SkywardAir my flight SK 1187 was just cancelled and the app won't let me rebook. I fly next week "
-            "for my connecting flight to Tokyo. Please help")
+    text = (
+        "@SkywardAir my flight SK 1187 was just cancelled and the app won't let me rebook. I fly next week "
+        "for my connecting flight to Tokyo. Please help"
+    )
     res = triage_message(text)
     assert res.intent == "complaint"
     assert res.sentiment != "positive"

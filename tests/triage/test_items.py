@@ -10,24 +10,48 @@ from flockdesk.triage import LABEL_KEYS, triage_items, triage_message
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 
 
-def _item(eid: str, text: str, *, dm: bool = False, author: Author | None = None,
-          raw: dict[str, object] | None = None) -> InboundItem:
+def _item(
+    eid: str,
+    text: str,
+    *,
+    dm: bool = False,
+    author: Author | None = None,
+    raw: dict[str, object] | None = None,
+) -> InboundItem:
     return InboundItem(
-        platform="x", external_id=eid, kind="dm" if dm else "mention", thread_kind="dm" if dm else "public",
-        thread_id=eid, channel="dm" if dm else "mention", author_id="7", text=text, created_at=T0,
-        author=author, raw=raw,
+        platform="x",
+        external_id=eid,
+        kind="dm" if dm else "mention",
+        thread_kind="dm" if dm else "public",
+        thread_id=eid,
+        channel="dm" if dm else "mention",
+        author_id="7",
+        text=text,
+        created_at=T0,
+        author=author,
+        raw=raw,
     )
 
 
 def test_labels_in_order_for_each_item() -> None:
-    reporter = Author(platform="x", external_id="7", username="ed", name="Ed", bio="Reporter, Daily Planet",
-                      followers_count=80_000, verified=True)
+    reporter = Author(
+        platform="x",
+        external_id="7",
+        username="ed",
+        name="Ed",
+        bio="Reporter, Daily Planet",
+        followers_count=80_000,
+        verified=True,
+    )
     items = [
         _item("1", "@acme my card 4111 1111 1111 1111 was charged twice"),
         _item("2", "my card 4111 1111 1111 1111 was charged twice", dm=True),
         _item("3", "@acme love it", author=reporter),
-        _item("4", "@acme this blender broke after a day, awful",
-              raw={"public_metrics": {"retweet_count": 120, "reply_count": 40, "quote_count": 3}}),
+        _item(
+            "4",
+            "@acme this blender broke after a day, awful",
+            raw={"public_metrics": {"retweet_count": 120, "reply_count": 40, "quote_count": 3}},
+        ),
     ]
     labels = triage_items(items)
     assert len(labels) == 4

@@ -111,8 +111,9 @@ def test_priority_orders_by_urgency_influence_and_wait() -> None:
     waited = triage_message("@acme my order never arrived, terrible service", waiting_seconds=6 * 3600)
     assert waited.priority > angry.priority
     assert any(r.startswith("waiting") for r in waited.reasons)
-    famous = triage_message("@acme my order never arrived, terrible service",
-                            author={"followers_count": 10**6})
+    famous = triage_message(
+        "@acme my order never arrived, terrible service", author={"followers_count": 10**6}
+    )
     assert famous.priority > angry.priority
     assert famous.reasons[0].startswith("influencer") or famous.reasons[1].startswith("influencer")
 

@@ -46,7 +46,9 @@ def test_model_file_names_its_only_source() -> None:
 
 
 def _builder() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("build_triage_model", ROOT / "scripts" / "build_triage_model.py")
+    spec = importlib.util.spec_from_file_location(
+        "build_triage_model", ROOT / "scripts" / "build_triage_model.py"
+    )
     assert spec and spec.loader
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)

@@ -19,24 +19,57 @@ from flockdesk.triage import (
 
 texty = st.one_of(
     st.text(max_size=400),
-    st.lists(st.sampled_from(["my", "card", "4111", "1111", "@", "dot", " at ", "call", "+44", "07700",
-                              "900123",
-                              "order", "#", "😡", "not", "great", "!!!", "\n", "ref", "password is", "DM"]),
-             max_size=30).map(" ".join),
+    st.lists(
+        st.sampled_from(
+            [
+                "my",
+                "card",
+                "4111",
+                "1111",
+                "@",
+                "dot",
+                " at ",
+                "call",
+                "+44",
+                "07700",
+                "900123",
+                "order",
+                "#",
+                "😡",
+                "not",
+                "great",
+                "!!!",
+                "\n",
+                "ref",
+                "password is",
+                "DM",
+            ]
+        ),
+        max_size=30,
+    ).map(" ".join),
 )
 authors = st.one_of(
     st.none(),
-    st.fixed_dictionaries({}, optional={
-        "username": st.text(max_size=20), "name": st.text(max_size=20), "description": st.text(max_size=80),
-        "followers_count": st.one_of(st.integers(-5, 10**9), st.none(), st.text(max_size=5)),
-        "verified": st.booleans(),
-    }),
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "username": st.text(max_size=20),
+            "name": st.text(max_size=20),
+            "description": st.text(max_size=80),
+            "followers_count": st.one_of(st.integers(-5, 10**9), st.none(), st.text(max_size=5)),
+            "verified": st.booleans(),
+        },
+    ),
 )
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(text=texty, channel=st.sampled_from([None, "mention", "dm", "search"]), author=authors,
-       waiting=st.floats(allow_nan=True, allow_infinity=True))
+@given(
+    text=texty,
+    channel=st.sampled_from([None, "mention", "dm", "search"]),
+    author=authors,
+    waiting=st.floats(allow_nan=True, allow_infinity=True),
+)
 def test_triage_total(
     text: str, channel: str | None, author: dict[str, object] | None, waiting: float
 ) -> None:
@@ -63,9 +96,20 @@ def test_check_reply_total(text: str) -> None:
 
 
 ADVERSARIAL = [
-    "1" * 3000 + "a", "1 " * 2000 + "x", "1-" * 2000 + "a", "(1)" * 1500 + "x", "+1 " * 1500,
-    "a." * 3000 + "@", "a at " * 1000, "order" + " " * 5000 + "!", "a" + " " * 5000 + "dot",
-    "aaab" * 1500, "12 Abc " * 1000, "password: " * 500, "@" + "a" * 8000, "#a" * 2000,
+    "1" * 3000 + "a",
+    "1 " * 2000 + "x",
+    "1-" * 2000 + "a",
+    "(1)" * 1500 + "x",
+    "+1 " * 1500,
+    "a." * 3000 + "@",
+    "a at " * 1000,
+    "order" + " " * 5000 + "!",
+    "a" + " " * 5000 + "dot",
+    "aaab" * 1500,
+    "12 Abc " * 1000,
+    "password: " * 500,
+    "@" + "a" * 8000,
+    "#a" * 2000,
 ]
 
 
@@ -86,16 +130,20 @@ def _with_luhn_digit(body: list[int]) -> str:
 
 
 @settings(max_examples=150, deadline=None)
-@given(body=st.lists(st.integers(0, 9), min_size=15, max_size=15).filter(lambda b: len(set(b)) > 1),
-       sep=st.sampled_from(["", " ", "-"]), prefix=st.sampled_from(["my card is ", "visa ", "paid with "]),
-       suffix=st.sampled_from(["", " thanks", ", why was it declined?"]))
-def test_any_luhn_valid_card_is_found_and_its_neighbours_are_not(body: list[int], sep: str, prefix: str,
-                                                                 suffix: str) -> None:
+@given(
+    body=st.lists(st.integers(0, 9), min_size=15, max_size=15).filter(lambda b: len(set(b)) > 1),
+    sep=st.sampled_from(["", " ", "-"]),
+    prefix=st.sampled_from(["my card is ", "visa ", "paid with "]),
+    suffix=st.sampled_from(["", " thanks", ", why was it declined?"]),
+)
+def test_any_luhn_valid_card_is_found_and_its_neighbours_are_not(
+    body: list[int], sep: str, prefix: str, suffix: str
+) -> None:
     number = _with_luhn_digit([4, *body[1:]])
-    shown = sep.join(number[i:i + 4] for i in range(0, 16, 4))
+    shown = sep.join(number[i : i + 4] for i in range(0, 16, 4))
     assert "payment_card" in sensitive_kinds(prefix + shown + suffix)
     wrong = number[:-1] + str((int(number[-1]) + 1) % 10)  # the check digit off by one: not a card
-    shown_wrong = sep.join(wrong[i:i + 4] for i in range(0, 16, 4))
+    shown_wrong = sep.join(wrong[i : i + 4] for i in range(0, 16, 4))
     assert "payment_card" not in sensitive_kinds(prefix + shown_wrong + suffix)
 
 
@@ -103,10 +151,11 @@ REGIONS = ["GB", "US", "FR", "DE", "ES", "IT", "NL", "IE", "IN", "AU", "BR", "MX
 
 
 @settings(max_examples=80, deadline=None)
-@given(region=st.sampled_from(REGIONS),
-       fmt=st.sampled_from([phonenumbers.PhoneNumberFormat.INTERNATIONAL,
-                            phonenumbers.PhoneNumberFormat.E164]),
-       lead=st.sampled_from(["call me on ", "my number is ", "", "reach me at "]))
+@given(
+    region=st.sampled_from(REGIONS),
+    fmt=st.sampled_from([phonenumbers.PhoneNumberFormat.INTERNATIONAL, phonenumbers.PhoneNumberFormat.E164]),
+    lead=st.sampled_from(["call me on ", "my number is ", "", "reach me at "]),
+)
 def test_international_phone_numbers_are_found(region: str, fmt: int, lead: str) -> None:
     example = phonenumbers.example_number_for_type(region, phonenumbers.PhoneNumberType.MOBILE)
     assert example is not None

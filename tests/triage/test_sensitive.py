@@ -82,7 +82,7 @@ def test_luhn() -> None:
 
 def test_spans_point_at_the_data() -> None:
     text = "hi, mail jane@example.com or call +1 415 555 2671"
-    spans = {f.kind: text[f.start:f.end] for f in find_sensitive(text)}
+    spans = {f.kind: text[f.start : f.end] for f in find_sensitive(text)}
     assert spans["email"] == "jane@example.com"
     assert spans["phone"].replace(" ", "") == "+14155552671"
 

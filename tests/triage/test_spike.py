@@ -26,8 +26,14 @@ def test_busy_account_needs_more_than_its_noise() -> None:
 
 
 def test_hourly_buckets() -> None:
-    times = [NOW - timedelta(minutes=5), NOW - timedelta(minutes=59), NOW - timedelta(minutes=61),
-             NOW - timedelta(hours=5, minutes=1), NOW + timedelta(minutes=1), NOW - timedelta(days=30)]
+    times = [
+        NOW - timedelta(minutes=5),
+        NOW - timedelta(minutes=59),
+        NOW - timedelta(minutes=61),
+        NOW - timedelta(hours=5, minutes=1),
+        NOW + timedelta(minutes=1),
+        NOW - timedelta(days=30),
+    ]
     current, baseline = hourly_counts(times, NOW, hours=168)
     assert current == 2
     assert baseline[0] == 1 and baseline[4] == 1 and sum(baseline) == 2

@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from flockdesk.services import users as users_svc
+from flockdesk.services.team import users as users_svc
 from flockdesk.settings import Settings
 from flockdesk.web.app import create_app
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from flockdesk.services import users as users_svc
+from flockdesk.services.team import users as users_svc
 
 from .conftest import SQLITE_ONLY, Browser
 from .seed import thread

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flockdesk.services.attachments import attachments_of
+from flockdesk.services.conversations.attachments import attachments_of
 
 from .conftest import Browser
 from .seed import thread

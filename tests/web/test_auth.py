@@ -6,7 +6,7 @@ import re
 
 from fastapi.testclient import TestClient
 
-from flockdesk.services import users as users_svc
+from flockdesk.services.team import users as users_svc
 
 from .conftest import CSRF_RE, PASSWORD, SQLITE_ONLY, Browser
 

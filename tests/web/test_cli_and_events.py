@@ -7,7 +7,7 @@ import json
 from typer.testing import CliRunner
 
 from flockdesk.cli.main import app as cli
-from flockdesk.services import users as users_svc
+from flockdesk.services.team import users as users_svc
 from flockdesk.store.db import make_engine
 
 from .conftest import SQLITE_ONLY, Browser
@@ -62,7 +62,7 @@ def test_event_stream_needs_sign_in(client, people) -> None:
 def test_housekeeping_reopens_due_follow_ups(agent: Browser, engine, settings) -> None:
     from datetime import UTC, datetime, timedelta
 
-    from flockdesk.services import conversations as conv_svc
+    from flockdesk.services.conversations import actions as conv_svc
     from flockdesk.web import housekeeping
 
     cid = thread(engine)["conversation"]

@@ -13,8 +13,8 @@ from sqlalchemy import Engine
 
 from flockdesk.connectors.x.client import XClient
 from flockdesk.emulator.server import EmulatorServer
-from flockdesk.services import accounts
-from flockdesk.services.ingest import Ingestor
+from flockdesk.services.accounts import connected as accounts
+from flockdesk.services.ingest.ingestor import Ingestor
 from flockdesk.settings import Settings
 from flockdesk.store.schema import audit_events, messages
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flockdesk.services import users as users_svc
+from flockdesk.services.team import users as users_svc
 
 from .conftest import Browser
 from .seed import T0, contact, conversation, insert, message, thread

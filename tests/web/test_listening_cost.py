@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
-from flockdesk.services import costs, listening
+from flockdesk.services.accounts import costs, listening
 from flockdesk.store.schema import api_usage, sources
 
 from .conftest import Browser

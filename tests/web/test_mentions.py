@@ -6,8 +6,8 @@ import re
 
 import sqlalchemy as sa
 
-from flockdesk.services import conversations as conv_svc
-from flockdesk.services import mentions as mentions_svc
+from flockdesk.services.conversations import actions as conv_svc
+from flockdesk.services.team import note_mentions as mentions_svc
 from flockdesk.store.schema import note_mentions
 
 from .conftest import Browser

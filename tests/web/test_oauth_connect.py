@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from flockdesk.emulator.server import EmulatorServer
-from flockdesk.services import accounts as accounts_svc
+from flockdesk.services.accounts import connected as accounts_svc
 
 from .conftest import Browser
 

@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from flockdesk.cli.main import app as cli
-from flockdesk.services import users as users_svc
+from flockdesk.services.team import users as users_svc
 from flockdesk.store.db import make_engine
 from flockdesk.store.schema import audit_events
 

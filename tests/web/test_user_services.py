@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from flockdesk.services import auth as auth_svc
-from flockdesk.services import users as users_svc
+from flockdesk.services.team import sessions as auth_svc
+from flockdesk.services.team import users as users_svc
 from flockdesk.store.schema import api_tokens, login_attempts, users, web_sessions
 
 

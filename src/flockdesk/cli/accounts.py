@@ -9,8 +9,8 @@ from rich.console import Console
 from rich.table import Table
 
 from flockdesk.cli.common import DataDirOpt, fail, settings_from
-from flockdesk.services.accounts import AccountError, add_account, list_accounts
-from flockdesk.services.crypto import CredentialsError
+from flockdesk.services.accounts.connected import AccountError, add_account, list_accounts
+from flockdesk.services.accounts.credentials import CredentialsError
 from flockdesk.store.db import make_engine, upgrade
 
 accounts_app = typer.Typer(help="Connected platform accounts.", no_args_is_help=True)

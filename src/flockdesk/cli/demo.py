@@ -22,9 +22,9 @@ log = logging.getLogger("flockdesk.demo")
 
 def demo_command(
     port: Annotated[int, typer.Option("--port", help="Port of the web inbox.")] = 8000,
-    data_dir: Annotated[
-        Path, typer.Option("--data-dir", help="Where the demo's SQLite store lives.")
-    ] = Path("flockdesk-demo"),
+    data_dir: Annotated[Path, typer.Option("--data-dir", help="Where the demo's SQLite store lives.")] = Path(
+        "flockdesk-demo"
+    ),
     no_browser: Annotated[bool, typer.Option("--no-browser", help="Do not open a browser.")] = False,
     scenario: Annotated[
         str, typer.Option("--scenario", help="Emulator scenario: airline, college or alumni.")
@@ -38,7 +38,9 @@ def demo_command(
     from flockdesk.emulator.scenario import load_scenario
     from flockdesk.emulator.server import EmulatorServer
     from flockdesk.jobs.worker import Worker
-    from flockdesk.services import accounts, sources, users
+    from flockdesk.services.accounts import connected as accounts
+    from flockdesk.services.accounts import sources
+    from flockdesk.services.team import users
     from flockdesk.store.db import make_engine, upgrade
     from flockdesk.web.app import create_app
 

@@ -11,7 +11,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 from sqlalchemy.exc import OperationalError
 
 from flockdesk.cli.common import DataDirOpt, fail, settings_from
-from flockdesk.services.ingest_import import ImportFormatError, ensure_import_account, import_file
+from flockdesk.services.ingest.importer import ImportFormatError, ensure_import_account, import_file
 from flockdesk.store.db import make_engine, upgrade
 
 
@@ -88,7 +88,7 @@ def label_stored_command(
     data_dir: DataDirOpt = None,
 ) -> None:
     """Triage stored inbound messages that have no labels yet (after `flockdesk import --no-triage`)."""
-    from flockdesk.services.ingest_labels import fill_missing_labels
+    from flockdesk.services.ingest.labels import fill_missing_labels
 
     engine = make_engine(settings_from(data_dir))
     try:

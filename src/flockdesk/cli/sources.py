@@ -9,8 +9,8 @@ from rich.console import Console
 from rich.table import Table
 
 from flockdesk.cli.common import DataDirOpt, fail, settings_from
-from flockdesk.services.accounts import AccountError
-from flockdesk.services.sources import QueryError, add_search_source, list_sources, remove_source
+from flockdesk.services.accounts.connected import AccountError
+from flockdesk.services.accounts.sources import QueryError, add_search_source, list_sources, remove_source
 from flockdesk.store.db import make_engine, upgrade
 
 sources_app = typer.Typer(help="Listening sources (mentions, DMs, search queries).", no_args_is_help=True)

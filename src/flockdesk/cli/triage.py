@@ -13,8 +13,9 @@ from flockdesk.cli.common import fail
 
 FileArg = Annotated[
     Path | None,
-    typer.Argument(help="JSONL file to read (one message per line); standard input when omitted.",
-                   show_default=False),
+    typer.Argument(
+        help="JSONL file to read (one message per line); standard input when omitted.", show_default=False
+    ),
 ]
 BATCH = 512
 

@@ -24,7 +24,7 @@ def register(app: typer.Typer) -> None:
         data_dir: DataDirOpt = None,
     ) -> None:
         """Add a user who can sign in to the web app."""
-        from flockdesk.services import users as users_svc
+        from flockdesk.services.team import users as users_svc
         from flockdesk.store.db import make_engine, upgrade
 
         if role not in users_svc.ROLES:
@@ -42,7 +42,7 @@ def register(app: typer.Typer) -> None:
     @users_app.command("list")
     def list_(data_dir: DataDirOpt = None) -> None:
         """List users."""
-        from flockdesk.services import users as users_svc
+        from flockdesk.services.team import users as users_svc
         from flockdesk.store.db import make_engine
 
         for u in users_svc.list_users(make_engine(settings_from(data_dir))):
@@ -51,8 +51,8 @@ def register(app: typer.Typer) -> None:
     @users_app.command("disable")
     def disable(username: str, data_dir: DataDirOpt = None) -> None:
         """Disable a user (they can no longer sign in or use API tokens)."""
-        from flockdesk.services import auth as auth_svc
-        from flockdesk.services import users as users_svc
+        from flockdesk.services.team import sessions as auth_svc
+        from flockdesk.services.team import users as users_svc
         from flockdesk.store.db import make_engine
 
         engine = make_engine(settings_from(data_dir))
@@ -73,8 +73,8 @@ def register(app: typer.Typer) -> None:
         data_dir: DataDirOpt = None,
     ) -> None:
         """Reset a user's password (signs them out everywhere and lifts a sign-in lockout)."""
-        from flockdesk.services import auth as auth_svc
-        from flockdesk.services import users as users_svc
+        from flockdesk.services.team import sessions as auth_svc
+        from flockdesk.services.team import users as users_svc
         from flockdesk.store.db import make_engine, upgrade
 
         engine = make_engine(settings_from(data_dir))

@@ -14,7 +14,7 @@ from rich.table import Table
 
 from flockdesk.cli.common import DataDirOpt, settings_from
 from flockdesk.jobs.worker import Worker
-from flockdesk.services.status import snapshot
+from flockdesk.services.monitoring.status import snapshot
 from flockdesk.store.db import make_engine, upgrade
 
 

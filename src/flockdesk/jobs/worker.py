@@ -4,7 +4,7 @@ It never dies of a platform problem: rate limits defer a source until the reset,
 retried by the connector and then back off per source, malformed bodies become dead letters, and a
 bug in one source's sweep is logged with its stack trace while the loop goes on. SIGTERM stops it
 between two pages; SIGKILL loses nothing because every page is committed with its cursor and every
-send is claimed before the platform is called (services/outbox.py).
+send is claimed before the platform is called (services/replies/outbox.py).
 """
 
 from __future__ import annotations
@@ -21,11 +21,12 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 
 from flockdesk.connectors.base import CallRecord, RateLimited
+from flockdesk.domain.utc import as_utc
 from flockdesk.jobs.pacing import Pacer, save_rate_state
 from flockdesk.jobs.sweep import Sweeper, SweepOutcome
-from flockdesk.services import accounts as accounts_svc
-from flockdesk.services import costs, outbox
-from flockdesk.services.timeutil import as_utc
+from flockdesk.services.accounts import connected as accounts_svc
+from flockdesk.services.accounts import costs
+from flockdesk.services.replies import outbox
 from flockdesk.settings import Settings
 from flockdesk.store.schema import accounts, sources
 
@@ -62,7 +63,7 @@ class Worker:
         clock: Callable[[], float] = time.time,
     ) -> None:
         if ingestor is None:
-            from flockdesk.services.ingest import Ingestor, default_triage
+            from flockdesk.services.ingest.ingestor import Ingestor, default_triage
 
             ingestor = Ingestor(engine, triage=default_triage())
         self.engine = engine
@@ -174,8 +175,15 @@ class Worker:
         except Exception as exc:  # a bug or an unreadable account: log it, back off, go on
             log.exception("source %s (%s): sweep failed", source["id"], source["kind"])
             outcome = SweepOutcome("failed", error=f"internal error: {type(exc).__name__}: {exc}")
-        log.debug("source %s (%s): %s, %d pages, %d new, %.2fs", source["id"], source["kind"], outcome.state,
-                  outcome.pages, outcome.items, time.monotonic() - started)
+        log.debug(
+            "source %s (%s): %s, %d pages, %d new, %.2fs",
+            source["id"],
+            source["kind"],
+            outcome.state,
+            outcome.pages,
+            outcome.items,
+            time.monotonic() - started,
+        )
         if outcome.error:
             log.warning("source %s (%s): %s: %s", source["id"], source["kind"], outcome.state, outcome.error)
         self._schedule(source, outcome, multiplier)
@@ -248,4 +256,3 @@ class Worker:
             if close:
                 close()
         log.info("worker stopped")
-

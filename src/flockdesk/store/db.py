@@ -56,7 +56,7 @@ def make_engine(settings: Settings, **kwargs: Any) -> Engine:
         engine.begin = _begin_immediate  # type: ignore[method-assign]
         return engine
     if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
     # JIT compilation costs more than it saves on the inbox's short indexed queries.
     connect_args = {"options": "-c jit=off"}
     return create_engine(url, pool_pre_ping=True, connect_args=connect_args, **kwargs)

@@ -38,7 +38,8 @@ TS = DateTime(timezone=True)
 PK = BigInteger().with_variant(Integer(), "sqlite")
 
 users = Table(
-    "users", metadata,
+    "users",
+    metadata,
     Column("id", PK, primary_key=True),
     Column("username", String(64), nullable=False, unique=True),
     Column("name", String(200), nullable=False, default=""),
@@ -50,7 +51,8 @@ users = Table(
 )
 
 api_tokens = Table(
-    "api_tokens", metadata,
+    "api_tokens",
+    metadata,
     Column("id", PK, primary_key=True),
     Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
     Column("token_hash", String(128), nullable=False, unique=True),
@@ -60,7 +62,8 @@ api_tokens = Table(
 )
 
 accounts = Table(
-    "accounts", metadata,
+    "accounts",
+    metadata,
     Column("id", PK, primary_key=True),
     Column("platform", String(16), nullable=False),  # x | bluesky | mastodon
     Column("external_user_id", String(64), nullable=False),
@@ -75,7 +78,8 @@ accounts = Table(
 )
 
 sources = Table(
-    "sources", metadata,
+    "sources",
+    metadata,
     Column("id", PK, primary_key=True),
     Column("account_id", ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
     Column("kind", String(16), nullable=False),  # mentions | dms | search
@@ -92,7 +96,8 @@ sources = Table(
 
 # migration 0003 (helper C): the platform's last x-rate-limit-* headers per account and endpoint
 rate_limits = Table(
-    "rate_limits", metadata,
+    "rate_limits",
+    metadata,
     Column("account_id", ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
     Column("endpoint", String(32), primary_key=True),
     Column("limit", Integer),
@@ -102,7 +107,8 @@ rate_limits = Table(
 )
 
 sync_cursors = Table(
-    "sync_cursors", metadata,
+    "sync_cursors",
+    metadata,
     Column("source_id", ForeignKey("sources.id", ondelete="CASCADE"), primary_key=True),
     Column("since_id", String(32)),  # high-water mark of a completed sweep
     Column("pending_newest_id", String(32)),  # newest id seen in the sweep in progress
@@ -111,7 +117,8 @@ sync_cursors = Table(
 )
 
 contacts = Table(
-    "contacts", metadata,
+    "contacts",
+    metadata,
     Column("id", PK, primary_key=True),
     Column("platform", String(16), nullable=False),
     Column("external_id", String(64), nullable=False),
@@ -127,7 +134,8 @@ contacts = Table(
 )
 
 conversations = Table(
-    "conversations", metadata,
+    "conversations",
+    metadata,
     Column("id", PK, primary_key=True),
     Column("account_id", ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
     Column("platform", String(16), nullable=False),
@@ -158,7 +166,8 @@ conversations = Table(
 )
 
 outbox = Table(
-    "outbox", metadata,
+    "outbox",
+    metadata,
     Column("id", PK, primary_key=True),
     Column("idempotency_key", String(128), nullable=False, unique=True),
     Column("account_id", ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
@@ -180,7 +189,8 @@ outbox = Table(
 )
 
 messages = Table(
-    "messages", metadata,
+    "messages",
+    metadata,
     Column("id", PK, primary_key=True),
     Column("conversation_id", ForeignKey("conversations.id", ondelete="CASCADE"), nullable=False),
     Column("platform", String(16), nullable=False),
@@ -209,7 +219,8 @@ messages = Table(
 )
 
 dead_letters = Table(
-    "dead_letters", metadata,
+    "dead_letters",
+    metadata,
     Column("id", PK, primary_key=True),
     Column("source_id", ForeignKey("sources.id", ondelete="SET NULL")),
     Column("origin", String(64), nullable=False),  # e.g. "x:mentions", "import:file.jsonl:12"
@@ -223,7 +234,8 @@ dead_letters = Table(
 )
 
 api_usage = Table(
-    "api_usage", metadata,
+    "api_usage",
+    metadata,
     Column("id", PK, primary_key=True),
     Column("account_id", ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
     Column("day", String(10), nullable=False),  # UTC date YYYY-MM-DD
@@ -235,7 +247,8 @@ api_usage = Table(
 )
 
 audit_events = Table(
-    "audit_events", metadata,
+    "audit_events",
+    metadata,
     Column("id", PK, primary_key=True),
     Column("at", TS, nullable=False),
     Column("actor_user_id", ForeignKey("users.id", ondelete="SET NULL")),
@@ -250,7 +263,8 @@ audit_events = Table(
 # ---- team inbox (issue 3) -------------------------------------------------------------------
 
 web_sessions = Table(
-    "web_sessions", metadata,
+    "web_sessions",
+    metadata,
     Column("id", String(64), primary_key=True),  # sha256 of the cookie value
     Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
     Column("csrf_token", String(64), nullable=False),
@@ -259,7 +273,8 @@ web_sessions = Table(
 )
 
 login_attempts = Table(
-    "login_attempts", metadata,
+    "login_attempts",
+    metadata,
     Column("id", PK, primary_key=True),
     Column("username", String(64), nullable=False),
     Column("remote_addr", String(64), nullable=False, default=""),
@@ -269,7 +284,8 @@ login_attempts = Table(
 )
 
 oauth_states = Table(
-    "oauth_states", metadata,
+    "oauth_states",
+    metadata,
     Column("state", String(128), primary_key=True),
     Column("code_verifier", String(200), nullable=False),
     Column("base_url", String(500), nullable=False),
@@ -280,21 +296,24 @@ oauth_states = Table(
 )
 
 tags = Table(
-    "tags", metadata,
+    "tags",
+    metadata,
     Column("id", PK, primary_key=True),
     Column("name", String(64), nullable=False, unique=True),
     Column("color", String(16), nullable=False, default=""),
 )
 
 conversation_tags = Table(
-    "conversation_tags", metadata,
+    "conversation_tags",
+    metadata,
     Column("conversation_id", ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True),
     Column("tag_id", ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True),
     Index("ix_conversation_tags_tag", "tag_id", "conversation_id"),
 )
 
 notes = Table(
-    "notes", metadata,
+    "notes",
+    metadata,
     Column("id", PK, primary_key=True),
     Column("conversation_id", ForeignKey("conversations.id", ondelete="CASCADE"), nullable=False),
     Column("contact_id", ForeignKey("contacts.id")),
@@ -307,7 +326,8 @@ notes = Table(
 
 # migration 0006 (web): who was @mentioned in a note, and when they read it (NULL = unread)
 note_mentions = Table(
-    "note_mentions", metadata,
+    "note_mentions",
+    metadata,
     Column("note_id", ForeignKey("notes.id", ondelete="CASCADE"), primary_key=True),
     Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
     Column("created_at", TS, nullable=False),
@@ -316,7 +336,8 @@ note_mentions = Table(
 )
 
 saved_replies = Table(
-    "saved_replies", metadata,
+    "saved_replies",
+    metadata,
     Column("id", PK, primary_key=True),
     Column("name", String(100), nullable=False, unique=True),
     Column("body", Text, nullable=False),
@@ -326,15 +347,19 @@ saved_replies = Table(
 )
 
 sla_policies = Table(
-    "sla_policies", metadata,
+    "sla_policies",
+    metadata,
     Column("id", PK, primary_key=True),
     Column("channel", String(16), nullable=False, unique=True),  # mention | search | dm
     Column("first_response_minutes", Integer, nullable=False),
-    Column("business_hours", JSON),  # {"tz": "Europe/London", "days": [0..6], "start": "09:00", "end": "17:00"}
+    Column(
+        "business_hours", JSON
+    ),  # {"tz": "Europe/London", "days": [0..6], "start": "09:00", "end": "17:00"}
 )
 
 alerts = Table(
-    "alerts", metadata,
+    "alerts",
+    metadata,
     Column("id", PK, primary_key=True),
     Column("kind", String(32), nullable=False),  # spike
     Column("at", TS, nullable=False),

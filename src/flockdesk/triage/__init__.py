@@ -12,6 +12,15 @@ INTENTS = ("complaint", "question", "request", "praise", "lead", "feedback", "sp
 SENTIMENTS = ("negative", "neutral", "positive")
 
 __all__ = [
-    "INTENTS", "LABEL_KEYS", "SENSITIVE_KINDS", "SENTIMENTS", "ReplyCheck", "TriageResult", "check_reply",
-    "find_sensitive", "sensitive_kinds", "triage_items", "triage_message",
+    "INTENTS",
+    "LABEL_KEYS",
+    "SENSITIVE_KINDS",
+    "SENTIMENTS",
+    "ReplyCheck",
+    "TriageResult",
+    "check_reply",
+    "find_sensitive",
+    "sensitive_kinds",
+    "triage_items",
+    "triage_message",
 ]

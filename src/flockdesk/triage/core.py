@@ -64,8 +64,9 @@ def author_info(author: Author | Mapping[str, Any] | None) -> AuthorInfo | None:
     if author is None:
         return None
     if isinstance(author, Author):
-        return AuthorInfo(author.username, author.name, author.bio, int(author.followers_count or 0),
-                          bool(author.verified))
+        return AuthorInfo(
+            author.username, author.name, author.bio, int(author.followers_count or 0), bool(author.verified)
+        )
     if not isinstance(author, Mapping):
         raise TypeError("author must be a mapping or a flockdesk Author")
     followers = author.get("followers_count")
@@ -101,7 +102,8 @@ def triage_message(
     info = author_info(author)
     senti = sentiment(text)
     intent = classify_intent(
-        text, senti.label,
+        text,
+        senti.label,
         username=info.username if info else "",
         description=info.description if info else "",
         followers_count=info.followers_count if info else 0,
@@ -110,8 +112,11 @@ def triage_message(
     is_dm = channel == "dm"
     negative = senti.label == "negative" or intent == "complaint"
     # A praise message (even one that tells a solved problem) is not urgent; neither is spam.
-    urgent_why = urgent_reasons(text, engagement=engagement, negative=negative) if intent not in (
-        "spam", "praise") else []
+    urgent_why = (
+        urgent_reasons(text, engagement=engagement, negative=negative)
+        if intent not in ("spam", "praise")
+        else []
+    )
     influence_why = influencer_reasons(info)
     low = text.lower()
     private = intent in _PRIVATE_INTENTS and (
@@ -135,13 +140,26 @@ def triage_message(
     )
 
 
-_INTENT_WEIGHT = {"complaint": 0.14, "request": 0.10, "lead": 0.12, "question": 0.08, "feedback": 0.04,
-                  "praise": 0.02, "other": 0.0, "spam": 0.0}
+_INTENT_WEIGHT = {
+    "complaint": 0.14,
+    "request": 0.10,
+    "lead": 0.12,
+    "question": 0.08,
+    "feedback": 0.04,
+    "praise": 0.02,
+    "other": 0.0,
+    "spam": 0.0,
+}
 
 
 def _priority(
-    intent: str, senti: str, kinds: list[str], urgent_why: list[str], influence_why: list[str],
-    waiting_seconds: float, move: bool,
+    intent: str,
+    senti: str,
+    kinds: list[str],
+    urgent_why: list[str],
+    influence_why: list[str],
+    waiting_seconds: float,
+    move: bool,
 ) -> tuple[float, list[str]]:
     parts: list[tuple[float, str]] = []
     if urgent_why:

@@ -223,6 +223,9 @@ _RESOLVED = compile_fast(
     r"(?:works|working) (?:now|again|perfectly))\b"
 )
 _ONGOING = compile_fast(r"\b(?:still|again|but now|and now|now it'?s|yet|not (?:fixed|sorted|resolved))\b")
-_NEGATED_PRAISE = compile_fast(r"\b(?:thanks for nothing|not (?:great|good|happy|impressed)|great,? (?:just|"
-                               r"another))\b", _I)
+_NEGATED_PRAISE = compile_fast(
+    r"\b(?:thanks for nothing|not (?:great|good|happy|impressed)|great,? (?:just|"
+    r"another))\b",
+    _I,
+)
 _ADDRESSED = compile_fast(r"@\w+|\b(?:my|your|you|i|we|customer service|support|staff|office)\b", _I)

@@ -25,24 +25,26 @@ def _parse(line: str | bytes, lineno: int) -> tuple[Any, dict[str, Any]]:
     try:
         obj = orjson.loads(line)
     except orjson.JSONDecodeError as exc:
-        raise BadLine(f"line {lineno}: not valid JSON ({exc.args[0] if exc.args else exc}); "
-                      "write one JSON object per line") from None
+        raise BadLine(
+            f"line {lineno}: not valid JSON ({exc.args[0] if exc.args else exc}); "
+            "write one JSON object per line"
+        ) from None
     if not isinstance(obj, dict):
-        raise BadLine(f"line {lineno}: expected a JSON object like {{\"id\": \"1\", \"text\": \"...\"}}")
+        raise BadLine(f'line {lineno}: expected a JSON object like {{"id": "1", "text": "..."}}')
     return obj.get("id"), obj
 
 
 def _message_id(obj: Mapping[str, Any], lineno: int) -> Any:
     mid = obj.get("id")
     if mid is not None and not isinstance(mid, (str, int)):
-        raise BadLine(f"line {lineno}: \"id\" must be a string")
+        raise BadLine(f'line {lineno}: "id" must be a string')
     return mid
 
 
 def _text(obj: Mapping[str, Any], lineno: int) -> str:
     text = obj.get("text")
     if not isinstance(text, str):
-        raise BadLine(f"line {lineno}: \"text\" is missing or not a string")
+        raise BadLine(f'line {lineno}: "text" is missing or not a string')
     return text
 
 
@@ -51,11 +53,13 @@ def triage_record(obj: Mapping[str, Any], lineno: int = 1) -> dict[str, Any]:
     text = _text(obj, lineno)
     channel = obj.get("channel")
     if channel is not None and channel not in CHANNELS:
-        raise BadLine(f"line {lineno}: \"channel\" must be one of {', '.join(CHANNELS)}")
+        raise BadLine(f'line {lineno}: "channel" must be one of {", ".join(CHANNELS)}')
     author = obj.get("author")
     if author is not None and not isinstance(author, dict):
-        raise BadLine(f"line {lineno}: \"author\" must be an object with username, name, followers_count, "
-                      "verified, description")
+        raise BadLine(
+            f'line {lineno}: "author" must be an object with username, name, followers_count, '
+            "verified, description"
+        )
     waiting = obj.get("waiting_seconds", 0)
     if not isinstance(waiting, (int, float)) or isinstance(waiting, bool):
         waiting = 0

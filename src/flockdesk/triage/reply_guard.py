@@ -23,11 +23,14 @@ _DATA = (
     r"(?:contact|personal|payment|bank|billing|login|booking|card|account) (?:details|info))"
 )
 
+
 @lru_cache(maxsize=1)
 def _ask() -> re.Pattern[str]:
     """Compiled on first use: the pattern is large and most processes never check a reply."""
-    verbs = (r"reply|respond|tweet|comment|post|share|send|give|tell|provide|confirm|let us know|drop|leave|"
-             r"include|pop|add")
+    verbs = (
+        r"reply|respond|tweet|comment|post|share|send|give|tell|provide|confirm|let us know|drop|leave|"
+        r"include|pop|add"
+    )
     return compile_fast(
         rf"\b(?:(?:{verbs})\b[^.!?\n]{{0,40}}?\b(?:your|the)\s+(?:\w+\s+)?{_DATA}|"
         rf"what(?:'s| is| was| are)\s+(?:your|the)\s+(?:\w+\s+)?{_DATA}|"
@@ -45,10 +48,13 @@ _PRIVATE_CHANNEL = compile_fast(
 )
 
 ADVICE_OK = "OK to post publicly."
-ADVICE_ASK = ("Don't ask for personal details in public: invite the customer to send them by DM "
-              "(e.g. \"Please send us a DM with your order number and we'll take a look.\").")
-ADVICE_EXPOSE = ("This reply repeats personal data ({kinds}) in public: remove it, "
-                 "or move the conversation to DM.")
+ADVICE_ASK = (
+    "Don't ask for personal details in public: invite the customer to send them by DM "
+    '(e.g. "Please send us a DM with your order number and we\'ll take a look.").'
+)
+ADVICE_EXPOSE = (
+    "This reply repeats personal data ({kinds}) in public: remove it, or move the conversation to DM."
+)
 
 
 @dataclass(frozen=True, slots=True)

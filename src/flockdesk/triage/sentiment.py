@@ -52,13 +52,19 @@ _POS_IDIOMS = compile_fast(
 _POS_IDIOM_SHIFT = 0.6
 _NEG_EMOJI = compile_fast("[🙄😤😒🤬😡💢👎]")
 _RESOLVED_PRAISE = 0.45
-_POS_CUES = compile_fast(r"\b(?:can'?t wait|cannot wait|thank (?:you|u)|thanks (?:so much|a lot|again)|"
-                         r"well done|"
-                       r"great job|big up|hats off|made my day)\b", 0)
-_SARCASM = compile_fast(r"#sarcasm|\b(?:yeah right|just what i needed|just great|oh great|great,? (?:just|"
-                        r"another)|"
-                      r"thanks a lot\b.*(?:not|never|still|again)|love (?:it )?when (?:my|your|the|"
-                      r"you))\b", 0)
+_POS_CUES = compile_fast(
+    r"\b(?:can'?t wait|cannot wait|thank (?:you|u)|thanks (?:so much|a lot|again)|"
+    r"well done|"
+    r"great job|big up|hats off|made my day)\b",
+    0,
+)
+_SARCASM = compile_fast(
+    r"#sarcasm|\b(?:yeah right|just what i needed|just great|oh great|great,? (?:just|"
+    r"another)|"
+    r"thanks a lot\b.*(?:not|never|still|again)|love (?:it )?when (?:my|your|the|"
+    r"you))\b",
+    0,
+)
 
 
 @dataclass(frozen=True, slots=True)

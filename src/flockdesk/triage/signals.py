@@ -10,55 +10,95 @@ from flockdesk.triage.fastre import compile_fast
 _I = 0  # patterns are lowercase and run on lowered text (much faster than re.IGNORECASE)
 
 _URGENT_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("safety or health", compile_fast(
-        r"\b(?:fire|smoke|burn(?:ed|ing|t)?|explod\w*|injur\w*|hurt (?:me|my|him|her)|bleeding|hospital|"
-        r"ambulance|"
-        r"food poisoning|poison\w*|choking|sick after|unsafe|dangerous|danger|"
-        r"emergency|"
-        r"carbon monoxide|gas leak|electric shock|sliced my|glass in|recall|stranded|trapped|"
-        r"stuck in (?:the )?lift|"
-        r"stuck in (?:the )?elevator|suicid\w*|self[- ]harm|check on (?:him|her|them|my \w+)|welfare check|"
-        r"(?:isn'?t|is not|hasn'?t been|not) answering (?:his|her|their) phone|missing person)\b", _I)),
-    ("medical or accessibility need", compile_fast(
-        r"\b(?:medication|medicine|insulin|inhaler|epipen|wheelchair|oxygen|allerg\w*|anaphyla\w*|"
-        r"seizure|diabet\w*|pregnan\w*)\b", _I)),
-    ("outage now", compile_fast(
-        r"\b(?:outage|is down|are down|went down|down again|(?:site|app|service|internet|wifi|network|"
-        r"server)s? (?:is |are )?"
-        r"(?:down|not working|offline)|no (?:power|internet|signal|service|water|heating)|can'?t (?:log ?in|"
-        r"login|access) "
-        r"(?:right now|at all)|not working (?:right )?now|error 5\d\d)\b", _I)),
-    ("travel today or tomorrow", compile_fast(
-        r"\b(?:flight|flying|fly|train|boarding|check[- ]?in|gate|depart\w*|trip|travel\w*|bus|ferry|hotel|"
-        r"cruise)\b"
-        r".{0,60}\b(?:today|tonight|tomorrow|in (?:an? |\d+ )(?:hour|hours|minutes|mins)|this (?:morning|"
-        r"afternoon|evening)|"
-        r"right now|asap)\b|\b(?:today|tonight|tomorrow)\b.{0,60}\b(?:flight|flying|fly|train|boarding|gate|"
-        r"trip|"
-        r"cruise|hotel)\b|\bmissed (?:my|the) (?:flight|connection|train)\b|\bstranded\b", _I)),
-    ("fraud or hacked account", compile_fast(
-        r"\b(?:hacked|hacker|fraud\w*|scam(?:med)?|stolen|unauthori[sz]ed|identity theft|phish\w*|"
-        r"someone (?:used|is using|"
-        r"accessed|logged into)|charges? i (?:didn'?t|did not) make|compromised|locked out)\b", _I)),
-    ("legal threat", compile_fast(
-        r"\b(?:lawyer|attorney|solicitor|sue|suing|lawsuit|legal action|small claims|trading standards|"
-        r"ombudsman|"
-        r"regulator|ftc|fca|bbb|better business bureau|chargeback|report(?:ing)? you to)\b|"
-        r"\b(?:in|to|into|see you in|take you to) (?:small claims )?court\b|\bcourt (?:case|date|order|action|"
-        r"hearing)\b", _I)),
-    ("harassment", compile_fast(
-        r"\b(?:harass\w*|threaten\w*|stalk\w*|abus(?:e|ive|ing)|doxx\w*|bully\w*|death threats?|racist|"
-        r"sexist|"
-        r"discriminat\w*|assault\w*|report (?:something|an incident|what happened)|"
-        r"something (?:that )?happened (?:to me|at))\b", _I)),
-    ("journalist deadline", compile_fast(
-        r"\b(?:on deadline|my deadline|deadline (?:is|at|today|tonight)|for (?:a|my|an upcoming) (?:story|"
-        r"article|piece|"
-        r"report)|request for comment|comment for|writing (?:a|an) (?:story|piece|article)|press enquiry|"
-        r"media enquiry|"
-        r"press inquiry|media inquiry|(?:working on|writing) (?:a |an )?(?:story|piece|article|report)|"
-        r"(?:i'?m|we'?re) reporting (?:about|on)|press (?:office|team) (?:to )?comment|"
-        r"comment (?:by|before) \d|need (?:a|your) comment|(?:quick|short) interview)\b", _I)),
+    (
+        "safety or health",
+        compile_fast(
+            r"\b(?:fire|smoke|burn(?:ed|ing|t)?|explod\w*|injur\w*|hurt (?:me|my|him|her)|bleeding|hospital|"
+            r"ambulance|"
+            r"food poisoning|poison\w*|choking|sick after|unsafe|dangerous|danger|"
+            r"emergency|"
+            r"carbon monoxide|gas leak|electric shock|sliced my|glass in|recall|stranded|trapped|"
+            r"stuck in (?:the )?lift|"
+            r"stuck in (?:the )?elevator|suicid\w*|self[- ]harm|check on (?:him|her|them|my \w+)|welfare check|"
+            r"(?:isn'?t|is not|hasn'?t been|not) answering (?:his|her|their) phone|missing person)\b",
+            _I,
+        ),
+    ),
+    (
+        "medical or accessibility need",
+        compile_fast(
+            r"\b(?:medication|medicine|insulin|inhaler|epipen|wheelchair|oxygen|allerg\w*|anaphyla\w*|"
+            r"seizure|diabet\w*|pregnan\w*)\b",
+            _I,
+        ),
+    ),
+    (
+        "outage now",
+        compile_fast(
+            r"\b(?:outage|is down|are down|went down|down again|(?:site|app|service|internet|wifi|network|"
+            r"server)s? (?:is |are )?"
+            r"(?:down|not working|offline)|no (?:power|internet|signal|service|water|heating)|can'?t (?:log ?in|"
+            r"login|access) "
+            r"(?:right now|at all)|not working (?:right )?now|error 5\d\d)\b",
+            _I,
+        ),
+    ),
+    (
+        "travel today or tomorrow",
+        compile_fast(
+            r"\b(?:flight|flying|fly|train|boarding|check[- ]?in|gate|depart\w*|trip|travel\w*|bus|ferry|hotel|"
+            r"cruise)\b"
+            r".{0,60}\b(?:today|tonight|tomorrow|in (?:an? |\d+ )(?:hour|hours|minutes|mins)|this (?:morning|"
+            r"afternoon|evening)|"
+            r"right now|asap)\b|\b(?:today|tonight|tomorrow)\b.{0,60}\b(?:flight|flying|fly|train|boarding|gate|"
+            r"trip|"
+            r"cruise|hotel)\b|\bmissed (?:my|the) (?:flight|connection|train)\b|\bstranded\b",
+            _I,
+        ),
+    ),
+    (
+        "fraud or hacked account",
+        compile_fast(
+            r"\b(?:hacked|hacker|fraud\w*|scam(?:med)?|stolen|unauthori[sz]ed|identity theft|phish\w*|"
+            r"someone (?:used|is using|"
+            r"accessed|logged into)|charges? i (?:didn'?t|did not) make|compromised|locked out)\b",
+            _I,
+        ),
+    ),
+    (
+        "legal threat",
+        compile_fast(
+            r"\b(?:lawyer|attorney|solicitor|sue|suing|lawsuit|legal action|small claims|trading standards|"
+            r"ombudsman|"
+            r"regulator|ftc|fca|bbb|better business bureau|chargeback|report(?:ing)? you to)\b|"
+            r"\b(?:in|to|into|see you in|take you to) (?:small claims )?court\b|\bcourt (?:case|date|order|action|"
+            r"hearing)\b",
+            _I,
+        ),
+    ),
+    (
+        "harassment",
+        compile_fast(
+            r"\b(?:harass\w*|threaten\w*|stalk\w*|abus(?:e|ive|ing)|doxx\w*|bully\w*|death threats?|racist|"
+            r"sexist|"
+            r"discriminat\w*|assault\w*|report (?:something|an incident|what happened)|"
+            r"something (?:that )?happened (?:to me|at))\b",
+            _I,
+        ),
+    ),
+    (
+        "journalist deadline",
+        compile_fast(
+            r"\b(?:on deadline|my deadline|deadline (?:is|at|today|tonight)|for (?:a|my|an upcoming) (?:story|"
+            r"article|piece|"
+            r"report)|request for comment|comment for|writing (?:a|an) (?:story|piece|article)|press enquiry|"
+            r"media enquiry|"
+            r"press inquiry|media inquiry|(?:working on|writing) (?:a |an )?(?:story|piece|article|report)|"
+            r"(?:i'?m|we'?re) reporting (?:about|on)|press (?:office|team) (?:to )?comment|"
+            r"comment (?:by|before) \d|need (?:a|your) comment|(?:quick|short) interview)\b",
+            _I,
+        ),
+    ),
 )
 
 _MEDIA_BIO = compile_fast(
@@ -66,13 +106,17 @@ _MEDIA_BIO = compile_fast(
     r"podcast(?:er)?|"
     r"writer at|writes for|contributor|bbc|cnn|reuters|nyt|new york times|guardian|bloomberg|forbes|"
     r"techcrunch|"
-    r"the verge|wired|wsj|washington post|associated press|\bap\b|press)\b", _I)
+    r"the verge|wired|wsj|washington post|associated press|\bap\b|press)\b",
+    _I,
+)
 _PUBLIC_FIGURE_BIO = compile_fast(
     r"\b(?:mp|senator|congress(?:wo)?man|mayor|minister|councillor|governor|official account|ceo|founder|"
     r"author of|"
     r"bestselling|award[- ]winning|actor|actress|athlete|olympian|musician|singer|creator|influencer|"
     r"youtuber|"
-    r"streamer|\d+(?:\.\d+)?[km] (?:followers|subscribers))\b", _I)
+    r"streamer|\d+(?:\.\d+)?[km] (?:followers|subscribers))\b",
+    _I,
+)
 
 INFLUENCER_FOLLOWERS = 10_000
 VERIFIED_MIN_FOLLOWERS = 1_000
@@ -92,11 +136,15 @@ class AuthorInfo:
 # Travel or a medical need counts when it is now or soon, not "next week" (unless today is also said).
 _SOON = compile_fast(
     r"\b(?:today|tonight|tomorrow|now|asap|right away|this (?:morning|afternoon|evening)|in (?:an? |\d+ )"
-    r"(?:hour|hours|hrs|minutes|mins)|stuck|stranded|on board|onboard|at the (?:airport|gate)|ran out)\b", _I)
+    r"(?:hour|hours|hrs|minutes|mins)|stuck|stranded|on board|onboard|at the (?:airport|gate)|ran out)\b",
+    _I,
+)
 _LATER = compile_fast(
     r"\b(?:next (?:week|month|year|summer|winter|spring|fall|autumn|trip)|in (?:\w+ )?(?:weeks|months)|"
     r"later this (?:week|month|year)|last (?:time|week|month|year)|in (?:january|february|march|april|may|june|"
-    r"july|august|september|october|november|december))\b", _I)
+    r"july|august|september|october|november|december))\b",
+    _I,
+)
 _CROWD = compile_fast(r"\b(?:anyone else|anybody else|who else|see you|can'?t wait)\b", _I)
 _TIMED = ("travel today or tomorrow", "medical or accessibility need")
 

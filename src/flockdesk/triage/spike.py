@@ -1,6 +1,6 @@
 """Spike detection (a firestorm): is this hour's count of negative-or-urgent messages far above usual?
 
-Pure logic over hourly counts; services/alerts.py feeds it from the store.
+Pure logic over hourly counts; services/monitoring/alerts.py feeds it from the store.
 
 Warm-up: with no history the baseline is all zeros and the floor alone decides, so a fresh install
 (or a demo) would open with a spike. No spike is reported until the store holds at least
@@ -39,8 +39,13 @@ class SpikeVerdict:
         }
 
 
-def threshold(baseline: Sequence[int], *, min_count: int = MIN_COUNT, sd_factor: float = SD_FACTOR,
-              mean_factor: float = MEAN_FACTOR) -> tuple[float, float, float]:
+def threshold(
+    baseline: Sequence[int],
+    *,
+    min_count: int = MIN_COUNT,
+    sd_factor: float = SD_FACTOR,
+    mean_factor: float = MEAN_FACTOR,
+) -> tuple[float, float, float]:
     """(threshold, mean, sd) for a baseline of hourly counts. A spike is a count strictly above it.
 
     The count must beat the floor `min_count` and the larger of mean + sd_factor*sd and mean_factor*mean,

@@ -24,8 +24,8 @@ def run_once(
     engine: Engine, settings: Settings, *, spikes: bool = True, now: datetime | None = None
 ) -> dict[str, int]:
     """One pass; returns what it did (woken conversations, new alerts, delivered alerts)."""
-    from flockdesk.services import alerts as alerts_svc
-    from flockdesk.services import conversations as conv_svc
+    from flockdesk.services.conversations import actions as conv_svc
+    from flockdesk.services.monitoring import alerts as alerts_svc
 
     done = {"woken": 0, "alerts": 0, "delivered": 0}
     at = now or datetime.now(UTC)

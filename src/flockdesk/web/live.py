@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from flockdesk.services import web_lookups
+from flockdesk.services.conversations import lookups as web_lookups
 
 
 class LiveHub:

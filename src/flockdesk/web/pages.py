@@ -9,8 +9,9 @@ from fastapi.responses import Response
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
-from flockdesk.services import mentions, web_lookups
-from flockdesk.services.users import User
+from flockdesk.services.conversations import lookups as web_lookups
+from flockdesk.services.team import note_mentions as mentions
+from flockdesk.services.team.users import User
 from flockdesk.web.security import current_session, web
 
 VIEW_LABELS = {

@@ -12,9 +12,9 @@ from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from flockdesk.services import auth as auth_svc
-from flockdesk.services import users as users_svc
-from flockdesk.services.users import User
+from flockdesk.services.team import sessions as auth_svc
+from flockdesk.services.team import users as users_svc
+from flockdesk.services.team.users import User
 from flockdesk.settings import Settings
 
 SESSION_COOKIE = "fd_session"

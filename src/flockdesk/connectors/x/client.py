@@ -309,7 +309,7 @@ class XClient:
         token = meta.get("next_token")
         return FetchedUsers(users, token if isinstance(token, str) and token else None)
 
-    # ---- writes (called only by services/outbox.py) -------------------------------------------
+    # ---- writes (called only by services/replies/outbox.py) -------------------------------------------
 
     def send_post(self, text: str, *, in_reply_to: str | None = None) -> SendResult:
         reply = CreatePostsReply(in_reply_to_tweet_id=in_reply_to) if in_reply_to else None

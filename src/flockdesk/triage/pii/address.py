@@ -14,14 +14,18 @@ _STREET = compile_fast(
     r"\b\d{1,5}[a-z]?,?\s++(?:[A-Za-zÀ-ÿ'.-]+\s++){1,4}?(?:street|st|avenue|ave|road|rd|lane|ln|drive|dr|"
     r"boulevard|blvd|"
     r"court|ct|way|place|pl|terrace|close|crescent|square|sq|highway|hwy|parkway|pkwy|circle|cir|trail|row|"
-    r"gardens|grove|hill|mews|walk)\b\.?", _I
+    r"gardens|grove|hill|mews|walk)\b\.?",
+    _I,
 )
 _UNIT = compile_fast(
     r"\b(?:apt|apartment|suite|unit|flat)\.?\s*+#?\d+[a-z]?\b|\bp\.?\s?o\.?\s++box\s++\d+", _I
 )
 _UK_POSTCODE = compile_fast(r"\b(?!BA\d{2,4}\b)[A-Z]{1,2}\d[A-Z\d]?\s++\d[A-Z]{2}\b")
-_ADDR_CTX = compile_fast(r"\b(?:address|addr|ship(?:ping)? to|deliver(?:ed|y)? to|i live at|"
-                         r"live at)\b\s*+(?:is|:)?", _I)
+_ADDR_CTX = compile_fast(
+    r"\b(?:address|addr|ship(?:ping)? to|deliver(?:ed|y)? to|i live at|"
+    r"live at)\b\s*+(?:is|:)?",
+    _I,
+)
 _ZIP_CTX = compile_fast(
     r"\b(?:zip|zip code|postcode|postal code|post code)\s*+(?:is|:)?\s*+"
     r"(\d{5}(?:-\d{4})?|[A-Z0-9]{2,4} ?[A-Z0-9]{3})\b",
@@ -31,12 +35,45 @@ _STATE_ZIP = compile_fast(r",\s*+[A-Z]{2}\s++\d{5}(?:-\d{4})?\b")
 
 
 _WORDS = re.compile(r"[a-z]+")
-_STREET_WORDS = frozenset({
-    "street", "st", "avenue", "ave", "road", "rd", "lane", "ln", "drive", "dr",
-    "boulevard", "blvd", "court", "ct", "way", "place", "pl", "terrace", "close", "crescent",
-    "square", "sq", "highway", "hwy", "parkway", "pkwy", "circle", "cir", "trail", "row",
-    "gardens", "grove", "hill", "mews", "walk",
-})
+_STREET_WORDS = frozenset(
+    {
+        "street",
+        "st",
+        "avenue",
+        "ave",
+        "road",
+        "rd",
+        "lane",
+        "ln",
+        "drive",
+        "dr",
+        "boulevard",
+        "blvd",
+        "court",
+        "ct",
+        "way",
+        "place",
+        "pl",
+        "terrace",
+        "close",
+        "crescent",
+        "square",
+        "sq",
+        "highway",
+        "hwy",
+        "parkway",
+        "pkwy",
+        "circle",
+        "cir",
+        "trail",
+        "row",
+        "gardens",
+        "grove",
+        "hill",
+        "mews",
+        "walk",
+    }
+)
 
 
 def addresses(text: str) -> list[Finding]:
@@ -53,7 +90,7 @@ def addresses(text: str) -> list[Finding]:
     has_ctx = any(w in low for w in ("addr", "ship", "deliver", "live at"))
     ctx = _ADDR_CTX.finditer(text) if has_ctx else iter(())
     for m in ctx:
-        tail = text[m.end(): m.end() + 80]
+        tail = text[m.end() : m.end() + 80]
         if re.match(r"\s*+\S*\s*+\d", tail) or re.match(r"\s*+[:\n]?\s*+\d{1,5}\s++\w", tail):
             out.append(Finding("address", m.end(), min(len(text), m.end() + len(tail.split("\n")[0]))))
     return out

@@ -23,11 +23,50 @@ _SPELLED_EMAIL = compile_fast(
     _I,
 )
 _DOT_WORD = compile_fast(rf"{_DOT}", _I)
-_TLDS = frozenset({
-    "com", "net", "org", "edu", "gov", "mil", "int", "io", "co", "uk", "us", "ca", "au", "de", "fr", "es",
-    "it", "nl", "be", "ch", "at", "se", "no", "dk", "fi", "ie", "nz", "in", "jp", "info", "biz", "me",
-    "app", "dev", "ai", "tv", "xyz", "online", "email", "mail",
-})
+_TLDS = frozenset(
+    {
+        "com",
+        "net",
+        "org",
+        "edu",
+        "gov",
+        "mil",
+        "int",
+        "io",
+        "co",
+        "uk",
+        "us",
+        "ca",
+        "au",
+        "de",
+        "fr",
+        "es",
+        "it",
+        "nl",
+        "be",
+        "ch",
+        "at",
+        "se",
+        "no",
+        "dk",
+        "fi",
+        "ie",
+        "nz",
+        "in",
+        "jp",
+        "info",
+        "biz",
+        "me",
+        "app",
+        "dev",
+        "ai",
+        "tv",
+        "xyz",
+        "online",
+        "email",
+        "mail",
+    }
+)
 
 
 _SIMPLE_EMAIL = re.compile(
@@ -76,22 +115,31 @@ _PHONE = compile_fast(  # digit runs are possessive and need a separator between
 _PHONE_CTX_BEFORE = compile_fast(
     r"(?:phone|tel|telephone|mobile|cell|fax|desk|office|call|ring|text|txt|sms|whatsapp|number|no\.|"
     r"reach me|contact|"
-    r"messages to|answering at|registered|dial|landline|me on|me at)\W{0,4}(?:\w+\W{1,3}){0,2}$", _I
+    r"messages to|answering at|registered|dial|landline|me on|me at)\W{0,4}(?:\w+\W{1,3}){0,2}$",
+    _I,
 )
 _PHONE_CTX_AFTER = compile_fast(r"^\W{0,3}(?:office|mobile|cell|fax|home|work|phone|tel)\b", _I)
 _NOT_PHONE_BEFORE = compile_fast(
     r"(?:[$£€¥]|\b(?:usd|eur|gbp|order|booking|ref|reference|confirmation|case|ticket|tracking|flight|"
     r"account|acct|"
     r"invoice|card|iban|ssn|licen[cs]e|passport|id|zip|postcode|version|v)\b)\W{0,4}(?:(?:no|number|num|is|"
-    r"#)\W{0,3}){0,2}$", _I
+    r"#)\W{0,3}){0,2}$",
+    _I,
 )
-_NOT_PHONE_AFTER = compile_fast(r"^\s?(?:%|k\b|m\b|usd|eur|gbp|dollars|pounds|euros|points|miles|followers|"
-                                r"views|times|people)", _I)
-_DATEISH = compile_fast(r"\d{4}[-.]\d{1,2}[-.]\d{1,2}|\d{1,2}[-.]\d{1,2}[-.](?:19|20)\d{2}|(?:19|"
-                        r"20)\d{2}\s*-\s*(?:19|20)?\d{2}")
+_NOT_PHONE_AFTER = compile_fast(
+    r"^\s?(?:%|k\b|m\b|usd|eur|gbp|dollars|pounds|euros|points|miles|followers|"
+    r"views|times|people)",
+    _I,
+)
+_DATEISH = compile_fast(
+    r"\d{4}[-.]\d{1,2}[-.]\d{1,2}|\d{1,2}[-.]\d{1,2}[-.](?:19|20)\d{2}|(?:19|"
+    r"20)\d{2}\s*-\s*(?:19|20)?\d{2}"
+)
 _IPV4 = compile_fast(r"\d{1,3}(?:\.\d{1,3}){3}")
-_TOLL_FREE = compile_fast(r"^(?:\+?1[ .-]?)?\(?8(?:00|33|44|55|66|77|88)\)?|^(?:\+?44\s?\(?0?\)?|0)\s?(?:800|"
-                          r"808|300|330|345|845)")
+_TOLL_FREE = compile_fast(
+    r"^(?:\+?1[ .-]?)?\(?8(?:00|33|44|55|66|77|88)\)?|^(?:\+?44\s?\(?0?\)?|0)\s?(?:800|"
+    r"808|300|330|345|845)"
+)
 _PN_REGIONS = ("US", "GB")
 
 
@@ -105,8 +153,8 @@ def _phone_like(text: str, start: int, end: int, raw: str) -> bool:
     n = len(digits)
     if n < 7 or n > 15 or _DATEISH.fullmatch(raw.strip()) or len(set(digits)) == 1 or _IPV4.fullmatch(raw):
         return False
-    before = text[max(0, start - 40): start]
-    after = text[end: end + 16]
+    before = text[max(0, start - 40) : start]
+    after = text[end : end + 16]
     if _NOT_PHONE_BEFORE.search(before) or _NOT_PHONE_AFTER.match(after):
         return False
     if raw.startswith("+") or raw.startswith("00"):

@@ -5,8 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 KINDS = (
-    "email", "phone", "address", "payment_card", "account_number", "order_number",
-    "credential", "government_id", "date_of_birth",
+    "email",
+    "phone",
+    "address",
+    "payment_card",
+    "account_number",
+    "order_number",
+    "credential",
+    "government_id",
+    "date_of_birth",
 )
 
 

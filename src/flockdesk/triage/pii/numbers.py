@@ -34,8 +34,11 @@ def cards(text: str) -> list[Finding]:
         if not 12 <= len(digits) <= 19 or len(set(digits)) == 1 or not luhn_valid(digits):
             continue
         grouped = " " in raw or "-" in raw
-        if grouped and not re.fullmatch(r"\d{4}([ -]\d{4}){2,3}([ -]\d{1,3})?|"
-                                        r"\d{4}[ -]\d{6}[ -]\d{4,5}", raw):
+        if grouped and not re.fullmatch(
+            r"\d{4}([ -]\d{4}){2,3}([ -]\d{1,3})?|"
+            r"\d{4}[ -]\d{6}[ -]\d{4,5}",
+            raw,
+        ):
             continue  # groups that are not a card's layout (phone numbers, ids)
         if len(digits) < 13 and not _CARD_CONTEXT.search(text, max(0, m.start() - 40), m.start()):
             continue
@@ -45,13 +48,19 @@ def cards(text: str) -> list[Finding]:
 
 # --- government ids ------------------------------------------------------------------------------
 _SSN = compile_fast(r"(?<![\d-])(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}(?![\d-])")
-_SSN_CTX = compile_fast(r"\b(?:ssn|social security(?: number| no\.?)?)\s*+(?:is|:|"
-                        r"#)?\s*+(\d{3}[ -]?\d{2}[ -]?\d{4})\b", _I)
-_NINO = compile_fast(r"\b(?!BG|GB|NK|KN|TN|NT|"
-                     r"ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b")
+_SSN_CTX = compile_fast(
+    r"\b(?:ssn|social security(?: number| no\.?)?)\s*+(?:is|:|"
+    r"#)?\s*+(\d{3}[ -]?\d{2}[ -]?\d{4})\b",
+    _I,
+)
+_NINO = compile_fast(
+    r"\b(?!BG|GB|NK|KN|TN|NT|"
+    r"ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b"
+)
 _ID_CTX = compile_fast(
     r"\b(?:passport|driver'?s? licen[cs]e|driving licen[cs]e|national id|id card|tax id|tin)"
-    r"(?:\s++(?:number|no\.?|#|num))?\s*+(?:is|:|#)?\s*+([A-Z0-9][A-Z0-9-]{4,16})\b", _I
+    r"(?:\s++(?:number|no\.?|#|num))?\s*+(?:is|:|#)?\s*+([A-Z0-9][A-Z0-9-]{4,16})\b",
+    _I,
 )
 
 
@@ -77,13 +86,24 @@ _ACCOUNT_CTX = compile_fast(
     r"\b(?:account|acct|a/c|member(?:ship)?|customer|policy|routing|sort code|loyalty|frequent flyer|student|"
     r"applicant|alumni)"
     r"(?:\s++(?:number|no\.?|#|num|id))?\s*+(?:is|:|#|=)?\s*+(\d[\d -]{4,22}\d|[A-Z]{0,3}\d{5,}[A-Z0-9]*)\b",
-    _I
+    _I,
 )
 
 
 _ACCOUNT_WORDS = (
-    "acc", "acct", "a/c", "member", "customer", "policy", "routing", "sort code", "loyalty", "flyer",
-    "student", "applicant", "alumni",
+    "acc",
+    "acct",
+    "a/c",
+    "member",
+    "customer",
+    "policy",
+    "routing",
+    "sort code",
+    "loyalty",
+    "flyer",
+    "student",
+    "applicant",
+    "alumni",
 )
 
 
@@ -114,7 +134,7 @@ _ORDER = compile_fast(
     r"shipment|claim|incident|complaint|receipt)"
     r"(?:\s++(?:number|no\.?|num|id|code|reference|ref))?(?:\s++(?:again|here|now|then|btw|below))?"
     r"\s*+(?:is|was|:|#|=|-)?\s*+#?\s*+(?<![A-Z0-9])([A-Z0-9][A-Z0-9-]{4,24})\b",
-    _I
+    _I,
 )
 _BOOKING_CODE = compile_fast(
     r"(?:booking|confirmation|reservation|pnr)(?:\s++(?:ref|code|reference|number))?", _I
@@ -123,8 +143,22 @@ _HASH_REF = compile_fast(r"(?<![\w&])#([A-Z]{0,4}\d{5,}[A-Z0-9]*)\b", _I)
 
 
 _ORDER_WORDS = (
-    "order", "book", "confirm", "reserv", "case", "ticket", "track", "ref", "pnr", "invoice", "parcel",
-    "shipment", "claim", "incident", "complaint", "receipt",
+    "order",
+    "book",
+    "confirm",
+    "reserv",
+    "case",
+    "ticket",
+    "track",
+    "ref",
+    "pnr",
+    "invoice",
+    "parcel",
+    "shipment",
+    "claim",
+    "incident",
+    "complaint",
+    "receipt",
 )
 
 
@@ -152,10 +186,21 @@ def orders(text: str) -> list[Finding]:
 _CRED = compile_fast(
     r"\b(?:password|passcode|passwd|pwd|pin(?:\s++(?:code|number))?|security (?:answer|question answer|code)|"
     r"one[- ]time (?:code|password|passcode)|otp|verification code|2fa code|auth(?:entication)? code|cvv|cvc|"
-    r"mother'?s maiden name)\s*+(?:is|was|:|=|-)\s*+[\"']?(\S{3,})", _I
+    r"mother'?s maiden name)\s*+(?:is|was|:|=|-)\s*+[\"']?(\S{3,})",
+    _I,
 )
 _CRED_NEG = {
-    "wrong", "incorrect", "not", "expired", "invalid", "correct", "right", "reset", "changed", "too", "being",
+    "wrong",
+    "incorrect",
+    "not",
+    "expired",
+    "invalid",
+    "correct",
+    "right",
+    "reset",
+    "changed",
+    "too",
+    "being",
 }
 
 
@@ -177,13 +222,18 @@ def credentials(text: str) -> list[Finding]:
 # --- date of birth -------------------------------------------------------------------------------
 # a full date (day, month and year): "12/03/1985", "1985-03-12", "3 March 1985", "the 3rd of March,
 # 1985", "March 3rd, 1985". A year alone ("born in 1985") is not a date of birth.
-_DATE = (r"(?:\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}|\d{4}-\d{2}-\d{2}|(?:the\s++)?\d{1,2}(?:st|nd|rd|"
-         r"th)?\s++(?:of\s++)?[a-z]{3,9},?\s++\d{4}|"
-         r"[a-z]{3,9}\s++(?:the\s++)?\d{1,2}(?:st|nd|rd|th)?,?\s++\d{4})")
+_DATE = (
+    r"(?:\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}|\d{4}-\d{2}-\d{2}|(?:the\s++)?\d{1,2}(?:st|nd|rd|"
+    r"th)?\s++(?:of\s++)?[a-z]{3,9},?\s++\d{4}|"
+    r"[a-z]{3,9}\s++(?:the\s++)?\d{1,2}(?:st|nd|rd|th)?,?\s++\d{4})"
+)
 # what announces it: "DOB:", "date of birth is", "(I was) born (on)", "my birthday is / birthday's", "b-day"
-_DOB = compile_fast(rf"\b(?:dob|d\.o\.b\.?|date of birth|born(?:\s++on)?|birth ?date|birth ?day(?:['\u2019]s)?|"
-                    rf"b-?day)"
-                    rf"(?:\s++(?:for|as|if) [a-z ]{{1,20}}?)?\s*+(?:is|was|:|-)?\s*+({_DATE})", _I)
+_DOB = compile_fast(
+    rf"\b(?:dob|d\.o\.b\.?|date of birth|born(?:\s++on)?|birth ?date|birth ?day(?:['\u2019]s)?|"
+    rf"b-?day)"
+    rf"(?:\s++(?:for|as|if) [a-z ]{{1,20}}?)?\s*+(?:is|was|:|-)?\s*+({_DATE})",
+    _I,
+)
 _DOB_HINTS = ("dob", "d.o.b", "birth", "born", "bday", "b-day")
 
 

@@ -8,8 +8,8 @@ from fastapi import Depends, FastAPI, Query, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from flockdesk.services import users as users_svc
-from flockdesk.services.users import User
+from flockdesk.services.team import users as users_svc
+from flockdesk.services.team.users import User
 from flockdesk.web import errors
 from flockdesk.web.api import models as m
 from flockdesk.web.security import ApiAuthError, CsrfError, WebContext, api_role, api_user, csrf_protect, web
@@ -106,7 +106,7 @@ def create_api(ctx: WebContext) -> FastAPI:
         influencer: bool | None = None,
         user: User = Depends(api_user),
     ) -> m.ConversationPage:
-        from flockdesk.services import inbox as inbox_svc
+        from flockdesk.services.conversations import inbox as inbox_svc
 
         if view not in inbox_svc.VIEWS:
             raise ValueError(f"Unknown view {view!r}; use one of: {VIEWS_DOC}.")
@@ -141,7 +141,7 @@ def create_api(ctx: WebContext) -> FastAPI:
     async def get_conversation(
         cid: int, request: Request, user: User = Depends(api_user)
     ) -> m.ConversationDetail:
-        from flockdesk.services import conversations as conv_svc
+        from flockdesk.services.conversations import actions as conv_svc
 
         v = await run_in_threadpool(conv_svc.get_conversation, engine(request), cid)
         return m.ConversationDetail(
@@ -152,7 +152,7 @@ def create_api(ctx: WebContext) -> FastAPI:
     async def conversation_messages(
         cid: int, request: Request, user: User = Depends(api_user)
     ) -> list[m.ThreadItemOut]:
-        from flockdesk.services import conversations as conv_svc
+        from flockdesk.services.conversations import actions as conv_svc
 
         v = await run_in_threadpool(conv_svc.get_conversation, engine(request), cid)
         return [m.ThreadItemOut.model_validate(t) for t in v.thread]
@@ -161,7 +161,7 @@ def create_api(ctx: WebContext) -> FastAPI:
     async def post_reply(
         cid: int, body: m.ReplyIn, request: Request, user: User = Depends(api_user)
     ) -> m.OutboxOut:
-        from flockdesk.services import replies as replies_svc
+        from flockdesk.services.replies import compose as replies_svc
 
         row = await run_in_threadpool(
             lambda: replies_svc.queue_reply(
@@ -179,7 +179,7 @@ def create_api(ctx: WebContext) -> FastAPI:
     async def assign(
         cid: int, body: m.AssignIn, request: Request, user: User = Depends(api_user)
     ) -> m.ConversationDetail:
-        from flockdesk.services import conversations as conv_svc
+        from flockdesk.services.conversations import actions as conv_svc
 
         eng = engine(request)
         if body.me:
@@ -195,7 +195,7 @@ def create_api(ctx: WebContext) -> FastAPI:
 
     @api.get("/contacts/{contact_id}", response_model=m.ContactOut, tags=["contacts"])
     async def get_contact(contact_id: int, request: Request, user: User = Depends(api_user)) -> m.ContactOut:
-        from flockdesk.services import conversations as conv_svc
+        from flockdesk.services.conversations import actions as conv_svc
 
         panel = await run_in_threadpool(conv_svc.contact_panel, engine(request), contact_id)
         return m.ContactOut.model_validate(panel)
@@ -234,7 +234,7 @@ def create_api(ctx: WebContext) -> FastAPI:
         limit: int = Query(100, ge=1, le=500),
         user: User = Depends(admin_user),
     ) -> list[m.AuditOut]:
-        from flockdesk.services import audit as audit_svc
+        from flockdesk.services.team import audit as audit_svc
 
         events = await run_in_threadpool(
             lambda: audit_svc.list_events(engine(request), limit=limit, before_id=before_id)

@@ -6,8 +6,8 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from flockdesk.services import users as users_svc
-from flockdesk.services.users import ROLES, User
+from flockdesk.services.team import users as users_svc
+from flockdesk.services.team.users import ROLES, User
 from flockdesk.web.flash import attempt, back, flash
 from flockdesk.web.pages import render
 from flockdesk.web.security import page_role, web
@@ -66,7 +66,7 @@ async def users_password(
     uid: int, request: Request, password: str = Form(""), user: User = Depends(admin_only)
 ) -> Response:
     """An admin resets someone's password (they are signed out everywhere; audited)."""
-    from flockdesk.services import auth as auth_svc
+    from flockdesk.services.team import sessions as auth_svc
 
     engine = web(request).engine
     return await attempt(
@@ -78,7 +78,7 @@ async def users_password(
 
 @router.get("/settings/saved-replies")
 async def saved_replies_page(request: Request, user: User = Depends(manager_up)) -> Response:
-    from flockdesk.services import saved_replies as sr_svc
+    from flockdesk.services.replies import saved as sr_svc
 
     items = await run_in_threadpool(sr_svc.list_saved_replies, web(request).engine)
     return await render(
@@ -96,7 +96,7 @@ async def saved_replies_page(request: Request, user: User = Depends(manager_up))
 async def saved_replies_add(
     request: Request, name: str = Form(""), body: str = Form(""), user: User = Depends(manager_up)
 ) -> Response:
-    from flockdesk.services import saved_replies as sr_svc
+    from flockdesk.services.replies import saved as sr_svc
 
     engine = web(request).engine
     return await attempt(
@@ -108,7 +108,7 @@ async def saved_replies_add(
 async def saved_replies_edit(
     sid: int, request: Request, name: str = Form(""), body: str = Form(""), user: User = Depends(manager_up)
 ) -> Response:
-    from flockdesk.services import saved_replies as sr_svc
+    from flockdesk.services.replies import saved as sr_svc
 
     engine = web(request).engine
     return await attempt(
@@ -120,7 +120,7 @@ async def saved_replies_edit(
 
 @router.post("/settings/saved-replies/{sid}/delete")
 async def saved_replies_delete(sid: int, request: Request, user: User = Depends(manager_up)) -> Response:
-    from flockdesk.services import saved_replies as sr_svc
+    from flockdesk.services.replies import saved as sr_svc
 
     engine = web(request).engine
     return await attempt(
@@ -130,7 +130,7 @@ async def saved_replies_delete(sid: int, request: Request, user: User = Depends(
 
 @router.get("/settings/sla")
 async def sla_page(request: Request, user: User = Depends(admin_only)) -> Response:
-    from flockdesk.services import sla as sla_svc
+    from flockdesk.services.conversations import sla as sla_svc
 
     policies = await run_in_threadpool(sla_svc.get_policies, web(request).engine)
     rows = [(ch, policies.get(ch), sla_svc.DEFAULT_TARGETS.get(ch)) for ch in ("mention", "dm", "search")]
@@ -141,7 +141,7 @@ async def sla_page(request: Request, user: User = Depends(admin_only)) -> Respon
 async def sla_save(
     request: Request, channel: str = Form(""), minutes: str = Form(""), user: User = Depends(admin_only)
 ) -> Response:
-    from flockdesk.services import sla as sla_svc
+    from flockdesk.services.conversations import sla as sla_svc
 
     engine = web(request).engine
     try:
@@ -157,7 +157,7 @@ async def sla_save(
 
 @router.get("/settings/audit")
 async def audit_page(request: Request, user: User = Depends(admin_only)) -> Response:
-    from flockdesk.services import audit as audit_svc
+    from flockdesk.services.team import audit as audit_svc
 
     before = request.query_params.get("before")
     events = await run_in_threadpool(

@@ -8,8 +8,8 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from flockdesk.services import oauth as oauth_svc
-from flockdesk.services.users import User
+from flockdesk.services.accounts import oauth as oauth_svc
+from flockdesk.services.team.users import User
 from flockdesk.web.flash import attempt, back, flash
 from flockdesk.web.pages import render
 from flockdesk.web.security import page_role, web
@@ -25,7 +25,7 @@ def callback_url(request: Request) -> str:
 
 @router.get("/settings/accounts")
 async def accounts_page(request: Request, user: User = Depends(admin_only)) -> Response:
-    from flockdesk.services import accounts as accounts_svc
+    from flockdesk.services.accounts import connected as accounts_svc
 
     items = await run_in_threadpool(accounts_svc.list_accounts, web(request).engine)
     return await render(
@@ -69,7 +69,7 @@ async def accounts_connect(
 
 @router.get("/settings/accounts/callback", name="accounts_callback")
 async def accounts_callback(request: Request, user: User = Depends(admin_only)) -> Response:
-    from flockdesk.services import accounts as accounts_svc
+    from flockdesk.services.accounts import connected as accounts_svc
 
     ctx = web(request)
     params = request.query_params
@@ -105,7 +105,7 @@ async def accounts_callback(request: Request, user: User = Depends(admin_only)) 
 
 
 def _cost(posts_per_day: float) -> float | None:
-    from flockdesk.services import costs as costs_svc
+    from flockdesk.services.accounts import costs as costs_svc
 
     try:
         return float(costs_svc.estimate_query_monthly_cost(posts_per_day))
@@ -115,7 +115,7 @@ def _cost(posts_per_day: float) -> float | None:
 
 @router.get("/settings/listening")
 async def listening_page(request: Request, user: User = Depends(admin_only)) -> Response:
-    from flockdesk.services import listening
+    from flockdesk.services.accounts import listening
 
     rows = await run_in_threadpool(listening.query_costs, web(request).engine)
     return await render(
@@ -137,8 +137,8 @@ async def listening_add(
     posts_per_day: str = Form(""),
     user: User = Depends(admin_only),
 ) -> Response:
-    from flockdesk.services import listening
-    from flockdesk.services import sources as sources_svc
+    from flockdesk.services.accounts import listening
+    from flockdesk.services.accounts import sources as sources_svc
     from flockdesk.services.errors import InvalidInput
 
     ctx = web(request)
@@ -165,7 +165,7 @@ async def listening_volume(
     source_id: int, request: Request, posts_per_day: str = Form(""), user: User = Depends(admin_only)
 ) -> Response:
     """Change (or clear) the expected posts a day of a query."""
-    from flockdesk.services import listening
+    from flockdesk.services.accounts import listening
     from flockdesk.services.errors import InvalidInput
 
     engine = web(request).engine
@@ -182,7 +182,7 @@ async def listening_volume(
 
 @router.post("/settings/listening/{source_id}/delete")
 async def listening_delete(source_id: int, request: Request, user: User = Depends(admin_only)) -> Response:
-    from flockdesk.services import sources as sources_svc
+    from flockdesk.services.accounts import sources as sources_svc
 
     engine = web(request).engine
     return await attempt(

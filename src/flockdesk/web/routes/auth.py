@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from flockdesk.services import auth as auth_svc
+from flockdesk.services.team import sessions as auth_svc
 from flockdesk.web.security import (
     PRELOGIN_COOKIE,
     SESSION_COOKIE,

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from flockdesk.services.users import User
+from flockdesk.services.team.users import User
 from flockdesk.web.security import page_user
 
 router = APIRouter()

@@ -6,8 +6,8 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from flockdesk.services import mentions as mentions_svc
-from flockdesk.services.users import User
+from flockdesk.services.team import note_mentions as mentions_svc
+from flockdesk.services.team.users import User
 from flockdesk.web.flash import back, flash
 from flockdesk.web.pages import render
 from flockdesk.web.security import page_user, web

@@ -6,8 +6,8 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from flockdesk.services import users as users_svc
-from flockdesk.services.users import User
+from flockdesk.services.team import users as users_svc
+from flockdesk.services.team.users import User
 from flockdesk.web.pages import render
 from flockdesk.web.security import page_user, web
 
@@ -37,7 +37,7 @@ async def revoke_token(token_id: int, request: Request, user: User = Depends(pag
 @router.post("/alerts/{alert_id}/ack")
 async def ack_alert(alert_id: int, request: Request, user: User = Depends(page_user)) -> Response:
     try:
-        from flockdesk.services import alerts as alerts_svc
+        from flockdesk.services.monitoring import alerts as alerts_svc
     except ImportError:
         alerts_svc = None  # type: ignore[assignment]
     ack = getattr(alerts_svc, "acknowledge", None)

@@ -22,7 +22,7 @@ depends_on = None
 
 
 def _fingerprint(origin: str, reason: str, payload: str) -> str:
-    # the same rule as flockdesk.services.ingest_write.dead_letter_fingerprint, frozen here
+    # the same rule as flockdesk.services.ingest.write.dead_letter_fingerprint, frozen here
     return hashlib.sha256("\x00".join((origin, reason, payload)).encode()).hexdigest()
 
 

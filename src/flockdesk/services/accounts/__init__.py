@@ -1,0 +1,1 @@
+"""Connected platform accounts: credentials, OAuth, sources and listening queries, API costs."""

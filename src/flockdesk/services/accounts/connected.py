@@ -1,0 +1,267 @@
+"""Connected platform accounts: verify a token, store it encrypted, create the default sources, and
+hand out a connector with fresh credentials.
+
+Credentials are encrypted with services/accounts/credentials.py before they touch the store, and `AccountInfo`
+carries none, so listing accounts can never show a token.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import Connection, Engine
+
+from flockdesk.connectors import registry
+from flockdesk.connectors.base import AuthError, CallObserver, ConnectorError, TransientError
+from flockdesk.connectors.x.oauth import refresh_access_token
+from flockdesk.domain.utc import utcnow
+from flockdesk.services.accounts.costs import record_call
+from flockdesk.services.accounts.credentials import (
+    Credentials,
+    Secret,
+    decrypt_credentials,
+    encrypt_credentials,
+)
+from flockdesk.settings import Settings
+from flockdesk.store.schema import accounts, sources
+
+log = logging.getLogger(__name__)
+
+PURPOSES = ("care", "corporate", "personal")
+DEFAULT_SOURCES = ("mentions", "dms")
+REFRESH_MARGIN_S = 60.0
+
+
+class AccountError(ValueError):
+    """An account cannot be added or used; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class AccountInfo:
+    id: int
+    platform: str
+    external_user_id: str
+    username: str
+    display_name: str
+    purpose: str
+    base_url: str
+    active: bool
+    created_at: datetime
+
+
+def _info(row: Any) -> AccountInfo:
+    return AccountInfo(
+        row.id,
+        row.platform,
+        row.external_user_id,
+        row.username,
+        row.display_name,
+        row.purpose,
+        row.base_url,
+        bool(row.active),
+        row.created_at,
+    )
+
+
+def default_interval(settings: Settings, kind: str) -> float:
+    return {"mentions": settings.poll_mentions_s, "dms": settings.poll_dms_s}.get(
+        kind, settings.poll_search_s
+    )
+
+
+def _ensure_default_sources(conn: Connection, account_id: int, settings: Settings) -> None:
+    have = set(conn.execute(sa.select(sources.c.kind).where(sources.c.account_id == account_id)).scalars())
+    now = utcnow()
+    for kind in DEFAULT_SOURCES:
+        if kind not in have:
+            conn.execute(
+                sources.insert().values(
+                    account_id=account_id,
+                    kind=kind,
+                    query=None,
+                    enabled=True,
+                    poll_interval_s=default_interval(settings, kind),
+                    next_poll_at=now,
+                    created_at=now,
+                )
+            )
+
+
+def _validate(platform: str, base_url: str, token: str, purpose: str) -> str:
+    if platform not in registry.platforms():
+        raise AccountError(f"unknown platform {platform!r}: use one of {', '.join(registry.platforms())}")
+    if purpose not in PURPOSES:
+        raise AccountError(f"--purpose must be one of {', '.join(PURPOSES)}")
+    base_url = base_url.strip().rstrip("/")
+    if not base_url.startswith(("http://", "https://")):
+        raise AccountError("--base-url must start with http:// or https:// (e.g. https://api.x.com)")
+    if not token.strip():
+        raise AccountError("--token is empty: pass the account's OAuth 2.0 user access token")
+    return base_url
+
+
+def add_account(
+    engine: Engine,
+    settings: Settings,
+    *,
+    base_url: str,
+    token: str,
+    platform: str = "x",
+    purpose: str = "care",
+    refresh_token: str | None = None,
+    expires_at: float | None = None,
+    client_id: str | None = None,
+) -> AccountInfo:
+    """Verify `token` with GET /2/users/me, store the account (encrypted credentials) and its default
+    sources. Re-adding the same platform user updates its credentials. Nothing is stored on error."""
+    base_url = _validate(platform, base_url, token, purpose)
+    connector = registry.connector_for(
+        platform, base_url, token.strip(), timeout_s=settings.http_timeout_s, read_retries=0
+    )
+    try:
+        me = connector.get_me()
+    except AuthError as exc:
+        raise AccountError(f"the platform refused the token ({exc.detail}): check it and try again") from exc
+    except TransientError as exc:
+        raise AccountError(
+            f"cannot reach {base_url} ({exc.detail}): check the URL and that the API is up"
+        ) from exc
+    except ConnectorError as exc:
+        raise AccountError(
+            f"{base_url} did not answer like the X API ({exc.detail}): check --base-url"
+        ) from exc
+    finally:
+        close = getattr(connector, "close", None)
+        if close:
+            close()
+    creds = Credentials(
+        Secret(token.strip()), Secret(refresh_token) if refresh_token else None, expires_at, client_id
+    )
+    blob = encrypt_credentials(settings.resolved_secret_key(), creds)
+    with engine.begin() as conn:
+        existing = conn.execute(
+            sa.select(accounts.c.id).where(
+                accounts.c.platform == platform, accounts.c.external_user_id == me.external_id
+            )
+        ).scalar()
+        values = {
+            "username": me.username,
+            "display_name": me.name,
+            "purpose": purpose,
+            "base_url": base_url,
+            "credentials_encrypted": blob,
+            "active": True,
+        }
+        if existing is None:
+            account_id = conn.execute(
+                accounts.insert()
+                .values(platform=platform, external_user_id=me.external_id, created_at=utcnow(), **values)
+                .returning(accounts.c.id)
+            ).scalar_one()
+        else:
+            account_id = existing
+            conn.execute(accounts.update().where(accounts.c.id == account_id).values(**values))
+        _ensure_default_sources(conn, account_id, settings)
+    record_call(engine, account_id, "users_me", 1)  # the verification read is billed too
+    with engine.connect() as conn:
+        row = conn.execute(sa.select(accounts).where(accounts.c.id == account_id)).one()
+    log.info("account %s connected (@%s, %s)", account_id, me.username, platform)
+    return _info(row)
+
+
+def add_account_from_oauth(
+    engine: Engine,
+    settings: Settings,
+    *,
+    base_url: str,
+    access_token: str,
+    refresh_token: str | None,
+    expires_in: float | None,
+    purpose: str = "care",
+    client_id: str | None = None,
+) -> AccountInfo:
+    """The web app's PKCE flow ends here: store the token set (access + refresh + expiry)."""
+    expires_at = time.time() + float(expires_in) if expires_in else None
+    return add_account(
+        engine,
+        settings,
+        base_url=base_url,
+        token=access_token,
+        purpose=purpose,
+        refresh_token=refresh_token,
+        expires_at=expires_at,
+        client_id=client_id,
+    )
+
+
+def list_accounts(engine: Engine) -> list[AccountInfo]:
+    with engine.connect() as conn:
+        return [_info(r) for r in conn.execute(sa.select(accounts).order_by(accounts.c.id))]
+
+
+def get_account(engine: Engine, account_id: int) -> AccountInfo:
+    with engine.connect() as conn:
+        row = conn.execute(sa.select(accounts).where(accounts.c.id == account_id)).first()
+    if row is None:
+        raise AccountError(f"no account with id {account_id}: see `flockdesk accounts list`")
+    return _info(row)
+
+
+def load_credentials(engine: Engine, settings: Settings, account_id: int) -> Credentials:
+    with engine.connect() as conn:
+        blob = conn.execute(
+            sa.select(accounts.c.credentials_encrypted).where(accounts.c.id == account_id)
+        ).scalar()
+    if blob is None:
+        raise AccountError(f"no account with id {account_id}")
+    return decrypt_credentials(settings.resolved_secret_key(), blob)
+
+
+def fresh_credentials(
+    engine: Engine, settings: Settings, account_id: int, *, now: float | None = None
+) -> Credentials:
+    """The account's credentials, refreshed first (and stored) when the access token has expired."""
+    creds = load_credentials(engine, settings, account_id)
+    now = time.time() if now is None else now
+    if creds.expires_at is None or creds.expires_at - REFRESH_MARGIN_S > now or creds.refresh_token is None:
+        return creds
+    base_url = get_account(engine, account_id).base_url
+    tokens = refresh_access_token(
+        base_url, creds.refresh_token.reveal(), client_id=creds.client_id, timeout_s=settings.http_timeout_s
+    )
+    new = Credentials(
+        Secret(tokens.access_token),
+        Secret(tokens.refresh_token) if tokens.refresh_token else creds.refresh_token,
+        tokens.expires_at,
+        creds.client_id,
+    )
+    with engine.begin() as conn:
+        conn.execute(
+            accounts.update()
+            .where(accounts.c.id == account_id)
+            .values(credentials_encrypted=encrypt_credentials(settings.resolved_secret_key(), new))
+        )
+    log.info("account %s: access token refreshed", account_id)
+    return new
+
+
+def connector_for_account(
+    engine: Engine, settings: Settings, account_id: int, *, on_call: CallObserver | None = None, **kwargs: Any
+) -> Any:
+    """A connector for the account, with fresh credentials and the account's own user id."""
+    info = get_account(engine, account_id)
+    creds = fresh_credentials(engine, settings, account_id)
+    return registry.connector_for(
+        info.platform,
+        info.base_url,
+        creds.access_token.reveal(),
+        org_user_id=info.external_user_id,
+        timeout_s=settings.http_timeout_s,
+        on_call=on_call,
+        **kwargs,
+    )

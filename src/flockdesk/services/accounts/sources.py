@@ -1,0 +1,211 @@
+"""Listening sources: an account's mentions and DMs, and its search queries.
+
+A search query is validated and normalised before it is stored: whitespace collapsed, retweets
+excluded by default (`-is:retweet`), at most 512 characters (X's self-serve limit, x-api.md), and a
+query with nothing to match (empty, a lone `#` or `@`, only operators) is refused.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy import Engine
+
+from flockdesk.domain.utc import utcnow
+from flockdesk.services.accounts.connected import AccountError, default_interval
+from flockdesk.settings import Settings
+from flockdesk.store.schema import accounts, sources, sync_cursors
+
+MAX_QUERY_LEN = 512
+NO_RETWEETS = "-is:retweet"
+KINDS = ("mentions", "dms", "search")
+
+# Operators that need a standalone term beside them (x-api.md: "Conjunction-required").
+_CONJUNCTION_ONLY = re.compile(r"^-?(is|has|lang|place_country|sample):\S*$", re.IGNORECASE)
+_TOKEN = re.compile(r'"[^"]*"|\S+')
+
+
+class QueryError(ValueError):
+    """A listening query that cannot be used; the message says how to fix it."""
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    id: int
+    account_id: int
+    account_username: str
+    kind: str
+    query: str | None
+    enabled: bool
+    poll_interval_s: float
+    next_poll_at: datetime | None
+    last_polled_at: datetime | None
+    last_error: str | None
+    since_id: str | None
+    next_token: str | None
+
+
+def _is_standalone(token: str) -> bool:
+    """A term that matches posts by itself (keyword, phrase, #tag, @user, from:x ...)."""
+    word = token.strip("()")
+    if not word or word.upper() == "OR" or word.startswith("-"):
+        return False
+    if word.startswith('"'):
+        return len(word.strip('"').strip()) > 0
+    if _CONJUNCTION_ONLY.match(word):
+        return False
+    if word[0] in "#@$":
+        return len(word) > 1 and bool(re.match(r"\w", word[1:]))
+    return bool(re.search(r"\w", word))
+
+
+def _one_group(text: str) -> bool:
+    """True when the whole query is one parenthesised group, e.g. "(#a OR #b)"."""
+    if not (text.startswith("(") and text.endswith(")")):
+        return False
+    depth = 0
+    for i, ch in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if depth == 0 and i < len(text) - 1:
+            return False
+    return True
+
+
+def normalise_query(query: str, *, include_retweets: bool = False) -> str:
+    """The query as stored and sent to X, or QueryError saying what is wrong."""
+    text = " ".join((query or "").split())
+    if not text:
+        raise QueryError('the query is empty: give a keyword, #hashtag, @name or "phrase" to listen for')
+    if text.count('"') % 2:
+        raise QueryError('the query has an unclosed double quote: close the "phrase"')
+    if text.count("(") != text.count(")"):
+        raise QueryError("the query's parentheses do not balance")
+    tokens = _TOKEN.findall(text)
+    if not any(_is_standalone(t) for t in tokens):
+        raise QueryError(
+            f"the query {text!r} has nothing to match: a lone # or @ or only operators is not enough; "
+            'add a keyword, #hashtag, @name or "phrase"'
+        )
+    lowered = {t.lower() for t in tokens}
+    if not include_retweets and NO_RETWEETS not in lowered and "is:retweet" not in lowered:
+        if any(t.upper() == "OR" for t in tokens) and not _one_group(text):
+            text = f"({text})"
+        text = f"{text} {NO_RETWEETS}"
+    if len(text) > MAX_QUERY_LEN:
+        raise QueryError(f"the query is {len(text)} characters; X allows {MAX_QUERY_LEN}: shorten it")
+    return text
+
+
+def _pick_account(conn: sa.Connection, account_id: int | None) -> int:
+    if account_id is not None:
+        if conn.execute(sa.select(accounts.c.id).where(accounts.c.id == account_id)).first() is None:
+            raise AccountError(f"no account with id {account_id}: see `flockdesk accounts list`")
+        return account_id
+    ids = list(conn.execute(sa.select(accounts.c.id).where(accounts.c.active.is_(True))).scalars())
+    if not ids:
+        raise AccountError(
+            "no account connected yet: run `flockdesk accounts add x --base-url URL --token TOKEN`"
+        )
+    if len(ids) > 1:
+        raise AccountError(
+            "several accounts are connected: choose one with --account-id (see `accounts list`)"
+        )
+    return ids[0]
+
+
+def add_search_source(
+    engine: Engine,
+    settings: Settings,
+    query: str,
+    *,
+    account_id: int | None = None,
+    include_retweets: bool = False,
+    poll_interval_s: float | None = None,
+) -> SourceInfo:
+    normalised = normalise_query(query, include_retweets=include_retweets)
+    with engine.begin() as conn:
+        acc = _pick_account(conn, account_id)
+        dup = conn.execute(
+            sa.select(sources.c.id).where(
+                sources.c.account_id == acc, sources.c.kind == "search", sources.c.query == normalised
+            )
+        ).scalar()
+        if dup is not None:
+            raise QueryError(f"this query is already source {dup}")
+        now = utcnow()
+        source_id = conn.execute(
+            sources.insert()
+            .values(
+                account_id=acc,
+                kind="search",
+                query=normalised,
+                enabled=True,
+                poll_interval_s=poll_interval_s or default_interval(settings, "search"),
+                next_poll_at=now,
+                created_at=now,
+            )
+            .returning(sources.c.id)
+        ).scalar_one()
+    return get_source(engine, source_id)
+
+
+def _select() -> sa.Select[tuple[object, ...]]:
+    return (
+        sa.select(
+            sources,
+            accounts.c.username.label("account_username"),
+            sync_cursors.c.since_id,
+            sync_cursors.c.next_token,
+        )
+        .join(accounts, accounts.c.id == sources.c.account_id)
+        .outerjoin(sync_cursors, sync_cursors.c.source_id == sources.c.id)
+    )
+
+
+def _info(r: sa.RowMapping) -> SourceInfo:
+    return SourceInfo(
+        r["id"],
+        r["account_id"],
+        r["account_username"],
+        r["kind"],
+        r["query"],
+        bool(r["enabled"]),
+        float(r["poll_interval_s"]),
+        r["next_poll_at"],
+        r["last_polled_at"],
+        r["last_error"],
+        r["since_id"],
+        r["next_token"],
+    )
+
+
+def list_sources(engine: Engine) -> list[SourceInfo]:
+    with engine.connect() as conn:
+        return [_info(r) for r in conn.execute(_select().order_by(sources.c.id)).mappings()]
+
+
+def get_source(engine: Engine, source_id: int) -> SourceInfo:
+    with engine.connect() as conn:
+        row = conn.execute(_select().where(sources.c.id == source_id)).mappings().first()
+    if row is None:
+        raise QueryError(f"no source with id {source_id}: see `flockdesk sources list`")
+    return _info(row)
+
+
+def remove_source(engine: Engine, source_id: int) -> None:
+    """Delete a source and its cursor (stored messages stay; dead letters keep a NULL source)."""
+    with engine.begin() as conn:
+        if conn.execute(sources.delete().where(sources.c.id == source_id)).rowcount == 0:
+            raise QueryError(f"no source with id {source_id}: see `flockdesk sources list`")
+
+
+def set_enabled(engine: Engine, source_id: int, enabled: bool) -> None:
+    with engine.begin() as conn:
+        if (
+            conn.execute(sources.update().where(sources.c.id == source_id).values(enabled=enabled)).rowcount
+            == 0
+        ):
+            raise QueryError(f"no source with id {source_id}: see `flockdesk sources list`")

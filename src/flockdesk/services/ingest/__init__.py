@@ -1,0 +1,1 @@
+"""Ingest: platform pages and imported files become stored, threaded, triaged messages, each exactly once."""

@@ -1,0 +1,144 @@
+"""Triage labels for stored inbound messages that have none yet: an archive loaded with
+`flockdesk import --no-triage`, or messages stored while triage was failing (`flockdesk label-stored`).
+
+The messages are rebuilt as InboundItems from the store (text, channel, author's contact profile,
+raw payload) and go through the same hook as ingest (`default_triage`). Each batch is one
+transaction: it writes the labels and raises the priority of conversations still waiting on those
+messages (a conversation's priority is the max of its unanswered inbound messages, ingest_rules).
+A message is "unlabelled" while its intent is NULL; messages are visited once each, in id order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import Connection, Engine
+
+from flockdesk.domain.types import Author, InboundItem
+from flockdesk.services.ingest.ingestor import Triage, default_triage
+from flockdesk.services.ingest.rules import labels_to_columns, utc
+from flockdesk.store.schema import contacts, conversations, messages
+
+
+def _unlabelled(conn: Connection, after: int, limit: int) -> list[Any]:
+    q = (
+        sa.select(
+            messages.c.id,
+            messages.c.conversation_id,
+            messages.c.platform,
+            messages.c.external_id,
+            messages.c.kind,
+            messages.c.text,
+            messages.c.created_at,
+            messages.c.raw,
+            messages.c.entities,
+            messages.c.in_reply_to_external_id,
+            conversations.c.kind.label("thread_kind"),
+            conversations.c.channel,
+            conversations.c.external_thread_id,
+            contacts.c.external_id.label("author_id"),
+            contacts.c.username,
+            contacts.c.name,
+            contacts.c.bio,
+            contacts.c.followers_count,
+            contacts.c.verified,
+        )
+        .select_from(
+            messages.join(conversations, conversations.c.id == messages.c.conversation_id).outerjoin(
+                contacts, contacts.c.id == messages.c.author_contact_id
+            )
+        )
+        .where(messages.c.direction == "in", messages.c.intent.is_(None), messages.c.id > after)
+        .order_by(messages.c.id)
+        .limit(limit)
+    )
+    return list(conn.execute(q))
+
+
+def _item(row: Any) -> InboundItem:
+    author = None
+    if row.author_id is not None:
+        author = Author(
+            platform=row.platform,
+            external_id=row.author_id,
+            username=row.username or "",
+            name=row.name or "",
+            bio=row.bio or "",
+            followers_count=int(row.followers_count or 0),
+            verified=bool(row.verified),
+        )
+    return InboundItem(
+        platform=row.platform,
+        external_id=row.external_id,
+        kind=row.kind,
+        thread_kind=row.thread_kind,
+        thread_id=row.external_thread_id,
+        channel=row.channel,
+        author_id=row.author_id or "",
+        text=row.text,
+        created_at=utc(row.created_at),
+        author=author,
+        entities=row.entities,
+        in_reply_to_external_id=row.in_reply_to_external_id,
+        raw=row.raw if isinstance(row.raw, dict) else None,
+    )
+
+
+def _raise_priorities(conn: Connection, rows: Sequence[Any], columns: Sequence[Mapping[str, Any]]) -> None:
+    """A waiting conversation's priority becomes at least that of its newly labelled unanswered messages."""
+    best: dict[int, list[tuple[Any, float]]] = {}
+    for row, cols in zip(rows, columns, strict=True):
+        if cols["priority"] is not None:
+            best.setdefault(int(row.conversation_id), []).append(
+                (utc(row.created_at), float(cols["priority"]))
+            )
+    if not best:
+        return
+    q = sa.select(conversations.c.id, conversations.c.priority, conversations.c.waiting_since).where(
+        conversations.c.id.in_(list(best)), conversations.c.waiting_since.is_not(None)
+    )
+    updates = []
+    for conv in conn.execute(q):
+        since = utc(conv.waiting_since)
+        waiting = [p for at, p in best[int(conv.id)] if at >= since]
+        if waiting and max(waiting) > float(conv.priority or 0.0):
+            updates.append({"cid": int(conv.id), "prio": max(waiting)})
+    if updates:
+        stmt = (
+            conversations.update()
+            .where(conversations.c.id == sa.bindparam("cid"))
+            .values(priority=sa.bindparam("prio"))
+        )
+        conn.execute(stmt, updates)
+
+
+def fill_missing_labels(
+    engine: Engine,
+    *,
+    triage: Triage | None = None,
+    batch_size: int = 2000,
+    on_batch: Callable[[int], None] = lambda n: None,
+) -> int:
+    """Label every stored inbound message that has no labels; returns how many were labelled."""
+    hook = triage or default_triage()
+    if hook is None:
+        raise RuntimeError("the triage package is not installed: labels cannot be computed")
+    done, after = 0, 0
+    while True:
+        with engine.begin() as conn:
+            rows = _unlabelled(conn, after, batch_size)
+            if not rows:
+                return done
+            after = int(rows[-1].id)
+            labels = hook([_item(r) for r in rows])
+            columns = [labels_to_columns(lab) for lab in labels]
+            updates = [{"mid": int(r.id), **cols} for r, cols in zip(rows, columns, strict=True)]
+            updates = [u for u in updates if u["intent"] is not None]
+            if updates:
+                stmt = messages.update().where(messages.c.id == sa.bindparam("mid"))
+                conn.execute(stmt, updates)
+                _raise_priorities(conn, rows, columns)
+        done += len(updates)
+        on_batch(len(rows))

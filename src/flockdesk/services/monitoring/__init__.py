@@ -1,0 +1,1 @@
+"""Monitoring: spike alerts and the status of accounts, sources and spend."""

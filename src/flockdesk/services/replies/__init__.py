@@ -1,0 +1,1 @@
+"""Replies: composing, checking and sending every outbound message through the outbox, move to DM, moderation."""

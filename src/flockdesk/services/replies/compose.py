@@ -1,0 +1,132 @@
+"""Replying: every outbound message is an outbox row, checked against the safety rules first.
+
+- A DM conversation is answered by a DM to the contact, a public one by a reply to its latest
+  inbound post (domain/rules.py); nothing else can be queued here.
+- Public text runs the reply guard (triage.check_reply); a flagged reply is refused unless the agent
+  overrides, and the override is audited. Public text may never repeat a DM of that contact (whole
+  history) nor one of the account's recent DMs with anyone (RECENT_DM_LIMIT).
+- Idempotency keys are unique: a double-click (same key, or without one the same text to the same
+  latest message) returns the row already queued. The sender (services/replies/outbox.py) sends each row once.
+- Rows are made by services/replies/outbox.py (`enqueue`, `retry_in`), through services/replies/rows.py.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, Engine, RowMapping
+
+from flockdesk.domain import rules
+from flockdesk.services.errors import Conflict, ReplyRefused
+from flockdesk.services.replies import outbox as outbox_svc
+from flockdesk.services.replies.checks import check_public, dm_texts_for, load_context, refuse
+from flockdesk.services.replies.move_to_dm import move_to_dm
+from flockdesk.services.replies.rows import (
+    OutboxRow,
+    audit_override,
+    by_key,
+    clean_key,
+    derived_key,
+    get_outbox,
+    insert,
+    row_by_id,
+    with_retry_on_race,
+)
+from flockdesk.services.team import audit
+
+__all__ = [
+    "OutboxRow",
+    "get_outbox",
+    "move_to_dm",
+    "queue_reply",
+    "retry",
+]
+
+
+def _queue(
+    conn: Connection, conversation_id: int, user_id: int, text: str, override_guard: bool, key: str | None
+) -> OutboxRow:
+    actor = audit.actor_name(conn, user_id)
+    ctx = load_context(conn, conversation_id)
+    kind = rules.outbox_kind_for(ctx["kind"])
+    refuse(rules.channel_violation(ctx["kind"], kind))
+    refuse(rules.length_violation(text, kind))
+    latest = ctx["latest_in"]
+    key = key or derived_key(conversation_id, user_id, latest.id if latest else "", text)
+    existing = by_key(conn, key)
+    if existing is not None:
+        return _same_or_conflict(existing, conversation_id, text)
+    check = None
+    if kind == "dm" and not ctx["contact_external_id"]:
+        raise ReplyRefused("no_recipient", "this DM conversation has no contact to write to")
+    if kind != "dm":
+        if latest is None:
+            raise ReplyRefused("nothing_to_reply_to", "this conversation has no inbound post to reply to")
+        check = check_public(conn, ctx, text, override_guard)
+    row = insert(
+        conn,
+        key=key,
+        user_id=user_id,
+        ctx=ctx,
+        kind=kind,
+        text=text,
+        in_reply_to=latest.external_id if kind != "dm" and latest else None,
+        recipient=ctx["contact_external_id"] if kind == "dm" else None,
+        conversation_id=conversation_id,
+    )
+    audit_override(conn, user_id, actor, row, conversation_id, check)
+    audit.record(
+        conn,
+        user_id,
+        actor,
+        "reply.queue",
+        "outbox",
+        row.id,
+        {"conversation_id": conversation_id, "kind": row.kind},
+    )
+    return row
+
+
+def _same_or_conflict(existing: OutboxRow, conversation_id: int, text: str) -> OutboxRow:
+    if existing.conversation_id != conversation_id or existing.text != text:
+        raise Conflict("this idempotency key was already used for a different message; send with a new key")
+    return existing
+
+
+def queue_reply(
+    engine: Engine,
+    conversation_id: int,
+    user_id: int,
+    text: str,
+    *,
+    override_guard: bool = False,
+    idempotency_key: str | None = None,
+) -> OutboxRow:
+    """Queue the answer to a conversation: a DM for a DM conversation, a reply post for a public one."""
+    key = clean_key(idempotency_key)
+    return with_retry_on_race(
+        engine, lambda conn: _queue(conn, conversation_id, user_id, text, override_guard, key)
+    )
+
+
+def retry(engine: Engine, outbox_id: int, user_id: int) -> OutboxRow:
+    """Queue a failed row again as a new row (new key), through the outbox's guarded retry: a message
+    has at most one live attempt, so a double retry returns the attempt already queued. The failed
+    row stays as it was, for the record."""
+
+    def still_allowed(old: RowMapping, conn: Connection) -> None:
+        if old["conversation_id"] is None:
+            raise ReplyRefused("no_conversation", "this message has no conversation; write a new one instead")
+        ctx = load_context(conn, old["conversation_id"])
+        refuse(rules.channel_violation(ctx["kind"], old["kind"]))
+        if old["kind"] != "dm":
+            refuse(rules.dm_leak(old["text"], dm_texts_for(conn, ctx)))
+
+    def run(conn: Connection) -> OutboxRow:
+        actor = audit.actor_name(conn, user_id)
+        new_id, created = outbox_svc.retry_in(
+            conn, outbox_id, created_by=user_id, check=lambda old: still_allowed(old, conn)
+        )
+        if created:
+            audit.record(conn, user_id, actor, "reply.retry", "outbox", new_id, {"retry_of": outbox_id})
+        return row_by_id(conn, new_id)
+
+    return with_retry_on_race(engine, run)

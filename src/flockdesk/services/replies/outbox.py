@@ -1,0 +1,360 @@
+"""The outbox sender: the only code that calls a platform's send APIs.
+
+Life of a row: queued -> sending (claimed in its own committed transaction; on PostgreSQL with
+`FOR UPDATE SKIP LOCKED`, on SQLite under the single `BEGIN IMMEDIATE` writer) -> the platform call ->
+sent (with the external id, and the outbound message stored in its conversation, one transaction)
+or failed (with the platform's reason).
+
+At most once: a row found in 'sending' (the worker died mid-send, or the platform timed out) is never
+sent again. It becomes 'sent' when its echo comes back through the API (services/ingest/ingestor.py matches
+it), else, after a grace period, 'failed' with "interrupted mid-send: check X before retrying".
+Retrying is an explicit action (`retry`) that creates a new row, a new attempt.
+
+Channel rule (invariant 1): a `dm` row goes only through the DM API; `reply` and `public_ack` rows
+only through the post API, and never into a DM conversation.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import Connection, Engine, RowMapping
+from sqlalchemy.exc import IntegrityError
+
+from flockdesk.connectors.base import (
+    ConnectorError,
+    MalformedResponse,
+    RateLimited,
+    TransientError,
+)
+from flockdesk.domain.types import SendResult
+from flockdesk.domain.utc import as_utc, utcnow
+from flockdesk.services.errors import Conflict, InvalidInput, NotFound
+from flockdesk.store.schema import accounts, conversations, messages, outbox
+
+log = logging.getLogger(__name__)
+
+KINDS = ("reply", "dm", "public_ack")
+INTERRUPTED = "interrupted mid-send: check X before retrying"
+DEFAULT_GRACE_S = 300.0
+# what a retry takes from the failed row (the rest is new: key, status, attempts, times)
+RETRY_COPIES = (
+    "account_id",
+    "conversation_id",
+    "kind",
+    "text",
+    "in_reply_to_external_id",
+    "recipient_external_id",
+)
+
+
+@dataclass
+class SendReport:
+    sent: int = 0
+    failed: int = 0
+    requeued: int = 0
+    in_doubt: int = 0  # left in 'sending' for the echo to settle
+    interrupted: int = 0  # 'sending' rows failed after the grace period
+    blocked_accounts: dict[int, float | None] = field(default_factory=dict)  # account -> reset_at
+
+
+def _transaction(db: Engine | Connection) -> AbstractContextManager[Connection]:
+    """A new transaction on an Engine; the caller's own on a Connection."""
+    return db.begin() if isinstance(db, Engine) else nullcontext(db)
+
+
+def enqueue(
+    db: Engine | Connection,
+    *,
+    account_id: int,
+    kind: str,
+    text: str,
+    conversation_id: int | None = None,
+    in_reply_to: str | None = None,
+    recipient: str | None = None,
+    idempotency_key: str | None = None,
+    created_by: int | None = None,
+) -> int:
+    """Queue one outbound message; the same idempotency key never makes a second row. The one place
+    an outbox row is created: given a Connection, inside the caller's transaction."""
+    if kind not in KINDS:
+        raise InvalidInput(f"outbox kind must be one of {', '.join(KINDS)}")
+    if kind == "dm" and not recipient:
+        raise InvalidInput("a DM needs the recipient's platform user id")
+    if not text.strip():
+        raise InvalidInput("the message is empty")
+    values = dict(
+        idempotency_key=idempotency_key or uuid.uuid4().hex,
+        account_id=account_id,
+        conversation_id=conversation_id,
+        kind=kind,
+        text=text,
+        in_reply_to_external_id=in_reply_to,
+        recipient_external_id=recipient,
+        created_by=created_by,
+    )
+    with _transaction(db) as conn:
+        return _insert_once(conn, values)[0]
+
+
+def _insert_once(conn: Connection, values: dict[str, Any]) -> tuple[int, bool]:
+    """A queued row with these values: (its id, True), or (the id of the row that already has this
+    idempotency key, False)."""
+    key = values["idempotency_key"]
+    found = conn.execute(sa.select(outbox.c.id).where(outbox.c.idempotency_key == key)).scalar()
+    if found is not None:
+        return int(found), False
+    new_id = conn.execute(
+        outbox.insert()
+        .values(**values, status="queued", attempts=0, created_at=utcnow())
+        .returning(outbox.c.id)
+    ).scalar_one()
+    return int(new_id), True
+
+
+def claim_next(engine: Engine, *, exclude_accounts: set[int] | None = None) -> dict[str, Any] | None:
+    """Move the oldest queued row to 'sending' and commit; None when nothing is queued."""
+    with engine.begin() as conn:
+        q = sa.select(outbox).where(outbox.c.status == "queued").order_by(outbox.c.id).limit(1)
+        if exclude_accounts:
+            q = q.where(outbox.c.account_id.not_in(exclude_accounts))
+        if engine.dialect.name == "postgresql":
+            q = q.with_for_update(skip_locked=True)
+        row = conn.execute(q).mappings().first()
+        if row is None:
+            return None
+        done = conn.execute(
+            outbox.update()
+            .where(outbox.c.id == row["id"], outbox.c.status == "queued")
+            .values(status="sending", attempts=outbox.c.attempts + 1, claimed_at=utcnow(), error=None)
+        )
+        if done.rowcount != 1:
+            return None
+        return {**row, "status": "sending"}
+
+
+def _conversation_kind(engine: Engine, conversation_id: int | None) -> str | None:
+    if conversation_id is None:
+        return None
+    with engine.connect() as conn:
+        return conn.execute(
+            sa.select(conversations.c.kind).where(conversations.c.id == conversation_id)
+        ).scalar()
+
+
+def _dispatch(engine: Engine, row: Mapping[str, Any], connector: Any) -> SendResult:
+    """Invariant 1 lives here: the row's kind alone picks the API."""
+    if row["kind"] == "dm":
+        if not row["recipient_external_id"]:
+            raise InvalidInput("refused: a DM row without a recipient")
+        return connector.send_dm(row["recipient_external_id"], row["text"])  # type: ignore[no-any-return]
+    if row["kind"] in ("reply", "public_ack"):
+        if _conversation_kind(engine, row["conversation_id"]) == "dm":
+            raise InvalidInput("refused: a DM conversation is never answered in public")
+        return connector.send_post(row["text"], in_reply_to=row["in_reply_to_external_id"])  # type: ignore[no-any-return]
+    raise InvalidInput(f"refused: unknown outbox kind {row['kind']!r}")
+
+
+def _set(engine: Engine, outbox_id: int, **values: Any) -> None:
+    with engine.begin() as conn:
+        conn.execute(
+            outbox.update().where(outbox.c.id == outbox_id, outbox.c.status == "sending").values(**values)
+        )
+
+
+def mark_sent(engine: Engine, row: Mapping[str, Any], result: SendResult) -> None:
+    """Record the send and store the outbound message in its conversation, in one transaction."""
+    now = utcnow()
+    with engine.begin() as conn:
+        conn.execute(
+            outbox.update()
+            .where(outbox.c.id == row["id"])
+            .values(status="sent", external_id=result.external_id, sent_at=now, error=None)
+        )
+        conv_id = row["conversation_id"]
+        if conv_id is None:
+            return  # the echo will be threaded by the ingestor (matched by external id)
+        platform = conn.execute(
+            sa.select(accounts.c.platform).where(accounts.c.id == row["account_id"])
+        ).scalar()
+        exists = conn.execute(
+            sa.select(messages.c.id).where(
+                messages.c.platform == platform, messages.c.external_id == result.external_id
+            )
+        ).first()
+        if exists is None:
+            conn.execute(
+                messages.insert().values(
+                    conversation_id=conv_id,
+                    platform=platform,
+                    external_id=result.external_id,
+                    kind="dm" if row["kind"] == "dm" else "post",
+                    direction="out",
+                    text=row["text"],
+                    in_reply_to_external_id=row["in_reply_to_external_id"],
+                    created_at=now,
+                    ingested_at=now,
+                    outbox_id=row["id"],
+                )
+            )
+        conn.execute(
+            conversations.update()
+            .where(conversations.c.id == conv_id)
+            .values(
+                last_message_at=now,
+                waiting_since=None,
+                first_response_at=sa.func.coalesce(conversations.c.first_response_at, now),
+            )
+        )
+
+
+def deliver(engine: Engine, row: Mapping[str, Any], connector: Any) -> str:
+    """Send one claimed row; returns its resulting status (sent|failed|queued|sending)."""
+    try:
+        result = _dispatch(engine, row, connector)
+    except InvalidInput as exc:
+        _set(engine, row["id"], status="failed", error=str(exc))
+        return "failed"
+    except RateLimited:
+        _set(engine, row["id"], status="queued", error="rate limited by X: will send after the reset")
+        raise
+    except TransientError as exc:
+        if not exc.maybe_applied:
+            _set(engine, row["id"], status="queued", error=f"X unreachable ({exc.detail}): will try again")
+            return "queued"
+        _set(engine, row["id"], error=f"no clear answer from X ({exc.detail}): waiting for its echo")
+        return "sending"
+    except MalformedResponse as exc:
+        _set(engine, row["id"], error=f"X answered oddly ({exc.detail}): waiting for its echo")
+        return "sending"
+    except ConnectorError as exc:  # 4xx: the platform's problem+json reason
+        _set(engine, row["id"], status="failed", error=exc.detail)
+        return "failed"
+    except Exception:
+        log.exception("outbox %s: unexpected error while sending", row["id"])
+        _set(engine, row["id"], status="failed", error=INTERRUPTED)
+        return "failed"
+    mark_sent(engine, row, result)
+    return "sent"
+
+
+def reconcile_interrupted(
+    engine: Engine, *, grace_s: float = DEFAULT_GRACE_S, now: datetime | None = None
+) -> int:
+    """Fail the 'sending' rows whose echo has not come back within the grace period."""
+    cutoff = (now or utcnow()) - timedelta(seconds=grace_s)
+    with engine.begin() as conn:
+        rows = conn.execute(
+            sa.select(outbox.c.id, outbox.c.claimed_at).where(outbox.c.status == "sending")
+        ).all()
+        stale = [r.id for r in rows if r.claimed_at is None or as_utc(r.claimed_at) <= cutoff]
+        if stale:
+            conn.execute(
+                outbox.update()
+                .where(outbox.c.id.in_(stale), outbox.c.status == "sending")
+                .values(status="failed", error=INTERRUPTED)
+            )
+    for outbox_id in stale:
+        log.warning("outbox %s: %s", outbox_id, INTERRUPTED)
+    return len(stale)
+
+
+def send_pending(
+    engine: Engine,
+    connector_for: Callable[[int], Any],
+    *,
+    limit: int = 50,
+    grace_s: float = DEFAULT_GRACE_S,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> SendReport:
+    """Settle interrupted rows, then send up to `limit` queued rows."""
+    report = SendReport(interrupted=reconcile_interrupted(engine, grace_s=grace_s))
+    for _ in range(limit):
+        if should_stop():
+            break
+        row = claim_next(engine, exclude_accounts=set(report.blocked_accounts))
+        if row is None:
+            break
+        try:
+            status = deliver(engine, row, connector_for(row["account_id"]))
+        except RateLimited as exc:  # nothing was sent: back to the queue until the reset
+            _set(engine, row["id"], status="queued", error="rate limited by X: will send after the reset")
+            report.requeued += 1
+            report.blocked_accounts[row["account_id"]] = exc.reset_at
+            continue
+        except Exception:
+            # no connector (e.g. credentials unreadable): the row was not sent; keep it queued
+            log.exception("outbox %s: no connector for account %s", row["id"], row["account_id"])
+            _set(engine, row["id"], status="queued", error="account unavailable: will try again")
+            report.blocked_accounts[row["account_id"]] = None
+            report.requeued += 1
+            continue
+        if status == "sent":
+            report.sent += 1
+        elif status == "failed":
+            report.failed += 1
+        elif status == "queued":
+            report.requeued += 1
+        else:
+            report.in_doubt += 1
+    return report
+
+
+def retry(engine: Engine, outbox_id: int, *, created_by: int | None = None) -> int:
+    """An explicit new attempt of a failed row: a new outbox row (new idempotency key).
+
+    A message has at most one live attempt: retrying again while an attempt is queued, sending or
+    sent is refused (a double click never sends twice)."""
+    try:
+        with engine.begin() as conn:
+            new_id, created = retry_in(conn, outbox_id, created_by=created_by)
+    except IntegrityError as exc:  # a concurrent retry made the same attempt first
+        raise Conflict("this message is already being retried; reload to see the new attempt") from exc
+    if not created:
+        raise Conflict(f"this message is already being retried or was sent (outbox row {new_id})")
+    return new_id
+
+
+def retry_in(
+    conn: Connection,
+    outbox_id: int,
+    *,
+    created_by: int | None = None,
+    check: Callable[[RowMapping], None] | None = None,
+) -> tuple[int, bool]:
+    """The guarded retry, inside the caller's transaction: (id of the new row, True), or
+    (id of the live attempt, False) when one is already queued, sending or sent; nothing is
+    created then. `check(failed_row)` may refuse (raise) before the new row is made."""
+    # the failed row is locked (PostgreSQL) so that concurrent retries of it take turns
+    row = conn.execute(sa.select(outbox).where(outbox.c.id == outbox_id).with_for_update()).mappings().first()
+    if row is None:
+        raise NotFound(f"outbox row {outbox_id} does not exist")
+    if row["status"] != "failed":
+        raise Conflict(f"only a failed message can be retried; outbox row {outbox_id} is {row['status']}")
+    base = row["idempotency_key"].split("#retry")[0]
+    attempts = conn.execute(
+        sa.select(outbox.c.id, outbox.c.status)
+        .where(
+            sa.or_(
+                outbox.c.idempotency_key == base,
+                outbox.c.idempotency_key.startswith(f"{base}#retry", autoescape=True),
+            )
+        )
+        .order_by(outbox.c.id)
+    ).all()
+    live = [a.id for a in attempts if a.status in ("queued", "sending", "sent")]
+    if live:
+        return int(live[0]), False
+    if check is not None:
+        check(row)
+    values = {col: row[col] for col in RETRY_COPIES}
+    values["idempotency_key"] = f"{base}#retry{len(attempts)}"
+    values["created_by"] = created_by if created_by is not None else row["created_by"]
+    return _insert_once(conn, values)

@@ -1,0 +1,1 @@
+"""The team: users, sign-in sessions, presence, @mentions in notes, and the audit log."""
