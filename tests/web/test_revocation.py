@@ -90,3 +90,10 @@ def test_cli_set_password_and_disable_revoke_tokens(sqlite_settings: Settings) -
     assert users_svc.user_for_token(engine, token) is None
     assert users_svc.authenticate(engine, "root", "second password") is not None
     engine.dispose()
+
+
+def test_enabling_an_active_user_keeps_their_session(engine: Engine) -> None:
+    u = users_svc.create_user(engine, "ria", "first password", "agent")
+    cookie, _ = auth_svc.create_session(engine, u.id)
+    users_svc.set_active(engine, u.id, True)
+    assert auth_svc.get_session(engine, cookie) is not None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -114,7 +115,7 @@ def try_write(engine: Engine, statement: Executable, *, wait_ms: int = 50) -> bo
             with engine.begin() as conn:
                 conn.exec_driver_sql(f"SET LOCAL lock_timeout = {wait_ms}")
                 conn.execute(statement)
-    except OperationalError as exc:
+    except (OperationalError, sqlite3.OperationalError) as exc:  # the PRAGMAs run on the raw driver
         log.debug("store busy, write skipped: %s", exc)
         return False
     return True
@@ -139,9 +140,9 @@ def check_store(engine: Engine, *, timeout_s: float = 2.0) -> str | None:
                 conn.exec_driver_sql(f"SET LOCAL statement_timeout = {timeout_ms}")
                 conn.execute(text("SELECT 1")).scalar()
             conn.rollback()
-    except DBAPIError as exc:
+    except (DBAPIError, sqlite3.Error) as exc:  # the PRAGMAs run on the raw driver
         log.warning("health check: the database did not answer: %s", exc)
-        message = str(exc.orig).lower()
+        message = str(getattr(exc, "orig", exc)).lower()
         if "locked" in message or "busy" in message or "timeout" in message or "canceling" in message:
             return "database busy: it is locked or too slow to answer"
         return "database unreachable"

@@ -171,14 +171,16 @@ def revoke_credentials(conn: sa.Connection, user_id: int) -> int:
 
 
 def set_active(engine: Engine, user_id: int, active: bool, *, actor_id: int | None = None) -> None:
-    """Disable (or re-enable) a user; a disabled user cannot log in or use API tokens. Both revoke
-    the user's sessions and tokens, so re-enabling revives none issued before (even ones from before
-    revocation existed)."""
+    """Disable (or re-enable) a user; a disabled user cannot log in or use API tokens. Both changes
+    revoke the user's sessions and tokens, so re-enabling revives none issued before (even ones kept
+    from before revocation existed). Setting the state a user already has does nothing."""
     with engine.begin() as conn:
         actor = audit.admin_actor(conn, actor_id)
-        row = conn.execute(sa.select(users.c.username).where(users.c.id == user_id)).first()
+        row = conn.execute(sa.select(users.c.username, users.c.active).where(users.c.id == user_id)).first()
         if row is None:
             raise UserError(f"no user with id {user_id}; see `flockdesk users list`")
+        if bool(row.active) == active:
+            return  # nothing changes: an active user's sessions stay signed in
         conn.execute(users.update().where(users.c.id == user_id).values(active=active))
         revoked = revoke_credentials(conn, user_id)
         audit.record(
