@@ -152,6 +152,7 @@ async def search_page(request: Request, user: User = Depends(page_user)) -> Resp
         request,
         user,
         "search.html",
+        status_code=400 if error else 200,
         q=q,
         rows=rows,
         more_url=more,
