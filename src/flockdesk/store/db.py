@@ -8,7 +8,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, make_url
+from sqlalchemy import Connection, Engine, Table, create_engine, event, make_url
+from sqlalchemy.dialects import postgresql, sqlite
 
 from flockdesk.settings import Settings
 
@@ -81,6 +82,13 @@ def make_engine(settings: Settings, **kwargs: Any) -> Engine:
 
 def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
+
+
+def upsert(conn: Connection, table: Table) -> Any:
+    """The dialect's INSERT, which has .on_conflict_do_update / .on_conflict_do_nothing."""
+    if conn.dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
 
 
 def alembic_config(engine: Engine) -> Any:
