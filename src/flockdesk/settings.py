@@ -5,6 +5,7 @@ Every field is documented in docs/settings.md; tests/test_settings_doc.py keeps 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import ipaddress
 import os
@@ -13,7 +14,6 @@ from pathlib import Path
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
-
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -121,10 +121,8 @@ def read_or_create_key(path: Path) -> str:
                 fh.write(secrets.token_urlsafe(32))
                 fh.flush()
                 os.fsync(fh.fileno())
-            try:
+            with contextlib.suppress(FileExistsError):  # another process made it first: use theirs
                 os.link(tmp, path)
-            except FileExistsError:
-                pass  # another process made it first: use theirs
         finally:
             tmp.unlink(missing_ok=True)
     key = path.read_text().strip()

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from flockdesk.services.team import sessions as auth_svc
 from flockdesk.services.team import users as users_svc
-from flockdesk.store.schema import api_tokens, login_attempts, login_throttle, users, web_sessions
+from flockdesk.store.schema import api_tokens, login_throttle, users, web_sessions
 
 
 def test_secrets_are_stored_hashed_and_sessions_expire(engine) -> None:

@@ -48,9 +48,10 @@ def _error_page(request: Request, status: int, message: str) -> Response:
     if _wants_json(request):
         return JSONResponse({"detail": message}, status_code=status)
     ctx: WebContext = request.app.state.web
-    return ctx.templates.TemplateResponse(
+    resp: Response = ctx.templates.TemplateResponse(
         request, "error.html", {"status": status, "message": message}, status_code=status
     )
+    return resp
 
 
 def _server_error_page(request: Request) -> Response:

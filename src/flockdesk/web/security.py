@@ -21,6 +21,7 @@ from flockdesk.settings import IPNetwork, Settings
 SESSION_COOKIE = "fd_session"
 PRELOGIN_COOKIE = "fd_prelogin_csrf"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+BEARER_REFUSED = "Invalid or revoked API token. Create one on your profile page."
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -195,6 +196,13 @@ async def csrf_protect(request: Request) -> None:
         await _check_csrf(request, request.cookies.get(PRELOGIN_COOKIE, ""))
 
 
+async def api_csrf_protect(request: Request) -> None:
+    """The API's CSRF dependency: a bad bearer token is a 401 that says so, not a CSRF 403."""
+    if _bearer(request) is not None and await bearer_user(request) is None:
+        raise ApiAuthError(401, BEARER_REFUSED)
+    await csrf_protect(request)
+
+
 def new_prelogin_token() -> str:
     return secrets.token_urlsafe(24)
 
@@ -219,7 +227,7 @@ async def api_user(request: Request) -> User:
     if _bearer(request) is not None:
         user = await bearer_user(request)
         if user is None:
-            raise ApiAuthError(401, "Invalid or revoked API token. Create one on your profile page.")
+            raise ApiAuthError(401, BEARER_REFUSED)
         return user
     sess = await current_session(request)
     if sess is None:
