@@ -101,7 +101,13 @@ def demo_command(
     if not no_browser:
         threading.Timer(1.5, lambda: webbrowser.open(url)).start()
     try:
-        uvicorn.run(create_app(settings, engine), host="127.0.0.1", port=port, log_level="warning")
+        uvicorn.run(
+            create_app(settings, engine),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            proxy_headers=False,
+        )
     finally:
         stop.set()
         emu.stop()
