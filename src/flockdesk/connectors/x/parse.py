@@ -268,6 +268,11 @@ def parse_tweet_page(payload: dict[str, Any], *, channel: Channel, org_user_id: 
     return _tweet_page(payload, channel=channel, org_user_id=org_user_id, origin=f"x:{channel}")
 
 
+def parse_own_posts_page(payload: dict[str, Any], *, org_user_id: str | None) -> Page:
+    """A page of the account's own timeline (GET /2/users/:id/tweets)."""
+    return _tweet_page(payload, channel=None, org_user_id=org_user_id, origin="x:own_posts")
+
+
 def _dm_entities(event: Mapping[str, Any]) -> dict[str, Any] | None:
     found = {k: event[k] for k in DM_ENTITY_KEYS if isinstance(event.get(k), list)}
     if isinstance(event.get("entities"), dict):
