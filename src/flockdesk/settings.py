@@ -8,9 +8,10 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import Annotated, Any
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -46,6 +47,20 @@ class Settings(BaseSettings):
         description="Seconds a send interrupted mid-way waits for its echo from the platform before the "
         "worker marks it failed ('check X before retrying').",
     )
+
+    allowed_api_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Hosts (or host:port) an account's API base URL may point at although they are not "
+        "public https hosts, e.g. 127.0.0.1 for the emulator; comma-separated in the environment. "
+        "Default: none (public https hosts only).",
+    )
+
+    @field_validator("allowed_api_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [h.strip() for h in value.split(",") if h.strip()]
+        return value
 
     def resolved_database_url(self) -> str:
         if self.database_url:
