@@ -11,9 +11,10 @@ import ipaddress
 import os
 import secrets
 from pathlib import Path
+from typing import Annotated, Any
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -97,6 +98,20 @@ class Settings(BaseSettings):
         """The data directory, created owner-only (0700) when it does not exist yet."""
         self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         return self.data_dir
+
+    allowed_api_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Hosts (or host:port) an account's API base URL may point at although they are not "
+        "public https hosts, e.g. 127.0.0.1 for the emulator; comma-separated in the environment. "
+        "Default: none (public https hosts only).",
+    )
+
+    @field_validator("allowed_api_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [h.strip() for h in value.split(",") if h.strip()]
+        return value
 
     def resolved_database_url(self) -> str:
         if self.database_url:
