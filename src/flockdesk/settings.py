@@ -46,6 +46,12 @@ class Settings(BaseSettings):
         description="Seconds a send interrupted mid-way waits for its echo from the platform before the "
         "worker marks it failed ('check X before retrying').",
     )
+    lease_ttl_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="Seconds a worker's lease on a source or a periodic job lasts without a heartbeat "
+        "(renewed every third of it): a killed worker's work is taken over this long after.",
+    )
 
     def resolved_database_url(self) -> str:
         if self.database_url:
