@@ -51,9 +51,9 @@ TOKENS = ("pagination_token", "next_token")
 
 
 def _source_of(req: dict[str, Any]) -> str | None:
-    ep = req["endpoint"]
+    ep = str(req["endpoint"])
     if ep == "search":
-        return "search " + req["params"].get("query", "")
+        return "search " + str(req["params"].get("query", ""))
     return ep if ep in ("mentions", "dm_events") else None
 
 
@@ -90,7 +90,7 @@ def test_three_workers_with_kills_poll_each_source_once_per_interval_and_store_e
                 before = inbound_count(engine)
                 if r > 1:
                     traffic(emu, PER_ROUND, seed=r)
-                wait_until(lambda b=before: inbound_count(engine) > b, 60, "the workers to ingest")
+                wait_until(lambda: inbound_count(engine) > before, 60, "the workers to ingest")
                 for _ in range(KILLS // (ROUNDS - 1) if r > 1 else 0):
                     time.sleep(rng.uniform(0.05, 1.0))  # mid-page, mid-cursor, idle: any moment
                     victim = rng.randrange(WORKERS)

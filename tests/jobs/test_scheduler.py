@@ -121,7 +121,7 @@ def test_a_source_is_polled_by_one_worker_at_a_time(
     a = _worker(engine, settings, clock, Registry(), "a")
     b = _worker(engine, settings, clock, Registry(), "b")
     for w in (a, b):
-        w.connector = lambda _account_id: fake  # type: ignore[method-assign]
+        w.connector = lambda _account_id: fake
     clock.t = utcnow().timestamp()
     held = schedule.claim_source(engine, "a", now=a.now(), ttl_s=TTL)  # a is in the middle of a sweep
     assert held is not None and held["id"] == sid
@@ -143,7 +143,7 @@ def test_a_stopped_worker_gives_its_leases_back(
     a.stop.set()
     a.run()  # stops at once and gives back what it holds
     b = _worker(engine, settings, clock, Registry(), "b")
-    b.connector = lambda _account_id: FakeConnector(ids=[1])  # type: ignore[method-assign]
+    b.connector = lambda _account_id: FakeConnector(ids=[1])
     assert b.tick().swept[sid].state == "done"  # no need to wait out the TTL
     with engine.connect() as conn:
         assert conn.execute(sa.select(sources.c.lease_owner).where(sources.c.id == sid)).scalar() is None

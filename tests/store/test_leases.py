@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import Engine
@@ -20,9 +21,9 @@ T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 TTL = 30.0
 
 
-def _claim(engine: Engine, owner: str, now: datetime, **kw: object) -> list[str]:
+def _claim(engine: Engine, owner: str, now: datetime, **kw: Any) -> list[str]:
     with engine.begin() as conn:
-        return leases.claim(conn, JOBS, owner, now=now, ttl_s=TTL, **kw)  # type: ignore[arg-type]
+        return [str(k) for k in leases.claim(conn, JOBS, owner, now=now, ttl_s=TTL, **kw)]
 
 
 def _jobs(engine: Engine, *names: str, at: datetime = T0) -> None:
@@ -84,7 +85,9 @@ def test_ensure_jobs_keeps_an_existing_schedule(engine: Engine) -> None:
     _jobs(engine, "a", at=T0 + timedelta(hours=1))
     _jobs(engine, "a", "b", at=T0)
     with engine.connect() as conn:
-        rows = dict(conn.execute(sa.select(job_leases.c.name, job_leases.c.next_run_at)).all())
+        rows: dict[str, datetime] = dict(
+            conn.execute(sa.select(job_leases.c.name, job_leases.c.next_run_at)).all()
+        )
     assert rows["a"].replace(tzinfo=UTC) == T0 + timedelta(hours=1)
     assert rows["b"].replace(tzinfo=UTC) == T0
 
@@ -118,5 +121,5 @@ def test_concurrent_workers_never_claim_the_same_row(engine: Engine, settings: S
     times = Counter(n for _, n in got)
     assert sorted(times) == names and set(times.values()) == {1}
     with engine.connect() as conn:
-        owners = dict(conn.execute(sa.select(job_leases.c.name, job_leases.c.owner)).all())
+        owners: dict[str, str] = dict(conn.execute(sa.select(job_leases.c.name, job_leases.c.owner)).all())
     assert owners == dict((n, o) for o, n in got)
