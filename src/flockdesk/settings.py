@@ -113,6 +113,13 @@ class Settings(BaseSettings):
             return [h.strip() for h in value.split(",") if h.strip()]
         return value
 
+    lease_ttl_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="Seconds a worker's lease on a source or a periodic job lasts without a heartbeat "
+        "(renewed every third of it): a killed worker's work is taken over this long after.",
+    )
+
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url

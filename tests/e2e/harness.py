@@ -3,9 +3,13 @@ comparison of the store against the emulator's ground truth (`GET /_emulator/tru
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 from collections import Counter
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -144,3 +148,29 @@ def wait_until(pred: Callable[[], bool], timeout: float, what: str, step: float 
             return
         time.sleep(step)
     raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+
+
+def worker_env(settings: Settings, **extra: str) -> dict[str, str]:
+    """The environment of a `flockdesk worker` process on the test's store, polling every 0.2 s."""
+    env = dict(os.environ)
+    env.update(
+        {
+            "FLOCKDESK_DATA_DIR": str(settings.data_dir),
+            "FLOCKDESK_SECRET_KEY": settings.secret_key or "",
+            "FLOCKDESK_POLL_MENTIONS_S": "0.2",
+            "FLOCKDESK_POLL_SEARCH_S": "0.2",
+            "FLOCKDESK_POLL_DMS_S": "0.2",
+            "FLOCKDESK_HTTP_TIMEOUT_S": "1.0",
+            "FLOCKDESK_LOG_LEVEL": "INFO",
+            **extra,
+        }
+    )
+    if settings.database_url:
+        env["FLOCKDESK_DATABASE_URL"] = settings.database_url
+    return env
+
+
+def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    script = Path(sys.executable).parent / "flockdesk"
+    with log.open("ab") as fh:
+        return subprocess.Popen([str(script), "worker"], env=env, stdout=fh, stderr=subprocess.STDOUT)

@@ -4,11 +4,9 @@ the right conversation, and no reply in the outbox is sent twice. Both backends.
 
 from __future__ import annotations
 
-import os
 import random
 import signal
 import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -30,37 +28,15 @@ from .harness import (
     expected_inbound,
     fast_settings,
     inbound_count,
+    start_worker,
     traffic,
     truth,
     wait_until,
+    worker_env,
 )
 
 KILLS = 5
 TOTAL = 10_000
-
-
-def _worker_env(settings: Settings) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        {
-            "FLOCKDESK_DATA_DIR": str(settings.data_dir),
-            "FLOCKDESK_SECRET_KEY": settings.secret_key or "",
-            "FLOCKDESK_POLL_MENTIONS_S": "0.2",
-            "FLOCKDESK_POLL_SEARCH_S": "0.2",
-            "FLOCKDESK_POLL_DMS_S": "0.2",
-            "FLOCKDESK_HTTP_TIMEOUT_S": "1.0",
-            "FLOCKDESK_LOG_LEVEL": "INFO",
-        }
-    )
-    if settings.database_url:
-        env["FLOCKDESK_DATABASE_URL"] = settings.database_url
-    return env
-
-
-def _start(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    script = Path(sys.executable).parent / "flockdesk"
-    with log.open("ab") as fh:
-        return subprocess.Popen([str(script), "worker"], env=env, stdout=fh, stderr=subprocess.STDOUT)
 
 
 def _queue_replies(engine: Engine, account_id: int, n: int) -> list[str]:
@@ -92,13 +68,13 @@ def test_worker_killed_at_random_moments_loses_and_repeats_nothing(
     engine: Engine, settings: Settings, tmp_path: Path
 ) -> None:
     rng = random.Random(20261121)
-    env = _worker_env(settings)
+    env = worker_env(settings)
     log = tmp_path / "worker.log"
     with emulator() as emu:
         account_id = connect(engine, fast_settings(settings), emu)
         traffic(emu, 500, seed=1)
         t0 = time.monotonic()
-        proc = _start(env, log)
+        proc = start_worker(env, log)
         kills = 0
         replies: list[str] = []
         try:
@@ -115,7 +91,7 @@ def test_worker_killed_at_random_moments_loses_and_repeats_nothing(
                 proc.send_signal(signal.SIGKILL)
                 proc.wait(timeout=10)
                 kills += 1
-                proc = _start(env, log)
+                proc = start_worker(env, log)
                 print(f"kill {kills} at {time.monotonic() - t0:.1f}s, stored {inbound_count(engine)}")
             rest = TOTAL - 500 - per_round * KILLS
             if rest:

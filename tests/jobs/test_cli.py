@@ -49,8 +49,11 @@ def test_connect_listen_poll_and_report(env: Path) -> None:
     assert all(s["last_polled_at"] and s["since_id"] for s in kinds.values())
     assert data["usage"]["calls"] >= 4 and data["usage"]["spent_usd"] > 0
     assert {r["endpoint"] for r in data["rate_limits"]} >= {"mentions", "dm_events", "search"}
+    jobs = {j["name"]: j for j in data["jobs"]}  # --once ran every periodic job and gave it back
+    assert {"outbox.send", "conversations.wake_due", "monitoring.spike_check"} <= set(jobs)
+    assert all(j["last_finished_at"] and j["owner"] is None for j in jobs.values())
     table = runner.invoke(app, ["status"])
-    assert table.exit_code == 0 and "API usage" in table.output
+    assert table.exit_code == 0 and "API usage" in table.output and "Periodic jobs" in table.output
     removed = runner.invoke(app, ["sources", "remove", str(kinds["search"]["id"])])
     assert removed.exit_code == 0
     missing = runner.invoke(app, ["sources", "remove", "999"])

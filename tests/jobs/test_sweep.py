@@ -8,7 +8,8 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 
 from flockdesk.jobs.pacing import Pacer
-from flockdesk.jobs.sweep import Sweeper, load_cursor
+from flockdesk.jobs.sweep import Sweeper
+from flockdesk.services.ingest.cursors import load_cursor
 from flockdesk.services.ingest.ingestor import Ingestor
 from flockdesk.store.schema import messages, sources
 

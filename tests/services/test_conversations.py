@@ -9,7 +9,6 @@ from flockdesk.services.conversations import actions as conversations
 from flockdesk.services.conversations import inbox
 from flockdesk.services.errors import InvalidInput, NotFound
 from flockdesk.services.team import audit
-from flockdesk.services.team.presence import PresenceRegistry
 
 from .seed import T0, conversation, message, world
 
@@ -119,19 +118,6 @@ def test_unknown_conversation_and_empty_note_are_clear_errors(engine: Engine) ->
         conversations.add_note(engine, ids["public"], ids["agent"], "   ")
     with pytest.raises(PermissionError):
         conversations.resolve(engine, ids["public"], 777_777)
-
-
-def test_presence_shows_others_and_expires() -> None:
-    reg = PresenceRegistry()
-    reg.touch(1, 10, "alice", now=T0)
-    reg.touch(1, 11, "bob", typing=True, now=T0)
-    others = reg.others(1, 10, now=T0 + timedelta(seconds=5))
-    assert [(p.username, p.typing) for p in others] == [("bob", True)]
-    assert reg.others(1, 10, now=T0 + timedelta(seconds=20))[0].typing is False
-    assert reg.others(1, 10, now=T0 + timedelta(seconds=31)) == []
-    reg.touch(2, 11, "bob", now=T0)
-    reg.leave(2, 11)
-    assert reg.others(2, 10, now=T0) == []
 
 
 def test_conversation_without_contact_still_renders(engine: Engine) -> None:

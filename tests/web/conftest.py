@@ -24,7 +24,7 @@ SQLITE_ONLY = pytest.mark.parametrize("settings", ["sqlite"], indirect=True)
 
 @pytest.fixture
 def app(settings: Settings, engine: Engine):  # type: ignore[no-untyped-def]
-    return create_app(settings, engine, housekeeping=False)
+    return create_app(settings, engine)
 
 
 @pytest.fixture

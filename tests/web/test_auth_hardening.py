@@ -108,7 +108,7 @@ def test_spoofed_forwarded_for_does_not_escape_the_throttle_under_flockdesk_web(
 def test_behind_a_trusted_proxy_the_rightmost_untrusted_hop_is_the_client(
     settings: Settings, engine, people
 ) -> None:  # type: ignore[no-untyped-def]
-    app = create_app(settings.model_copy(update={"trusted_proxies": "127.0.0.1"}), engine, housekeeping=False)
+    app = create_app(settings.model_copy(update={"trusted_proxies": "127.0.0.1"}), engine)
     client = TestClient(app, client=("127.0.0.1", 40000))
     # the attacker writes its own X-Forwarded-For; the proxy appends the address it really saw
     for i in range(5):

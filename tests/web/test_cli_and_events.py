@@ -59,18 +59,18 @@ def test_event_stream_needs_sign_in(client, people) -> None:
     assert client.get("/events", follow_redirects=False).status_code == 303
 
 
-def test_housekeeping_reopens_due_follow_ups(agent: Browser, engine, settings) -> None:
+def test_the_worker_reopens_a_follow_up_set_on_the_web(agent: Browser, engine, settings) -> None:
     from datetime import UTC, datetime, timedelta
 
+    from flockdesk.jobs.worker import Worker
     from flockdesk.services.conversations import actions as conv_svc
-    from flockdesk.web import housekeeping
 
     cid = thread(engine)["conversation"]
     assert agent.post(f"/c/{cid}/follow-up").status_code == 303
     assert conv_svc.get_conversation(engine, cid).conversation.status == "snoozed"
-    assert housekeeping.run_once(engine, settings, spikes=False)["woken"] == 0
-    later = datetime.now(UTC) + timedelta(hours=25)
-    assert housekeeping.run_once(engine, settings, now=later)["woken"] == 1
+    assert Worker(engine, settings).tick().jobs["conversations.wake_due"] == 0
+    later = (datetime.now(UTC) + timedelta(hours=25)).timestamp()
+    assert Worker(engine, settings, clock=lambda: later).tick().jobs["conversations.wake_due"] == 1
     assert conv_svc.get_conversation(engine, cid).conversation.status == "open"
     mine = agent.client.get("/inbox/mine").text
     assert f'data-id="{cid}"' in mine

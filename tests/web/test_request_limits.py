@@ -122,9 +122,7 @@ def test_streamed_body_is_cut_off_once_over_the_limit(app, agent: Browser) -> No
 
 @SQLITE_ONLY
 def test_limit_is_a_setting(settings: Settings, engine, agent: Browser) -> None:  # type: ignore[no-untyped-def]
-    small = create_app(
-        settings.model_copy(update={"max_request_body_bytes": 200}), engine, housekeeping=False
-    )
+    small = create_app(settings.model_copy(update={"max_request_body_bytes": 200}), engine)
     with TestClient(small) as c:
         c.cookies.update(agent.client.cookies)
         headers = {"X-CSRF-Token": agent.csrf}

@@ -41,7 +41,7 @@ def test_a_token_get_succeeds_while_another_connection_holds_the_write_lock(
     user = users_svc.create_user(engine, "bob", "a good password", "agent")
     headers = {"Authorization": f"Bearer {users_svc.create_api_token(engine, user.id)}"}
     writer = sqlite3.connect(path, isolation_level=None)
-    with TestClient(create_app(settings, engine, housekeeping=False)) as client:
+    with TestClient(create_app(settings, engine)) as client:
         writer.execute("BEGIN IMMEDIATE")  # e.g. the worker's ingest batch, held open
         try:
             for _ in range(3):
@@ -59,7 +59,7 @@ def test_a_token_get_succeeds_while_another_connection_holds_the_write_lock(
 
 
 def test_healthz_ok_when_the_store_answers(settings: Settings, engine: Engine) -> None:
-    with TestClient(create_app(settings, engine, housekeeping=False)) as client:
+    with TestClient(create_app(settings, engine)) as client:
         resp = client.get("/healthz")
     assert resp.status_code == 200 and resp.json() == {"status": "ok"}
 
@@ -74,7 +74,7 @@ def test_healthz_503_when_the_engine_cannot_connect(tmp_path: Path, url: str) ->
     url = url.format(tmp=tmp_path)
     settings = Settings(data_dir=tmp_path / "data", secret_key="test-secret-key", database_url=url)
     engine = make_engine(settings)
-    with TestClient(create_app(settings, engine, housekeeping=False)) as client:
+    with TestClient(create_app(settings, engine)) as client:
         resp = client.get("/healthz")
     engine.dispose()
     assert resp.status_code == 503
@@ -89,7 +89,7 @@ def test_healthz_503_when_the_store_is_locked(short_busy: tuple[Settings, Engine
     holder.execute("PRAGMA locking_mode=EXCLUSIVE")
     holder.execute("BEGIN EXCLUSIVE")
     try:
-        with TestClient(create_app(settings, engine, housekeeping=False)) as client:
+        with TestClient(create_app(settings, engine)) as client:
             resp = client.get("/healthz")
     finally:
         holder.execute("ROLLBACK")

@@ -1,4 +1,4 @@
-"""`flockdesk worker` (poll sources, send the outbox) and `flockdesk status`."""
+"""`flockdesk worker` (poll sources, send the outbox, run the periodic jobs) and `flockdesk status`."""
 
 from __future__ import annotations
 
@@ -20,11 +20,14 @@ from flockdesk.store.db import make_engine, upgrade
 
 def worker_command(
     once: Annotated[
-        bool, typer.Option("--once", help="One pass over every enabled source, then exit.")
+        bool,
+        typer.Option("--once", help="One pass over every enabled source and every periodic job, then exit."),
     ] = False,
     data_dir: DataDirOpt = None,
 ) -> None:
-    """Poll every enabled source on its schedule and send queued replies and DMs. Stops on SIGTERM/Ctrl-C."""
+    """Poll every enabled source on its schedule, send queued replies and DMs, wake snoozed conversations,
+    check for spikes and retry alerts. Several workers may share one PostgreSQL store: they split the
+    work under leases. Stops on SIGTERM/Ctrl-C and gives its leases back."""
     settings = settings_from(data_dir)
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -97,6 +100,18 @@ def _print_status(data: dict[str, Any]) -> None:
     for e in u["by_endpoint"]:
         use.add_row(e["endpoint"], str(e["calls"]), str(e["items"]), f"{e['cost_usd']:.4f}")
     console.print(use)
+    jobs = Table(title="Periodic jobs")
+    for col in ("job", "next run", "held by", "last finished", "last error"):
+        jobs.add_column(col)
+    for j in data.get("jobs", []):
+        jobs.add_row(
+            j["name"],
+            str(j["next_run_at"]),
+            j["owner"] or "",
+            str(j["last_finished_at"] or "never"),
+            j["last_error"] or "",
+        )
+    console.print(jobs)
     console.print(f"outbox: {data['outbox'] or 'empty'}; dead letters: {data['dead_letters']}")
 
 

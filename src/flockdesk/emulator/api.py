@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -79,6 +80,12 @@ def endpoint(
 ) -> Callable[[Request], Awaitable[Response]]:
     async def run(request: Request) -> Response:
         state: EmulatorState = request.app.state.emulator
+        arrived = time.time()
+        response = await answer(state, request)
+        state.log_request(arrived, key, dict(request.query_params), response.status_code)
+        return response
+
+    async def answer(state: EmulatorState, request: Request) -> Response:
         identity = identify(state, request)
         with state.lock:
             verdict = state.limiter.peek(identity.key if identity else "anonymous", key, True)

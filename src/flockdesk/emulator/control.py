@@ -121,6 +121,12 @@ async def stats(request: Request) -> dict[str, Any]:
     return _state(request).stats()
 
 
+async def requests(request: Request) -> dict[str, Any]:
+    state = _state(request)
+    with state.lock:
+        return {"requests": list(state.requests)}
+
+
 async def sent(request: Request) -> dict[str, Any]:
     state = _state(request)
     with state.lock:
@@ -320,6 +326,7 @@ def routes() -> list[Route]:
         Route("/_emulator/faults", _wrap(faults), methods=["POST"]),
         Route("/_emulator/stats", _wrap(stats), methods=["GET"]),
         Route("/_emulator/sent", _wrap(sent), methods=["GET"]),
+        Route("/_emulator/requests", _wrap(requests), methods=["GET"]),
         Route("/_emulator/truth", _wrap(truth), methods=["GET"]),
         Route("/_emulator/config", _wrap(config), methods=["POST"]),
         Route("/_emulator/reset", _wrap(reset), methods=["POST"]),

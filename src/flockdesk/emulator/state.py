@@ -9,6 +9,7 @@ from __future__ import annotations
 import secrets
 import threading
 from bisect import bisect_left, bisect_right
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +19,8 @@ from flockdesk.emulator.faults import FaultInjector
 from flockdesk.emulator.ids import IdGenerator, created_at
 from flockdesk.emulator.model import DmEvent, Post, User, dm_conversation_id
 from flockdesk.emulator.ratelimit import RateLimiter
+
+REQUEST_LOG_MAX = 200_000
 
 
 @dataclass
@@ -86,6 +89,8 @@ class EmulatorState:
         self.sent: list[SentRecord] = []
         self.hidden: set[int] = set()  # replies the org hid in its own conversations
         self.traffic_cursor: dict[str, Any] = {}
+        # every X API request, oldest first, for tests that count polls (GET /_emulator/requests)
+        self.requests: deque[dict[str, Any]] = deque(maxlen=REQUEST_LOG_MAX)
         self.scenario_name = self.config.scenario
 
     # -- org and users -------------------------------------------------------------------------
@@ -209,6 +214,11 @@ class EmulatorState:
             self.followers.append(user_id)
             self.org.followers_count += 1
             return True
+
+    def log_request(self, at: float, endpoint: str, params: dict[str, str], status: int) -> None:
+        """One X API request: when it arrived (Unix time), what it asked and how it was answered."""
+        with self.lock:
+            self.requests.append({"at": at, "endpoint": endpoint, "params": params, "status": status})
 
     # -- stats ---------------------------------------------------------------------------------
     def stats(self) -> dict[str, int]:

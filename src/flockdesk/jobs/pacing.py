@@ -7,8 +7,8 @@
   the same way once fewer than 10% of their calls are left.
 * A response without headers falls back to the documented per-user limit (ratelimit.PER_USER_LIMITS).
 
-The state is kept in memory for the worker's decisions and written to `rate_limits` for
-`flockdesk status`.
+The state is kept in memory for the worker's decisions; the worker also saves the last headers for
+`flockdesk status` (services/monitoring/rate_limits.py).
 """
 
 from __future__ import annotations
@@ -16,15 +16,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
-
-from sqlalchemy import Engine
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from flockdesk.connectors.base import RateLimitState
 from flockdesk.connectors.x.ratelimit import backoff_s, jitter, min_spacing_s
-from flockdesk.store.schema import rate_limits
 
 ALWAYS_SPREAD = frozenset({"dm_events", "dm_create"})
 SPREAD_BELOW = 0.10
@@ -92,24 +86,3 @@ class Pacer:
             gate.not_before = max(gate.not_before, now + backoff_s(gate.strikes, base, cap))
             gate.strikes += 1
         return gate.not_before - now
-
-
-def save_rate_state(engine: Engine, account_id: int, endpoint: str, rate: RateLimitState) -> None:
-    """Upsert the latest headers for `flockdesk status`."""
-    now = datetime.now(UTC)
-    reset = datetime.fromtimestamp(rate.reset_at, UTC) if rate.reset_at is not None else None
-    values = {
-        "account_id": account_id,
-        "endpoint": endpoint,
-        "limit": rate.limit,
-        "remaining": rate.remaining,
-        "reset_at": reset,
-        "updated_at": now,
-    }
-    ins = pg_insert(rate_limits) if engine.dialect.name == "postgresql" else sqlite_insert(rate_limits)
-    stmt = ins.values(**values).on_conflict_do_update(
-        index_elements=["account_id", "endpoint"],
-        set_={"limit": rate.limit, "remaining": rate.remaining, "reset_at": reset, "updated_at": now},
-    )
-    with engine.begin() as conn:
-        conn.execute(stmt)

@@ -17,7 +17,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy import Engine
 
 from flockdesk.connectors.base import (
@@ -30,7 +29,7 @@ from flockdesk.connectors.base import (
 )
 from flockdesk.domain.types import CursorUpdate, DeadLetter
 from flockdesk.jobs.pacing import Pacer
-from flockdesk.store.schema import sync_cursors
+from flockdesk.services.ingest.cursors import load_cursor
 
 log = logging.getLogger(__name__)
 
@@ -62,16 +61,6 @@ def _reaches(page_ids: list[str], since_id: str | None) -> bool:
         return False
     s = (len(since_id), since_id)
     return any(i.isdigit() and (len(i), i) <= s for i in page_ids)
-
-
-def load_cursor(engine: Engine, source_id: int) -> tuple[str | None, str | None, str | None]:
-    with engine.connect() as conn:
-        row = conn.execute(
-            sa.select(
-                sync_cursors.c.since_id, sync_cursors.c.pending_newest_id, sync_cursors.c.next_token
-            ).where(sync_cursors.c.source_id == source_id)
-        ).first()
-    return (row[0], row[1], row[2]) if row else (None, None, None)
 
 
 class Sweeper:

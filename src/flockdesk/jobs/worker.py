@@ -1,10 +1,14 @@
-"""The worker: polls every enabled source on its schedule (`sources.next_poll_at`) and sends the outbox.
+"""The worker: runs the shared schedule. It polls each enabled source when it is due and runs every
+periodic job of the registry (jobs/registry.py: the outbox, snooze wake-ups, spike checks, alert
+retries ...), each under a lease, so that several workers on one store split the work and nothing
+runs twice (services/schedule.py).
 
 It never dies of a platform problem: rate limits defer a source until the reset, 5xx and timeouts are
 retried by the connector and then back off per source, malformed bodies become dead letters, and a
-bug in one source's sweep is logged with its stack trace while the loop goes on. SIGTERM stops it
-between two pages; SIGKILL loses nothing because every page is committed with its cursor and every
-send is claimed before the platform is called (services/replies/outbox.py).
+bug in one source's sweep or in one job is logged with its stack trace while the loop goes on.
+SIGTERM stops it between two pages and gives its leases back; SIGKILL loses nothing because every
+page is committed with its cursor and every send is claimed before the platform is called
+(services/replies/outbox.py), and its leases run out after `lease_ttl_s` for another worker.
 """
 
 from __future__ import annotations
@@ -17,18 +21,19 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy import Engine
 
 from flockdesk.connectors.base import CallRecord, RateLimited
-from flockdesk.domain.utc import as_utc
-from flockdesk.jobs.pacing import Pacer, save_rate_state
+from flockdesk.jobs.pacing import Pacer
+from flockdesk.jobs.registry import Registry, default_registry
 from flockdesk.jobs.sweep import Sweeper, SweepOutcome
+from flockdesk.services import schedule
 from flockdesk.services.accounts import connected as accounts_svc
 from flockdesk.services.accounts import costs
+from flockdesk.services.ingest.ingestor import Ingestor, default_triage
+from flockdesk.services.monitoring.rate_limits import save_rate_state
 from flockdesk.services.replies import outbox
 from flockdesk.settings import Settings
-from flockdesk.store.schema import accounts, sources
 
 log = logging.getLogger(__name__)
 
@@ -36,18 +41,20 @@ log = logging.getLogger(__name__)
 @dataclass
 class WorkerOptions:
     outbox_grace_s: float | None = None  # None: Settings.outbox_grace_s
-    idle_sleep_max_s: float = 1.0  # how often the outbox is checked when nothing else is due
+    idle_sleep_max_s: float = 1.0  # the longest pause between two passes over the schedule
     max_pages_per_sweep: int = 20  # then other sources get a turn; the cursor keeps our place
     inline_wait_max_s: float = 2.0
     failure_backoff_base_s: float = 1.0
     failure_backoff_cap_s: float = 300.0
     budget_paused_recheck_s: float = 3600.0
     connector_kwargs: dict[str, Any] = field(default_factory=dict)  # e.g. backoff_base_s for tests
+    job_every_s: dict[str, float] = field(default_factory=dict)  # job name -> interval, over the registry's
 
 
 @dataclass
 class TickReport:
     swept: dict[int, SweepOutcome] = field(default_factory=dict)
+    jobs: dict[str, object] = field(default_factory=dict)  # job name -> what it returned (None: it failed)
     sent: outbox.SendReport | None = None
 
 
@@ -61,10 +68,10 @@ class Worker:
         ingestor: Any = None,
         stop: threading.Event | None = None,
         clock: Callable[[], float] = time.time,
+        registry: Registry | None = None,
+        owner: str | None = None,
     ) -> None:
         if ingestor is None:
-            from flockdesk.services.ingest.ingestor import Ingestor, default_triage
-
             ingestor = Ingestor(engine, triage=default_triage())
         self.engine = engine
         self.settings = settings
@@ -83,8 +90,15 @@ class Worker:
             inline_wait_max_s=self.options.inline_wait_max_s,
             clock=clock,
         )
+        self.registry = registry if registry is not None else default_registry()
+        self.owner = owner or schedule.new_owner()  # names this worker's leases
+        self.lease_ttl_s = settings.lease_ttl_s
         self._connectors: dict[int, tuple[Any, float | None]] = {}
         self._failures: dict[int, int] = {}
+        self._jobs_known = False
+
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(self.clock(), UTC)
 
     # ---- connectors -------------------------------------------------------------------------
 
@@ -119,18 +133,6 @@ class Worker:
 
     # ---- one pass ---------------------------------------------------------------------------
 
-    def _due_sources(self, *, all_enabled: bool) -> list[Any]:
-        now = datetime.now(UTC)
-        q = (
-            sa.select(sources, accounts.c.external_user_id)
-            .join(accounts, accounts.c.id == sources.c.account_id)
-            .where(sources.c.enabled.is_(True), accounts.c.active.is_(True))
-        )
-        if not all_enabled:
-            q = q.where(sa.or_(sources.c.next_poll_at.is_(None), sources.c.next_poll_at <= now))
-        with self.engine.connect() as conn:
-            return list(conn.execute(q.order_by(sources.c.next_poll_at, sources.c.id)).mappings())
-
     def _schedule(self, source: Any, outcome: SweepOutcome, multiplier: float | None) -> None:
         now = self.clock()
         sid = int(source["id"])
@@ -151,16 +153,15 @@ class Worker:
             self._failures[sid] = n + 1
             base, cap = self.options.failure_backoff_base_s, self.options.failure_backoff_cap_s
             due = now + min(cap, base * (2**n))
-        with self.engine.begin() as conn:
-            conn.execute(
-                sources.update()
-                .where(sources.c.id == sid)
-                .values(
-                    next_poll_at=datetime.fromtimestamp(due, UTC),
-                    last_polled_at=datetime.fromtimestamp(now, UTC),
-                    last_error=outcome.error,
-                )
-            )
+        if not schedule.finish_poll(
+            self.engine,
+            sid,
+            self.owner,
+            due_at=datetime.fromtimestamp(due, UTC),
+            polled_at=datetime.fromtimestamp(now, UTC),
+            error=outcome.error,
+        ):
+            log.warning("source %s: the lease ran out during the poll; another worker has it now", sid)
 
     def poll_source(self, source: Any, estimate: costs.MonthEstimate) -> SweepOutcome:
         multiplier = costs.polling_multiplier(estimate, source["kind"])
@@ -190,17 +191,66 @@ class Worker:
         return outcome
 
     def tick(self, *, all_enabled: bool = False) -> TickReport:
+        """One pass: poll every source that is due (every enabled one with `all_enabled`) and run every
+        job that is due (all of them with `all_enabled`), skipping what other workers hold."""
         report = TickReport()
         estimate = costs.estimate_month(self.engine, self.settings.monthly_budget_usd)
-        due = self._due_sources(all_enabled=all_enabled)
-        log.debug("tick: %d sources due", len(due))
-        for source in due:
-            if self.stop.is_set():
-                return report
+        while not self.stop.is_set():
+            source = schedule.claim_source(
+                self.engine,
+                self.owner,
+                now=self.now(),
+                ttl_s=self.lease_ttl_s,
+                due_only=not all_enabled,
+                exclude=report.swept.keys(),
+            )
+            if source is None:
+                break
             report.swept[int(source["id"])] = self.poll_source(source, estimate)
+        log.debug("tick: %d sources polled", len(report.swept))
         if not self.stop.is_set():
-            report.sent = self.send_outbox()
+            self.run_jobs(report, force=all_enabled)
         return report
+
+    def run_jobs(self, report: TickReport, *, force: bool = False) -> None:
+        """Run each registered job that is due (every one with `force`) and no other worker holds."""
+        names = self.registry.names()
+        if not self._jobs_known:
+            schedule.ensure_jobs(self.engine, names, now=self.now())
+            self._jobs_known = True
+        while not self.stop.is_set():
+            name = schedule.claim_job(
+                self.engine,
+                self.owner,
+                names,
+                now=self.now(),
+                ttl_s=self.lease_ttl_s,
+                due_only=not force,
+                exclude=report.jobs.keys(),
+            )
+            if name is None:
+                return
+            job = self.registry.get(name)
+            started = self.now()
+            error: str | None = None
+            result: object = None
+            try:
+                result = job.run(self)
+            except Exception as exc:  # a bug or an outage in one job: log it, the others go on
+                log.exception("job %s failed; it runs again at its next time", name)
+                error = f"{type(exc).__name__}: {exc}"
+            report.jobs[name] = result
+            if name == "outbox.send" and isinstance(result, outbox.SendReport):
+                report.sent = result
+            every = self.options.job_every_s.get(name, job.every_s)
+            schedule.finish_job(
+                self.engine,
+                name,
+                self.owner,
+                next_run_at=started + timedelta(seconds=every),
+                finished_at=self.now(),
+                error=error,
+            )
 
     def send_outbox(self) -> outbox.SendReport:
         def connector_for(account_id: int) -> Any:
@@ -218,21 +268,47 @@ class Worker:
         return rep
 
     def _next_due_in(self) -> float:
-        with self.engine.connect() as conn:
-            nxt = conn.execute(
-                sa.select(sa.func.min(sources.c.next_poll_at)).where(sources.c.enabled.is_(True))
-            ).scalar()
+        now = self.now()
+        nxt = schedule.next_due(self.engine, self.registry.names(), now=now)
         if nxt is None:
             return self.options.idle_sleep_max_s
-        return max(
-            0.0, min(self.options.idle_sleep_max_s, (as_utc(nxt) - datetime.now(UTC)) / timedelta(seconds=1))
-        )
+        return max(0.0, min(self.options.idle_sleep_max_s, (nxt - now) / timedelta(seconds=1)))
+
+    def _heartbeat(self, done: threading.Event) -> None:
+        """Renew this worker's leases every third of their TTL while it runs (a long sweep keeps its
+        source); a killed worker stops renewing and its leases run out."""
+        every = self.lease_ttl_s / 3
+        while not done.wait(every):
+            try:
+                schedule.renew(self.engine, self.owner, now=self.now(), ttl_s=self.lease_ttl_s)
+            except Exception:
+                log.exception("could not renew the worker's leases; trying again")
 
     # ---- the loop ---------------------------------------------------------------------------
 
     def run(self, *, once: bool = False) -> None:
-        """Poll and send until `stop` is set (or one full pass with once=True)."""
-        log.info("worker started")
+        """Run the schedule until `stop` is set (or one full pass with once=True), then give back
+        every lease this worker holds."""
+        log.info("worker %s started", self.owner)
+        done = threading.Event()
+        beat = threading.Thread(target=self._heartbeat, args=(done,), name="lease-heartbeat", daemon=True)
+        beat.start()
+        try:
+            self._loop(once)
+        finally:
+            done.set()
+            beat.join(timeout=10)
+            try:
+                schedule.release_all(self.engine, self.owner)
+            except Exception:
+                log.exception("could not give the leases back; they run out after %ss", self.lease_ttl_s)
+            for conn, _ in self._connectors.values():
+                close = getattr(conn, "close", None)
+                if close:
+                    close()
+        log.info("worker stopped")
+
+    def _loop(self, once: bool) -> None:
         failures = 0
         while not self.stop.is_set():
             try:
@@ -251,8 +327,3 @@ class Worker:
                 log.exception("cannot read the schedule; going on")
                 pause = self.options.idle_sleep_max_s
             self.stop.wait(max(pause, 0.02))
-        for conn, _ in self._connectors.values():
-            close = getattr(conn, "close", None)
-            if close:
-                close()
-        log.info("worker stopped")

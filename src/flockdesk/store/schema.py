@@ -92,6 +92,9 @@ sources = Table(
     Column("last_polled_at", TS),  # migration 0003 (helper C): end of the last poll attempt
     Column("last_error", Text),  # migration 0003: why the last poll stopped early (NULL when it did not)
     Column("expected_posts_per_day", Integer),  # migration 0006 (web): the admin's estimate for a query
+    # migration 0010: the worker polling the source now, until when (a lease; see store/leases.py)
+    Column("lease_owner", String(200)),
+    Column("leased_until", TS),
     UniqueConstraint("account_id", "kind", "query", name="uq_sources_account_kind_query"),
 )
 
@@ -381,4 +384,32 @@ alerts = Table(
     Column("details", JSON),
     Column("acknowledged_by", ForeignKey("users.id", ondelete="SET NULL")),
     Column("delivered", Boolean, nullable=False, default=False),
+)
+
+
+# migration 0010: each periodic job of the worker's registry (jobs/registry.py): when it runs next and
+# which worker holds it now, until when (a lease: a killed worker's jobs are taken over when it expires)
+job_leases = Table(
+    "job_leases",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("next_run_at", TS, nullable=False),
+    Column("owner", String(200)),
+    Column("leased_until", TS),
+    Column("last_started_at", TS),
+    Column("last_finished_at", TS),
+    Column("last_error", Text),
+)
+
+# migration 0010: who views or types in a conversation (the collision warning), shared by every web
+# process; rows older than the view TTL are ignored and removed by a worker job
+presence = Table(
+    "presence",
+    metadata,
+    Column("conversation_id", ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("username", String(64), nullable=False),
+    Column("seen_at", TS, nullable=False),
+    Column("typing_at", TS),
+    Index("ix_presence_seen_at", "seen_at"),
 )

@@ -61,9 +61,9 @@ def _server_error_page(request: Request) -> Response:
     return _error_page(request, 500, SERVER_ERROR)
 
 
-def create_app(settings: Settings, engine: Engine | None = None, *, housekeeping: bool = True) -> FastAPI:
-    """Build the app on a store (migrated by the caller or `flockdesk db upgrade`). With `housekeeping`
-    the app also wakes due snoozes/follow-ups and checks for spikes while it runs (web/housekeeping.py)."""
+def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
+    """Build the app on a store (migrated by the caller or `flockdesk db upgrade`). Periodic work
+    (snooze wake-ups, spike checks, alert retries) is the worker's (jobs/registry.py), never the web's."""
     from flockdesk.web.api.app import create_api
     from flockdesk.web.live import LiveHub
     from flockdesk.web.render import make_templates
@@ -83,17 +83,10 @@ def create_app(settings: Settings, engine: Engine | None = None, *, housekeeping
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        from flockdesk.web import housekeeping as hk
-
-        stop = asyncio.Event()
-        task = asyncio.create_task(hk.loop(eng, settings, stop)) if housekeeping else None
         try:
             yield
         finally:
-            stop.set()
             _app.state.live.closed = True
-            if task is not None:
-                await task
 
     app = FastAPI(
         lifespan=lifespan,

@@ -1,7 +1,7 @@
 """Actions on one conversation: assign, tag, note, snooze, resolve, reopen, follow up.
 
 Each action runs in its own transaction and writes an audit event. Reading a conversation lives in
-conversation_view (re-exported here), presence in presence.
+conversation_view (re-exported here); presence lives in services/team/presence.py.
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ from flockdesk.services.conversations.view import (
 )
 from flockdesk.services.errors import InvalidInput, conversation_not_found
 from flockdesk.services.team import audit
-from flockdesk.services.team.presence import Presence, PresenceRegistry, presence
 from flockdesk.store.schema import conversation_tags, conversations, notes, tags, users
 
 __all__ = [
@@ -33,8 +32,6 @@ __all__ = [
     "ConversationInfo",
     "ConversationView",
     "NoteInfo",
-    "Presence",
-    "PresenceRegistry",
     "ThreadItem",
     "add_note",
     "add_tag",
@@ -42,7 +39,6 @@ __all__ = [
     "contact_panel",
     "follow_up",
     "get_conversation",
-    "presence",
     "remove_tag",
     "reopen",
     "resolve",

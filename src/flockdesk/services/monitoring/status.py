@@ -10,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
+from flockdesk.services import schedule
 from flockdesk.services.accounts import costs
 from flockdesk.services.accounts.connected import list_accounts
 from flockdesk.services.accounts.sources import list_sources
@@ -50,7 +51,8 @@ def snapshot(engine: Engine, budget_usd: float) -> dict[str, Any]:
         },
         "outbox": {k: int(v) for k, v in box.items()},
         "dead_letters": int(dead),
+        "jobs": schedule.job_states(engine),
     }
-    for section in ("accounts", "sources", "rate_limits"):
+    for section in ("accounts", "sources", "rate_limits", "jobs"):
         data[section] = [{str(k): _jsonable(v) for k, v in row.items()} for row in data[section]]
     return data

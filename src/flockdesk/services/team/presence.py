@@ -1,16 +1,23 @@
-"""Who is viewing or typing in a conversation, for the collision warning. In memory, per process.
+"""Who is viewing or typing in a conversation, for the collision warning.
 
-Entries expire: a viewer after VIEW_TTL seconds without a touch, typing after TYPING_TTL seconds.
-With several web processes each has its own registry (a known limit; a shared store can replace it).
+Kept in the store (`presence`), so every web process sees every viewer. Entries expire: a viewer
+after VIEW_TTL without a heartbeat, typing after TYPING_TTL. Expired rows are ignored when read and
+removed by the worker's `team.presence_purge` job.
 """
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import sqlalchemy as sa
+from sqlalchemy import Engine
+
 from flockdesk.domain.utc import as_utc, utcnow
+from flockdesk.services.errors import conversation_not_found
+from flockdesk.store.schema import conversations
+from flockdesk.store.schema import presence as presence_t
+from flockdesk.store.upsert import insert
 
 VIEW_TTL = timedelta(seconds=30)
 TYPING_TTL = timedelta(seconds=8)
@@ -24,57 +31,71 @@ class Presence:
     seen_at: datetime
 
 
-class PresenceRegistry:
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        # conversation id -> user id -> (username, seen_at, typing_at)
-        self._entries: dict[int, dict[int, tuple[str, datetime, datetime | None]]] = {}
-
-    def touch(
-        self,
-        conversation_id: int,
-        user_id: int,
-        username: str,
-        *,
-        typing: bool = False,
-        now: datetime | None = None,
-    ) -> None:
-        at = as_utc(now) if now else utcnow()
-        with self._lock:
-            users = self._entries.setdefault(conversation_id, {})
-            previous = users.get(user_id)
-            typing_at = at if typing else (previous[2] if previous else None)
-            users[user_id] = (username, at, typing_at)
-
-    def leave(self, conversation_id: int, user_id: int) -> None:
-        with self._lock:
-            users = self._entries.get(conversation_id)
-            if users is not None:
-                users.pop(user_id, None)
-                if not users:
-                    del self._entries[conversation_id]
-
-    def others(
-        self, conversation_id: int, user_id: int | None, now: datetime | None = None
-    ) -> list[Presence]:
-        """Everyone else present in the conversation, typists first."""
-        at = as_utc(now) if now else utcnow()
-        found: list[Presence] = []
-        with self._lock:
-            users = self._entries.get(conversation_id, {})
-            for uid, (name, seen_at, typing_at) in list(users.items()):
-                if at - seen_at > VIEW_TTL:
-                    del users[uid]
-                    continue
-                if uid == user_id:
-                    continue
-                typing = typing_at is not None and at - typing_at <= TYPING_TTL
-                found.append(Presence(uid, name, typing, seen_at))
-        return sorted(found, key=lambda p: (not p.typing, p.username))
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
+def touch(
+    engine: Engine,
+    conversation_id: int,
+    user_id: int,
+    username: str,
+    *,
+    typing: bool = False,
+    now: datetime | None = None,
+) -> None:
+    """The user views the conversation (and types in it when `typing`); a view without typing keeps
+    an earlier typing mark until it expires."""
+    at = as_utc(now) if now else utcnow()
+    p = presence_t.c
+    with engine.begin() as conn:
+        exists = conn.execute(
+            sa.select(conversations.c.id).where(conversations.c.id == conversation_id)
+        ).first()
+        if exists is None:
+            raise conversation_not_found(conversation_id)
+        ins = insert(conn, presence_t).values(
+            conversation_id=conversation_id,
+            user_id=user_id,
+            username=username,
+            seen_at=at,
+            typing_at=at if typing else None,
+        )
+        update = {"username": ins.excluded.username, "seen_at": ins.excluded.seen_at}
+        if typing:
+            update["typing_at"] = ins.excluded.typing_at
+        conn.execute(ins.on_conflict_do_update(index_elements=[p.conversation_id, p.user_id], set_=update))
 
 
-presence = PresenceRegistry()
+def leave(engine: Engine, conversation_id: int, user_id: int) -> None:
+    p = presence_t.c
+    with engine.begin() as conn:
+        conn.execute(presence_t.delete().where(p.conversation_id == conversation_id, p.user_id == user_id))
+
+
+def others(
+    engine: Engine, conversation_id: int, user_id: int | None, now: datetime | None = None
+) -> list[Presence]:
+    """Everyone else present in the conversation, typists first."""
+    at = as_utc(now) if now else utcnow()
+    p = presence_t.c
+    q = sa.select(p.user_id, p.username, p.seen_at, p.typing_at).where(
+        p.conversation_id == conversation_id, p.seen_at >= at - VIEW_TTL
+    )
+    if user_id is not None:
+        q = q.where(p.user_id != user_id)
+    with engine.connect() as conn:
+        rows = conn.execute(q).all()
+    found = [
+        Presence(
+            int(r.user_id),
+            r.username,
+            r.typing_at is not None and at - as_utc(r.typing_at) <= TYPING_TTL,
+            as_utc(r.seen_at),
+        )
+        for r in rows
+    ]
+    return sorted(found, key=lambda x: (not x.typing, x.username))
+
+
+def purge_expired(engine: Engine, now: datetime | None = None) -> int:
+    """Remove viewers gone for longer than VIEW_TTL; returns how many."""
+    at = as_utc(now) if now else utcnow()
+    with engine.begin() as conn:
+        return int(conn.execute(presence_t.delete().where(presence_t.c.seen_at < at - VIEW_TTL)).rowcount)

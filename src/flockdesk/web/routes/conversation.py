@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
+from flockdesk.services.team import presence as presence_svc
 from flockdesk.services.team import users as users_svc
 from flockdesk.services.team.users import User
 from flockdesk.web.flash import attempt, back
@@ -320,12 +321,13 @@ async def presence(cid: int, request: Request, user: User = Depends(page_user)) 
             return JSONResponse({"others": []})
         body = raw if isinstance(raw, dict) else {}
     typing = bool(body.get("typing"))
+    engine = web(request).engine
     if body.get("leave"):
-        conv_svc.presence.leave(cid, user.id)
+        await run_in_threadpool(presence_svc.leave, engine, cid, user.id)
         return JSONResponse({"others": []})
-    conv_svc.presence.touch(cid, user.id, user.username, typing=typing)
-    others = conv_svc.presence.others(cid, user.id)
-    view = await run_in_threadpool(conv_svc.get_conversation, web(request).engine, cid)
+    await run_in_threadpool(presence_svc.touch, engine, cid, user.id, user.username, typing=typing)
+    others = await run_in_threadpool(presence_svc.others, engine, cid, user.id)
+    view = await run_in_threadpool(conv_svc.get_conversation, engine, cid)
     return JSONResponse(
         {
             "others": [{"username": p.username, "typing": p.typing} for p in others],
