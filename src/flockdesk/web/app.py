@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
+from flockdesk.domain.errors import UserError
 from flockdesk.settings import Settings
 from flockdesk.web import errors
 from flockdesk.web.security import (
@@ -104,12 +105,9 @@ def create_app(settings: Settings, engine: Engine | None = None, *, housekeeping
     async def _csrf(request: Request, exc: CsrfError) -> Response:
         return _error_page(request, 403, str(exc))
 
-    async def _service_error(request: Request, exc: Exception) -> Response:
-        status = errors.status_for(exc) or 400
-        return _error_page(request, status, errors.message_for(exc))
-
-    for exc_class in errors.user_error_classes():
-        app.add_exception_handler(exc_class, _service_error)
+    @app.exception_handler(UserError)
+    async def _user_error(request: Request, exc: UserError) -> Response:
+        return _error_page(request, exc.status, errors.message_for(exc))
 
     for module in (auth, inbox, conversation, events, admin, admin_accounts, profile, mentions):
         app.include_router(module.router)

@@ -19,6 +19,7 @@ from sqlalchemy import Connection, Engine
 from flockdesk.connectors import registry
 from flockdesk.connectors.base import AuthError, CallObserver, ConnectorError, TransientError
 from flockdesk.connectors.x.oauth import refresh_access_token
+from flockdesk.domain.errors import InvalidInput
 from flockdesk.domain.utc import utcnow
 from flockdesk.services.accounts.costs import record_call
 from flockdesk.services.accounts.credentials import (
@@ -37,7 +38,7 @@ DEFAULT_SOURCES = ("mentions", "dms")
 REFRESH_MARGIN_S = 60.0
 
 
-class AccountError(ValueError):
+class AccountError(InvalidInput):
     """An account cannot be added or used; the message says what to do."""
 
 

@@ -14,6 +14,7 @@ import httpx
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
+from flockdesk.domain.errors import InvalidInput
 from flockdesk.store.schema import oauth_states
 
 SCOPES = "tweet.read tweet.write tweet.moderate.write users.read dm.read dm.write offline.access"
@@ -21,7 +22,7 @@ PURPOSES = ("corporate", "care", "personal")
 STATE_TTL = timedelta(minutes=15)
 
 
-class OAuthError(ValueError):
+class OAuthError(InvalidInput):
     """The connect flow cannot go on; the message says what to do."""
 
 

@@ -20,6 +20,7 @@ import orjson
 from sqlalchemy import Engine
 
 from flockdesk.connectors.x.parse import iter_items_from_jsonl_line
+from flockdesk.domain.errors import InvalidInput
 from flockdesk.domain.types import DeadLetter, InboundItem
 from flockdesk.domain.utc import utcnow
 from flockdesk.services.accounts.credentials import Credentials, Secret, encrypt_credentials
@@ -31,7 +32,7 @@ IMPORT_USER_ID = "import"
 SNIFF_LINES = 10
 
 
-class ImportFormatError(ValueError):
+class ImportFormatError(InvalidInput):
     """The file cannot be imported at all; the message says what to do."""
 
 

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy import Connection
 
 from flockdesk.domain import rules
-from flockdesk.services.errors import GuardFlagged, ReplyRefused, conversation_not_found
+from flockdesk.domain.errors import GuardFlagged, ReplyRefused, conversation_not_found
 from flockdesk.store.schema import accounts, contacts, conversations, messages, outbox
 
 DM_HISTORY_LIMIT = 2000

@@ -12,17 +12,13 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import Engine
 
+from flockdesk.domain.errors import UserError
+from flockdesk.domain.vocabulary import ROLE_RANK, ROLES
 from flockdesk.store.schema import api_tokens, users
 
-ROLES = ("admin", "manager", "agent")
-_RANK = {"agent": 0, "manager": 1, "admin": 2}
 _HASHER = PasswordHasher()
 TOKEN_PREFIX = "fdk_"  # noqa: S105 (a prefix, not a secret)
 MIN_PASSWORD = 8
-
-
-class UserError(ValueError):
-    """A bad request about users that the caller can fix; the message says how."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +32,7 @@ class User:
 
     def has_role(self, minimum: str) -> bool:
         """True when this user's role is at least `minimum` (agent < manager < admin)."""
-        return _RANK.get(self.role, -1) >= _RANK[minimum]
+        return ROLE_RANK.get(self.role, -1) >= ROLE_RANK[minimum]
 
     @property
     def first_name(self) -> str:

@@ -6,8 +6,9 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from flockdesk.domain.vocabulary import ROLES
 from flockdesk.services.team import users as users_svc
-from flockdesk.services.team.users import ROLES, User
+from flockdesk.services.team.users import User
 from flockdesk.web.flash import attempt, back, flash
 from flockdesk.web.pages import render
 from flockdesk.web.security import page_role, web
