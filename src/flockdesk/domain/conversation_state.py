@@ -11,7 +11,7 @@ Rules:
 - New inbound messages start (or keep) the waiting clock and raise the priority to their own; a
   resolved or snoozed conversation that gets one reopens.
 - An outbound message (sent by the outbox, or its echo coming back through the API) answers every
-  inbound message older than it: the clock stops, the priority drops to 0 and the first response
+  inbound message older than it (a sent reply: every message stored before it was sent): the clock stops, the priority drops to 0 and the first response
   time is set once. The send and the echo are the same transition, so the inbox order does not
   change when the echo arrives.
 - Snooze, follow up, resolve, reopen, assign and a due wake-up change only what they name.
@@ -20,7 +20,7 @@ Rules:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from typing import Any
 
@@ -70,18 +70,21 @@ class ConversationState:
         )
 
     def columns(self, names: tuple[str, ...] | None = None) -> dict[str, Any]:
-        """Column values to write: all of them, or those named."""
-        values = asdict(self)
-        return values if names is None else {n: values[n] for n in names}
+        """Column values to write: all of them, or those named. (Not `asdict`: it deep-copies, and
+        ingest calls this for every conversation of every page.)"""
+        return {n: getattr(self, n) for n in (names or COLUMNS)}
 
     def changes(self, new: ConversationState) -> dict[str, tuple[Any, Any]]:
         """{column: (before, after)} for every column that differs in `new`."""
         out: dict[str, tuple[Any, Any]] = {}
-        for f in fields(self):
-            before, after = getattr(self, f.name), getattr(new, f.name)
+        for name in COLUMNS:
+            before, after = getattr(self, name), getattr(new, name)
             if before != after:
-                out[f.name] = (before, after)
+                out[name] = (before, after)
         return out
+
+
+COLUMNS = tuple(f.name for f in fields(ConversationState))
 
 
 NEW = ConversationState()  # the "before" of a conversation that did not exist yet
@@ -143,8 +146,13 @@ def receive(prev: ConversationState, new: Arrivals) -> ConversationState:
 
 
 def reply_sent(prev: ConversationState, at: datetime) -> ConversationState:
-    """The outbox sent a reply or DM at `at`: exactly what its echo will do when ingest sees it."""
-    return receive(prev, Arrivals(outbound=[at]))
+    """The outbox sent a reply or DM at `at` (our clock): what its echo will do when ingest sees it.
+
+    It answers every message stored before it was sent, even one the platform stamped a little
+    later than our clock says the reply left (clock skew): the agent had that message in front of them.
+    """
+    waiting = prev.waiting_since
+    return receive(prev, Arrivals(outbound=[at if waiting is None else max(at, waiting)]))
 
 
 def snooze(prev: ConversationState, until: datetime) -> ConversationState:
