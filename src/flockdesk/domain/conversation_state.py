@@ -134,14 +134,15 @@ def receive(prev: ConversationState, new: Arrivals) -> ConversationState:
     status, snoozed = prev.status, prev.snoozed_until
     if new.inbound and status in ("resolved", "snoozed"):
         status, snoozed = "open", None
-    return replace(
-        prev,
-        status=status,
-        last_message_at=last,
-        waiting_since=waiting,
-        first_response_at=first,
-        priority=priority if waiting is not None else 0.0,
-        snoozed_until=snoozed,
+    return ConversationState(  # not dataclasses.replace: ingest calls this per conversation per page
+        status,
+        last,
+        waiting,
+        first,
+        priority if waiting is not None else 0.0,
+        snoozed,
+        prev.follow_up_at,
+        prev.assignee_id,
     )
 
 

@@ -50,7 +50,14 @@ class Change:
 
 
 def _json(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, datetime) else value
+    """A detail value as JSON: datetimes as ISO 8601 text (what orjson writes for them in bulk)."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json(v) for v in value]
+    return value
 
 
 def event_row(
@@ -63,11 +70,13 @@ def event_row(
     actor_id: int | None = None,
     detail: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """One conversation_events row: `before` None when the event created the conversation."""
-    changes = (before or NEW).changes(after)
-    body: dict[str, Any] = {"changes": {k: [_json(a), _json(b)] for k, (a, b) in changes.items()}}
+    """One conversation_events row: `before` None when the event created the conversation.
+
+    Datetimes in `detail` stay datetimes here: `record_many` hands them to orjson (fast, ingest's
+    path), the single-row writes convert them first."""
+    body: dict[str, Any] = {"changes": (before or NEW).changes(after)}
     if detail:
-        body.update({k: _json(v) for k, v in detail.items()})
+        body.update(detail)
     return {
         "conversation_id": conversation_id,
         "at": at,
@@ -119,7 +128,7 @@ def apply(
         conn.execute(conversations.update().where(conversations.c.id == conversation_id).values(**values))
     if change.changed or record_unchanged:
         row = event_row(conversation_id, kind, prev, nxt, at=at or utcnow(), actor_id=actor_id, detail=detail)
-        conn.execute(conversation_events.insert(), [row])
+        _insert_one(conn, row)
     return change
 
 
@@ -136,7 +145,11 @@ def record_created(
     row = event_row(
         conversation_id, "created", None, state, at=at or utcnow(), actor_id=actor_id, detail=detail
     )
-    conn.execute(conversation_events.insert(), [row])
+    _insert_one(conn, row)
+
+
+def _insert_one(conn: Connection, row: dict[str, Any]) -> None:
+    conn.execute(conversation_events.insert(), [{**row, "detail": _json(row["detail"])}])
 
 
 def record_many(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
