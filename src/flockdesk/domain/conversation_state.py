@@ -56,7 +56,7 @@ class ConversationState:
         """From a conversations row (or any mapping with some of its columns; the rest default)."""
 
         def t(key: str) -> datetime | None:
-            return maybe_utc(row[key]) if key in row else None
+            return maybe_utc(row.get(key))
 
         return cls(
             status=row["status"],

@@ -179,7 +179,6 @@ conversation_events = Table(
     Column("to_status", String(16), nullable=False),
     Column("detail", JSON),
     Index("ix_conversation_events_conversation", "conversation_id", "id"),
-    Index("ix_conversation_events_kind_at", "kind", "at"),
 )
 
 outbox = Table(

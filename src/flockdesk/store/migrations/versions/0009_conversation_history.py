@@ -44,10 +44,8 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name="pk_conversation_events"),
     )
     op.create_index("ix_conversation_events_conversation", "conversation_events", ["conversation_id", "id"])
-    op.create_index("ix_conversation_events_kind_at", "conversation_events", ["kind", "at"])
 
 
 def downgrade() -> None:
-    op.drop_index("ix_conversation_events_kind_at", table_name="conversation_events")
     op.drop_index("ix_conversation_events_conversation", table_name="conversation_events")
     op.drop_table("conversation_events")
