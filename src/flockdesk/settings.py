@@ -37,6 +37,11 @@ class Settings(BaseSettings):
     poll_dms_s: float = Field(default=65.0, description="Seconds between DM polls (X allows 15 per 15 min).")
     http_timeout_s: float = Field(default=10.0, description="Timeout of one HTTP request to a platform.")
     sqlite_busy_timeout_ms: int = Field(default=10000, description="SQLite busy timeout in milliseconds.")
+    db_statement_timeout_s: float = Field(
+        default=15.0,
+        description="PostgreSQL statement timeout in seconds: a query stuck behind a lock fails instead "
+        "of hanging the request (0 = no limit).",
+    )
     alert_webhook_url: str | None = Field(default=None, description="URL that receives spike alerts as JSON.")
     log_level: str = Field(default="INFO", description="Logging level.")
     secure_cookies: bool = Field(default=False, description="Mark session cookies Secure (set behind TLS).")

@@ -59,6 +59,7 @@ api_tokens = Table(
     Column("label", String(100), nullable=False, default=""),
     Column("created_at", TS, nullable=False),
     Column("last_used_at", TS),
+    Column("revoked_at", TS),  # set when revoked (by its owner, a password reset or disabling the user)
 )
 
 accounts = Table(

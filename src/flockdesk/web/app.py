@@ -13,9 +13,11 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
 
 from flockdesk.domain.errors import UserError
 from flockdesk.settings import Settings
+from flockdesk.store.db import check_store, make_engine
 from flockdesk.web import errors
 from flockdesk.web.security import (
     CsrfError,
@@ -27,6 +29,7 @@ from flockdesk.web.security import (
 )
 
 STATIC_DIR = Path(__file__).parent / "static"
+HEALTH_TIMEOUT_S = 2.0
 log = logging.getLogger(__name__)
 
 
@@ -46,7 +49,6 @@ def _error_page(request: Request, status: int, message: str) -> Response:
 def create_app(settings: Settings, engine: Engine | None = None, *, housekeeping: bool = True) -> FastAPI:
     """Build the app on a store (migrated by the caller or `flockdesk db upgrade`). With `housekeeping`
     the app also wakes due snoozes/follow-ups and checks for spikes while it runs (web/housekeeping.py)."""
-    from flockdesk.store.db import make_engine
     from flockdesk.web.api.app import create_api
     from flockdesk.web.live import LiveHub
     from flockdesk.web.render import make_templates
@@ -120,7 +122,16 @@ def create_app(settings: Settings, engine: Engine | None = None, *, housekeeping
         return RedirectResponse("/static/favicon.svg", status_code=301)
 
     @app.get("/healthz", include_in_schema=False)
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+    async def healthz() -> Response:
+        """200 when the store answers a query within HEALTH_TIMEOUT_S, else 503 with the reason."""
+        try:
+            problem = await asyncio.wait_for(
+                run_in_threadpool(check_store, eng, timeout_s=HEALTH_TIMEOUT_S), HEALTH_TIMEOUT_S + 1
+            )
+        except TimeoutError:
+            problem = "database did not answer in time"
+        if problem is not None:
+            return JSONResponse({"status": "unavailable", "reason": problem}, status_code=503)
+        return JSONResponse({"status": "ok"})
 
     return app

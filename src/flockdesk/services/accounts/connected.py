@@ -2,7 +2,8 @@
 hand out a connector with fresh credentials.
 
 Credentials are encrypted with services/accounts/credentials.py before they touch the store, and `AccountInfo`
-carries none, so listing accounts can never show a token.
+carries none, so listing accounts can never show a token. Connecting, updating and disconnecting an
+account is audited; `actor_id` is the admin, None for the command line (recorded as "cli").
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from flockdesk.services.accounts.credentials import (
     decrypt_credentials,
     encrypt_credentials,
 )
+from flockdesk.services.team import audit
 from flockdesk.settings import Settings
 from flockdesk.store.schema import accounts, sources
 
@@ -117,9 +119,11 @@ def add_account(
     refresh_token: str | None = None,
     expires_at: float | None = None,
     client_id: str | None = None,
+    actor_id: int | None = None,
 ) -> AccountInfo:
     """Verify `token` with GET /2/users/me, store the account (encrypted credentials) and its default
-    sources. Re-adding the same platform user updates its credentials. Nothing is stored on error."""
+    sources. Re-adding the same platform user updates its credentials (and reconnects it). Nothing
+    is stored on error."""
     base_url = _validate(platform, base_url, token, purpose)
     connector = registry.connector_for(
         platform, base_url, token.strip(), timeout_s=settings.http_timeout_s, read_retries=0
@@ -145,6 +149,7 @@ def add_account(
     )
     blob = encrypt_credentials(settings.resolved_secret_key(), creds)
     with engine.begin() as conn:
+        actor = audit.admin_actor(conn, actor_id)
         existing = conn.execute(
             sa.select(accounts.c.id).where(
                 accounts.c.platform == platform, accounts.c.external_user_id == me.external_id
@@ -168,6 +173,15 @@ def add_account(
             account_id = existing
             conn.execute(accounts.update().where(accounts.c.id == account_id).values(**values))
         _ensure_default_sources(conn, account_id, settings)
+        audit.record(
+            conn,
+            actor_id,
+            actor,
+            "account.connect" if existing is None else "account.update",
+            "account",
+            account_id,
+            {"platform": platform, "username": me.username, "purpose": purpose, "base_url": base_url},
+        )
     record_call(engine, account_id, "users_me", 1)  # the verification read is billed too
     with engine.connect() as conn:
         row = conn.execute(sa.select(accounts).where(accounts.c.id == account_id)).one()
@@ -185,6 +199,7 @@ def add_account_from_oauth(
     expires_in: float | None,
     purpose: str = "care",
     client_id: str | None = None,
+    actor_id: int | None = None,
 ) -> AccountInfo:
     """The web app's PKCE flow ends here: store the token set (access + refresh + expiry)."""
     expires_at = time.time() + float(expires_in) if expires_in else None
@@ -197,7 +212,33 @@ def add_account_from_oauth(
         refresh_token=refresh_token,
         expires_at=expires_at,
         client_id=client_id,
+        actor_id=actor_id,
     )
+
+
+def disconnect_account(engine: Engine, account_id: int, *, actor_id: int | None = None) -> AccountInfo:
+    """Stop polling an account: the worker skips the sources of an inactive account. Its messages,
+    sources and credentials are kept; connecting the same account again resumes it."""
+    with engine.begin() as conn:
+        actor = audit.admin_actor(conn, actor_id)
+        row = conn.execute(
+            accounts.update()
+            .where(accounts.c.id == account_id)
+            .values(active=False)
+            .returning(accounts.c.platform, accounts.c.username)
+        ).first()
+        if row is None:
+            raise AccountError(f"no account with id {account_id}: see `flockdesk accounts list`")
+        audit.record(
+            conn,
+            actor_id,
+            actor,
+            "account.disconnect",
+            "account",
+            account_id,
+            {"platform": row.platform, "username": row.username},
+        )
+    return get_account(engine, account_id)
 
 
 def list_accounts(engine: Engine) -> list[AccountInfo]:

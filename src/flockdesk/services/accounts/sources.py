@@ -3,6 +3,9 @@
 A search query is validated and normalised before it is stored: whitespace collapsed, retweets
 excluded by default (`-is:retweet`), at most 512 characters (X's self-serve limit, x-api.md), and a
 query with nothing to match (empty, a lone `#` or `@`, only operators) is refused.
+
+Adding, changing and removing a source is audited; `actor_id` is the admin, None for the command
+line (recorded as "cli").
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from sqlalchemy import Engine
 from flockdesk.domain.errors import InvalidInput
 from flockdesk.domain.utc import utcnow
 from flockdesk.services.accounts.connected import AccountError, default_interval
+from flockdesk.services.team import audit
 from flockdesk.settings import Settings
 from flockdesk.store.schema import accounts, sources, sync_cursors
 
@@ -113,7 +117,7 @@ def _pick_account(conn: sa.Connection, account_id: int | None) -> int:
         raise AccountError(
             "several accounts are connected: choose one with --account-id (see `accounts list`)"
         )
-    return ids[0]
+    return int(ids[0])
 
 
 def add_search_source(
@@ -124,9 +128,12 @@ def add_search_source(
     account_id: int | None = None,
     include_retweets: bool = False,
     poll_interval_s: float | None = None,
+    expected_posts_per_day: int | None = None,
+    actor_id: int | None = None,
 ) -> SourceInfo:
     normalised = normalise_query(query, include_retweets=include_retweets)
     with engine.begin() as conn:
+        actor = audit.admin_actor(conn, actor_id)
         acc = _pick_account(conn, account_id)
         dup = conn.execute(
             sa.select(sources.c.id).where(
@@ -144,11 +151,21 @@ def add_search_source(
                 query=normalised,
                 enabled=True,
                 poll_interval_s=poll_interval_s or default_interval(settings, "search"),
+                expected_posts_per_day=expected_posts_per_day,
                 next_poll_at=now,
                 created_at=now,
             )
             .returning(sources.c.id)
         ).scalar_one()
+        audit.record(
+            conn,
+            actor_id,
+            actor,
+            "source.add",
+            "source",
+            source_id,
+            {"account_id": acc, "query": normalised, "expected_posts_per_day": expected_posts_per_day},
+        )
     return get_source(engine, source_id)
 
 
@@ -195,17 +212,34 @@ def get_source(engine: Engine, source_id: int) -> SourceInfo:
     return _info(row)
 
 
-def remove_source(engine: Engine, source_id: int) -> None:
+def remove_source(engine: Engine, source_id: int, *, actor_id: int | None = None) -> None:
     """Delete a source and its cursor (stored messages stay; dead letters keep a NULL source)."""
     with engine.begin() as conn:
-        if conn.execute(sources.delete().where(sources.c.id == source_id)).rowcount == 0:
+        actor = audit.admin_actor(conn, actor_id)
+        row = conn.execute(
+            sources.delete()
+            .where(sources.c.id == source_id)
+            .returning(sources.c.account_id, sources.c.kind, sources.c.query)
+        ).first()
+        if row is None:
             raise QueryError(f"no source with id {source_id}: see `flockdesk sources list`")
+        audit.record(
+            conn,
+            actor_id,
+            actor,
+            "source.remove",
+            "source",
+            source_id,
+            {"account_id": row.account_id, "kind": row.kind, "query": row.query},
+        )
 
 
-def set_enabled(engine: Engine, source_id: int, enabled: bool) -> None:
+def set_enabled(engine: Engine, source_id: int, enabled: bool, *, actor_id: int | None = None) -> None:
     with engine.begin() as conn:
+        actor = audit.admin_actor(conn, actor_id)
         if (
             conn.execute(sources.update().where(sources.c.id == source_id).values(enabled=enabled)).rowcount
             == 0
         ):
             raise QueryError(f"no source with id {source_id}: see `flockdesk sources list`")
+        audit.record(conn, actor_id, actor, "source.change", "source", source_id, {"enabled": enabled})

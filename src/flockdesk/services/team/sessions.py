@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
+from flockdesk.services.team import audit
 from flockdesk.services.team import users as users_svc
 from flockdesk.services.team.users import User
 from flockdesk.store.schema import login_attempts, users, web_sessions
@@ -96,10 +97,21 @@ def login(engine: Engine, username: str, password: str, remote_addr: str = "") -
                 username=username, remote_addr=remote_addr, success=user is not None, at=now
             )
         )
+        _audit_login(conn, user, username, remote_addr)
         conn.execute(login_attempts.delete().where(login_attempts.c.at < now - timedelta(days=7)))
     if user is None:
         raise LoginFailed()
     return user
+
+
+def _audit_login(conn: sa.Connection, user: User | None, username: str, remote_addr: str) -> None:
+    """One audit event per password check: who tried which username from where (never the password)."""
+    details = {"username": username, "remote_addr": remote_addr}
+    if user is not None:
+        audit.record(conn, user.id, user.username, "login.succeeded", "user", user.id, details)
+        return
+    target = conn.execute(sa.select(users.c.id).where(users.c.username == username)).scalar()
+    audit.record(conn, None, "anonymous", "login.failed", "user", target, details)
 
 
 def create_session(engine: Engine, user_id: int) -> tuple[str, Session]:
@@ -150,25 +162,29 @@ def logout_user_everywhere(engine: Engine, user_id: int) -> None:
 
 
 def reset_password(engine: Engine, user_id: int, password: str, *, actor_id: int | None = None) -> User:
-    """Set a new password (an admin's reset, or `flockdesk users set-password`): signs the user out
-    everywhere, lifts a login throttle and writes an audit event. Raises UserError (short password,
-    no such user)."""
-    from flockdesk.services.team import audit
-
-    user = users_svc.get_user(engine, user_id)
-    if user is None:
-        raise users_svc.UserError(f"no user with id {user_id}; see `flockdesk users list`")
-    users_svc.set_password(engine, user_id, password)
-    now = _now()
+    """Set a new password (an admin's reset, or `flockdesk users set-password` with actor_id None):
+    signs the user out everywhere, revokes all their API tokens, lifts a login throttle and writes
+    an audit event, in one transaction. Raises UserError (short password, no such user)."""
+    users_svc.check_password(password)
+    password_hash = users_svc.hash_password(password)
     with engine.begin() as conn:
-        conn.execute(web_sessions.delete().where(web_sessions.c.user_id == user_id))
+        actor = audit.admin_actor(conn, actor_id)
+        username = conn.execute(sa.select(users.c.username).where(users.c.id == user_id)).scalar()
+        if username is None:
+            raise users_svc.UserError(f"no user with id {user_id}; see `flockdesk users list`")
+        revoked = users_svc.change_password(conn, user_id, password_hash)
         conn.execute(
-            login_attempts.insert().values(
-                username=user.username, remote_addr=RESET_MARK, success=True, at=now
-            )
+            login_attempts.insert().values(username=username, remote_addr=RESET_MARK, success=True, at=_now())
         )
-        actor = audit.actor_name(conn, actor_id) if actor_id is not None else "cli"
         audit.record(
-            conn, actor_id, actor, "user.password_reset", "user", user_id, {"username": user.username}
+            conn,
+            actor_id,
+            actor,
+            "user.password_reset",
+            "user",
+            user_id,
+            {"username": username, "tokens_revoked": revoked},
         )
+    user = users_svc.get_user(engine, user_id)
+    assert user is not None
     return user

@@ -220,7 +220,7 @@ def create_api(ctx: WebContext) -> FastAPI:
     async def create_user(body: m.UserIn, request: Request, user: User = Depends(admin_user)) -> m.UserOut:
         created = await run_in_threadpool(
             lambda: users_svc.create_user(
-                engine(request), body.username, body.password, body.role, name=body.name
+                engine(request), body.username, body.password, body.role, name=body.name, actor_id=user.id
             )
         )
         return m.UserOut.model_validate(created)

@@ -97,6 +97,7 @@ async def accounts_callback(request: Request, user: User = Depends(admin_only)) 
             expires_in=tokens.expires_in,
             purpose=tokens.purpose,
             client_id=tokens.client_id,
+            actor_id=user.id,
         )
 
     return await attempt(
@@ -151,11 +152,14 @@ async def listening_add(
     note = f" Estimated cost: ${cost:,.2f}/month at {volume:g} posts/day." if cost is not None else ""
 
     def run() -> None:
-        src = sources_svc.add_search_source(
-            ctx.engine, ctx.settings, query, include_retweets=include_retweets == "yes"
+        sources_svc.add_search_source(
+            ctx.engine,
+            ctx.settings,
+            query,
+            include_retweets=include_retweets == "yes",
+            expected_posts_per_day=given,
+            actor_id=user.id,
         )
-        if given is not None:
-            listening.set_expected_volume(ctx.engine, src.id, given)
 
     return await attempt("/settings/listening", run, "Listening query added." + note)
 
@@ -175,7 +179,7 @@ async def listening_volume(
         return back("/settings/listening", error=str(exc))
     return await attempt(
         "/settings/listening",
-        lambda: listening.set_expected_volume(engine, source_id, given),
+        lambda: listening.set_expected_volume(engine, source_id, given, actor_id=user.id),
         "Expected volume saved.",
     )
 
@@ -187,6 +191,6 @@ async def listening_delete(source_id: int, request: Request, user: User = Depend
     engine = web(request).engine
     return await attempt(
         "/settings/listening",
-        lambda: sources_svc.remove_source(engine, source_id),
+        lambda: sources_svc.remove_source(engine, source_id, actor_id=user.id),
         "Listening query removed.",
     )
