@@ -43,7 +43,7 @@ def test_every_user_error_maps_to_its_status_and_nothing_else_does() -> None:
         NotAllowed("x"): 403,
         Conflict("x"): 409,
         ReplyRefused("r", "x"): 422,
-        users_svc.UserError("x"): 400,
+        UserError("x"): 400,
     }
     for exc, status in cases.items():
         assert errors.status_for(exc) == status, exc

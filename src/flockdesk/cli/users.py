@@ -96,7 +96,7 @@ def register(app: typer.Typer) -> None:
             raise fail(f"no user named {username!r}; see `flockdesk users list`")
         try:
             changed = users_svc.set_role(engine, user.id, role)
-        except users_svc.UserError as exc:
+        except UserError as exc:
             raise fail(str(exc)) from None
         typer.echo(f"{changed.username} is now {changed.role}")
 

@@ -13,7 +13,8 @@ from typing import Any
 
 import orjson
 
-from flockdesk.domain.types import Author, Channel, DeadLetter, InboundItem, MessageKind, Page
+from flockdesk.domain.types import Author, DeadLetter, InboundItem, Page
+from flockdesk.domain.vocabulary import Channel, MessageKind
 
 PLATFORM = "x"
 MAX_DEAD_PAYLOAD = 100_000
