@@ -11,6 +11,8 @@ from flockdesk.services.accounts import costs
 def test_unit_prices_follow_the_pay_per_use_table() -> None:
     assert costs.unit_cost("search", 10) == pytest.approx(10 * costs.UNIT_PRICES["post_read"])
     assert costs.unit_cost("mentions", 10) == pytest.approx(10 * costs.UNIT_PRICES["owned_read"])
+    # reading the account's own posts back (the outbox's check for a lost answer) is an owned read
+    assert costs.unit_cost("own_posts", 3) == pytest.approx(3 * 0.001)
     assert costs.unit_cost("dm_events", 3) == pytest.approx(3 * costs.UNIT_PRICES["dm_event_read"])
     assert costs.unit_cost("post_create", 1) == costs.UNIT_PRICES["post_create"]
     assert costs.unit_cost("post_create", 1, has_url=True) == costs.UNIT_PRICES["post_create_with_url"]

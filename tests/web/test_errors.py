@@ -3,6 +3,7 @@ with a generic message, its stack trace in the log, never the exception's own te
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -62,15 +63,18 @@ def test_a_user_error_message_carries_its_advice() -> None:
 
 @SQLITE_ONLY
 def test_a_key_error_in_a_page_is_a_logged_500_not_a_404_showing_the_key(
-    lenient: Browser, engine, monkeypatch: pytest.MonkeyPatch
+    lenient: Browser, engine, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     cid = thread(engine)["conversation"]
     monkeypatch.setattr(conv_svc, "get_conversation", _raise(KeyError("conversation_id")))
-    page = lenient.client.get(f"/c/{cid}")
-    as_json = lenient.client.get(f"/c/{cid}", headers={"Accept": "application/json"})
+    with caplog.at_level(logging.ERROR):
+        page = lenient.client.get(f"/c/{cid}")
+        as_json = lenient.client.get(f"/c/{cid}", headers={"Accept": "application/json"})
     for resp in (page, as_json):
         assert resp.status_code == 500
         assert "conversation_id" not in resp.text
+    assert as_json.json() == {"detail": errors.GENERIC_MESSAGE}
+    assert any(r.exc_info and r.exc_info[0] is KeyError for r in caplog.records)  # the trace is logged
 
 
 @SQLITE_ONLY

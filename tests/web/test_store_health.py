@@ -66,10 +66,12 @@ def test_healthz_ok_when_the_store_answers(settings: Settings, engine: Engine) -
 
 @pytest.mark.parametrize(
     "url",
-    ["sqlite:////nonexistent-dir/flockdesk.db", "postgresql+psycopg://fd:secret@127.0.0.1:1/flockdesk"],
+    ["sqlite:///{tmp}/a-file/flockdesk.db", "postgresql+psycopg://fd:secret@127.0.0.1:1/flockdesk"],
     ids=["sqlite", "postgres"],
 )
 def test_healthz_503_when_the_engine_cannot_connect(tmp_path: Path, url: str) -> None:
+    (tmp_path / "a-file").write_text("not a directory")
+    url = url.format(tmp=tmp_path)
     settings = Settings(data_dir=tmp_path / "data", secret_key="test-secret-key", database_url=url)
     engine = make_engine(settings)
     with TestClient(create_app(settings, engine, housekeeping=False)) as client:

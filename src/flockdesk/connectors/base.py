@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from flockdesk.domain.types import Author, Page, SendResult
@@ -26,7 +27,8 @@ class RateLimitState:
 class CallRecord:
     """One HTTP call, reported to the `on_call` observer for cost accounting and rate-limit state."""
 
-    # mentions | search | dm_events | followers | users_me | post_create | dm_create | hide_reply | token
+    # mentions | search | own_posts | dm_events | followers | users_me | post_create | dm_create |
+    # hide_reply | token
     endpoint: str
     status: int | None  # None: no response (timeout, connection error)
     items: int = 0
@@ -112,6 +114,16 @@ class MentionsReader(Protocol):
 class SearchReader(Protocol):
     def fetch_search(
         self, query: str, *, since_id: str | None = None, next_token: str | None = None
+    ) -> FetchedPage: ...
+
+
+@runtime_checkable
+class OwnPostsReader(Protocol):
+    """The account's own recent posts, newest first (X: GET /2/users/:id/tweets, an owned read): how the
+    outbox finds a post that landed although its answer was lost."""
+
+    def fetch_own_posts(
+        self, user_id: str, *, since: datetime | None = None, pagination_token: str | None = None
     ) -> FetchedPage: ...
 
 

@@ -10,7 +10,8 @@ from flockdesk.domain.errors import UserError
 log = logging.getLogger(__name__)
 
 GENERIC_MESSAGE = (
-    "Something went wrong on our side; it has been logged. Try again, or tell your administrator."
+    "Something went wrong on our side and the error was logged. Try again; if it keeps happening, "
+    "tell your admin the time it happened."
 )
 
 

@@ -18,10 +18,17 @@ import sqlalchemy as sa
 from sqlalchemy import Connection, Engine
 
 from flockdesk.connectors import registry
-from flockdesk.connectors.base import AuthError, CallObserver, ConnectorError, TransientError
+from flockdesk.connectors.base import (
+    AuthError,
+    CallObserver,
+    ConnectorError,
+    PlatformRejected,
+    TransientError,
+)
 from flockdesk.connectors.x.oauth import refresh_access_token
 from flockdesk.domain.errors import InvalidInput
 from flockdesk.domain.utc import utcnow
+from flockdesk.services.accounts.api_hosts import ApiUrlRefused, check_api_url
 from flockdesk.services.accounts.costs import record_call
 from flockdesk.services.accounts.credentials import (
     Credentials,
@@ -95,14 +102,19 @@ def _ensure_default_sources(conn: Connection, account_id: int, settings: Setting
             )
 
 
-def _validate(platform: str, base_url: str, token: str, purpose: str) -> str:
+def _safe_url(base_url: str, settings: Settings) -> str:
+    try:
+        return check_api_url(base_url, settings.allowed_api_hosts)
+    except ApiUrlRefused as exc:
+        raise AccountError(f"--base-url refused: {exc}") from exc
+
+
+def _validate(platform: str, base_url: str, token: str, purpose: str, settings: Settings) -> str:
     if platform not in registry.platforms():
         raise AccountError(f"unknown platform {platform!r}: use one of {', '.join(registry.platforms())}")
     if purpose not in PURPOSES:
         raise AccountError(f"--purpose must be one of {', '.join(PURPOSES)}")
-    base_url = base_url.strip().rstrip("/")
-    if not base_url.startswith(("http://", "https://")):
-        raise AccountError("--base-url must start with http:// or https:// (e.g. https://api.x.com)")
+    base_url = _safe_url(base_url, settings)
     if not token.strip():
         raise AccountError("--token is empty: pass the account's OAuth 2.0 user access token")
     return base_url
@@ -123,23 +135,26 @@ def add_account(
 ) -> AccountInfo:
     """Verify `token` with GET /2/users/me, store the account (encrypted credentials) and its default
     sources. Re-adding the same platform user updates its credentials (and reconnects it). Nothing
-    is stored on error."""
-    base_url = _validate(platform, base_url, token, purpose)
+    is stored on error. Errors name the HTTP status, never the remote body: the URL is an admin's
+    input, and its answer is not shown back (api_hosts.py says which URLs may be called at all)."""
+    base_url = _validate(platform, base_url, token, purpose, settings)
     connector = registry.connector_for(
         platform, base_url, token.strip(), timeout_s=settings.http_timeout_s, read_retries=0
     )
     try:
         me = connector.get_me()
     except AuthError as exc:
-        raise AccountError(f"the platform refused the token ({exc.detail}): check it and try again") from exc
+        raise AccountError("the platform refused the token (HTTP 401/403): check it and try again") from exc
     except TransientError as exc:
         raise AccountError(
-            f"cannot reach {base_url} ({exc.detail}): check the URL and that the API is up"
+            f"cannot reach {base_url} (no answer, or a server error): check the URL and that the API is up"
+        ) from exc
+    except PlatformRejected as exc:
+        raise AccountError(
+            f"{base_url} refused GET /2/users/me (HTTP {exc.status}): check --base-url"
         ) from exc
     except ConnectorError as exc:
-        raise AccountError(
-            f"{base_url} did not answer like the X API ({exc.detail}): check --base-url"
-        ) from exc
+        raise AccountError(f"{base_url} did not answer like the X API: check --base-url") from exc
     finally:
         close = getattr(connector, "close", None)
         if close:
@@ -272,7 +287,7 @@ def fresh_credentials(
     now = time.time() if now is None else now
     if creds.expires_at is None or creds.expires_at - REFRESH_MARGIN_S > now or creds.refresh_token is None:
         return creds
-    base_url = get_account(engine, account_id).base_url
+    base_url = _safe_url(get_account(engine, account_id).base_url, settings)
     tokens = refresh_access_token(
         base_url, creds.refresh_token.reveal(), client_id=creds.client_id, timeout_s=settings.http_timeout_s
     )

@@ -7,8 +7,11 @@ or failed (with the platform's reason).
 
 At most once: a row found in 'sending' (the worker died mid-send, or the platform timed out) is never
 sent again. It becomes 'sent' when its echo comes back through the API (services/ingest/ingestor.py matches
-it), else, after a grace period, 'failed' with "interrupted mid-send: check X before retrying".
-Retrying is an explicit action (`retry`) that creates a new row, a new attempt.
+it), or when, after a grace period, the account's own recent posts (or DMs) show it landed
+(services/replies/reconcile.py); else it becomes 'failed' with "interrupted mid-send: check X before
+retrying". Retrying is an explicit action (`retry`) that creates a new row, a new attempt; before that
+attempt is sent, the same read looks for the interrupted attempt's post, and a match settles the retry
+as sent with that post instead of posting again.
 
 Channel rule (invariant 1): a `dm` row goes only through the DM API; `reply` and `public_ack` rows
 only through the post API, and never into a DM conversation.
@@ -40,12 +43,15 @@ from flockdesk.domain.types import SendResult
 from flockdesk.domain.utc import as_utc, utcnow
 from flockdesk.domain.vocabulary import LIVE_OUTBOX_STATUSES, OUTBOX_KINDS, PUBLIC_OUTBOX_KINDS
 from flockdesk.services.conversations import state as state_svc
+from flockdesk.services.replies import reconcile
+from flockdesk.services.replies.reconcile import INTERRUPTED
 from flockdesk.store.schema import accounts, conversations, messages, outbox
 
 log = logging.getLogger(__name__)
 
-INTERRUPTED = "interrupted mid-send: check X before retrying"
 DEFAULT_GRACE_S = 300.0
+# a row whose fate cannot be read back (rate limit, outage) stays in doubt this long, then fails
+MAX_DOUBT = timedelta(days=1)
 # what a retry takes from the failed row (the rest is new: key, status, attempts, times)
 RETRY_COPIES = (
     "account_id",
@@ -64,6 +70,7 @@ class SendReport:
     requeued: int = 0
     in_doubt: int = 0  # left in 'sending' for the echo to settle
     interrupted: int = 0  # 'sending' rows failed after the grace period
+    found_sent: int = 0  # in-flight rows (or retries) found already on the platform
     blocked_accounts: dict[int, float | None] = field(default_factory=dict)  # account -> reset_at
 
 
@@ -218,8 +225,43 @@ def mark_sent(engine: Engine, row: Mapping[str, Any], result: SendResult) -> Non
         )
 
 
+def _earlier_attempt_landed(engine: Engine, row: Mapping[str, Any], connector: Any) -> str | None:
+    """For a retry of an attempt interrupted mid-send: what to do instead of sending. "sent" when the
+    earlier post is on the platform (this row is settled with it), "queued"/"failed" when the platform
+    could not be asked, None to go on and send."""
+    claimed = reconcile.interrupted_claim(engine, row)
+    if claimed is None:
+        return None
+    try:
+        found = reconcile.find_sent(engine, row, connector, claimed)
+    except (RateLimited, TransientError) as exc:
+        _set(
+            engine,
+            row["id"],
+            status="queued",
+            error=f"checking X for the earlier attempt ({exc.detail}): will try again",
+        )
+        return "queued"
+    except ConnectorError as exc:
+        _set(
+            engine,
+            row["id"],
+            status="failed",
+            error=f"could not check X for the earlier attempt ({exc.detail}); check X before retrying",
+        )
+        return "failed"
+    if found is None:
+        return None
+    log.info("outbox %s: the interrupted attempt landed as %s; not sent again", row["id"], found)
+    mark_sent(engine, row, SendResult(external_id=found))
+    return "sent"
+
+
 def deliver(engine: Engine, row: Mapping[str, Any], connector: Any) -> str:
     """Send one claimed row; returns its resulting status (sent|failed|queued|sending)."""
+    settled = _earlier_attempt_landed(engine, row, connector)
+    if settled is not None:
+        return settled
     try:
         result = _dispatch(engine, row, connector)
     except InvalidInput as exc:
@@ -248,25 +290,73 @@ def deliver(engine: Engine, row: Mapping[str, Any], connector: Any) -> str:
     return "sent"
 
 
-def reconcile_interrupted(
-    engine: Engine, *, grace_s: float = DEFAULT_GRACE_S, now: datetime | None = None
-) -> int:
-    """Fail the 'sending' rows whose echo has not come back within the grace period."""
-    cutoff = (now or utcnow()) - timedelta(seconds=grace_s)
-    with engine.begin() as conn:
-        rows = conn.execute(
-            sa.select(outbox.c.id, outbox.c.claimed_at).where(outbox.c.status == "sending")
-        ).all()
-        stale = [r.id for r in rows if r.claimed_at is None or as_utc(r.claimed_at) <= cutoff]
-        if stale:
-            conn.execute(
+def _find_stale(
+    row: Mapping[str, Any], engine: Engine, connector_for: Callable[[int], Any] | None
+) -> str | None:
+    """The platform id of this stale row's post when the account's own posts show it, "" when its fate
+    cannot be read now (keep it in doubt), None when it is not there (or cannot be read back at all)."""
+    if connector_for is None:
+        return None
+    try:
+        return reconcile.find_sent(
+            engine, row, connector_for(row["account_id"]), row["claimed_at"] or row["created_at"]
+        )
+    except (RateLimited, TransientError) as exc:
+        log.info("outbox %s: cannot check X now (%s); still in doubt", row["id"], exc.detail)
+        return ""
+    except Exception:
+        log.warning("outbox %s: cannot check X for this send", row["id"], exc_info=True)
+        return None
+
+
+def settle_in_flight(
+    engine: Engine,
+    connector_for: Callable[[int], Any] | None = None,
+    *,
+    grace_s: float = DEFAULT_GRACE_S,
+    now: datetime | None = None,
+) -> tuple[int, int]:
+    """Settle the 'sending' rows whose echo has not come back within the grace period: sent when the
+    account's own recent posts (or DMs) show them, else failed. Returns (failed, found sent)."""
+    now = now or utcnow()
+    cutoff = now - timedelta(seconds=grace_s)
+    with engine.connect() as conn:
+        rows = [
+            dict(r) for r in conn.execute(sa.select(outbox).where(outbox.c.status == "sending")).mappings()
+        ]
+    stale = [r for r in rows if r["claimed_at"] is None or as_utc(r["claimed_at"]) <= cutoff]
+    failed = found = 0
+    for row in stale:
+        external_id = _find_stale(row, engine, connector_for)
+        if external_id:
+            log.info("outbox %s: found on X as %s after its answer was lost", row["id"], external_id)
+            mark_sent(engine, row, SendResult(external_id=external_id))
+            found += 1
+            continue
+        claimed = as_utc(row["claimed_at"] or row["created_at"])
+        if external_id == "" and claimed > now - MAX_DOUBT:
+            continue
+        with engine.begin() as conn:
+            done = conn.execute(
                 outbox.update()
-                .where(outbox.c.id.in_(stale), outbox.c.status == "sending")
+                .where(outbox.c.id == row["id"], outbox.c.status == "sending")
                 .values(status="failed", error=INTERRUPTED)
-            )
-    for outbox_id in stale:
-        log.warning("outbox %s: %s", outbox_id, INTERRUPTED)
-    return len(stale)
+            ).rowcount
+        if done:
+            log.warning("outbox %s: %s", row["id"], INTERRUPTED)
+            failed += 1
+    return failed, found
+
+
+def reconcile_interrupted(
+    engine: Engine,
+    *,
+    grace_s: float = DEFAULT_GRACE_S,
+    now: datetime | None = None,
+    connector_for: Callable[[int], Any] | None = None,
+) -> int:
+    """Settle the stale 'sending' rows (settle_in_flight); returns how many failed."""
+    return settle_in_flight(engine, connector_for, grace_s=grace_s, now=now)[0]
 
 
 def send_pending(
@@ -278,7 +368,8 @@ def send_pending(
     should_stop: Callable[[], bool] = lambda: False,
 ) -> SendReport:
     """Settle interrupted rows, then send up to `limit` queued rows."""
-    report = SendReport(interrupted=reconcile_interrupted(engine, grace_s=grace_s))
+    interrupted, found = settle_in_flight(engine, connector_for, grace_s=grace_s)
+    report = SendReport(interrupted=interrupted, found_sent=found)
     for _ in range(limit):
         if should_stop():
             break

@@ -48,16 +48,17 @@ async def accounts_connect(
     client_id: str = Form(""),
     user: User = Depends(admin_only),
 ) -> Response:
-    engine = web(request).engine
+    ctx = web(request)
     try:
         url = await run_in_threadpool(
             lambda: oauth_svc.start(
-                engine,
+                ctx.engine,
                 base_url=base_url,
                 purpose=purpose,
                 client_id=client_id,
                 redirect_uri=callback_url(request),
                 user_id=user.id,
+                allowed_hosts=ctx.settings.allowed_api_hosts,
             )
         )
     except oauth_svc.OAuthError as exc:
@@ -87,6 +88,7 @@ async def accounts_callback(request: Request, user: User = Depends(admin_only)) 
             redirect_uri=callback_url(request),
             user_id=user.id,
             timeout_s=ctx.settings.http_timeout_s,
+            allowed_hosts=ctx.settings.allowed_api_hosts,
         )
         return accounts_svc.add_account_from_oauth(
             ctx.engine,
