@@ -7,8 +7,8 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 
 from flockdesk.connectors.base import PlatformRejected, RateLimited, TransientError
+from flockdesk.domain.errors import Conflict
 from flockdesk.domain.utc import utcnow
-from flockdesk.services.errors import Conflict
 from flockdesk.services.replies import outbox
 from flockdesk.store.schema import conversations, messages
 from flockdesk.store.schema import outbox as outbox_t

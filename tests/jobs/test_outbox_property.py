@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine
 
 from flockdesk.connectors.base import PlatformRejected, TransientError
+from flockdesk.domain.errors import Conflict
 from flockdesk.domain.types import SendResult
 from flockdesk.domain.utc import utcnow
-from flockdesk.services.errors import Conflict
 from flockdesk.services.replies import outbox
 from flockdesk.store.schema import conversations, messages
 from flockdesk.store.schema import outbox as outbox_t

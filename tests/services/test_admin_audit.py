@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
+from flockdesk.domain.errors import UserError
 from flockdesk.emulator.server import EmulatorServer
 from flockdesk.services.accounts import connected as accounts
 from flockdesk.services.accounts import listening, sources
@@ -142,10 +143,10 @@ def test_account_and_listening_actions_are_audited(
 def test_a_refused_action_records_nothing(engine: Engine) -> None:
     root = users_svc.create_user(engine, "root", PASSWORD, "admin")
     before = len(audit.list_events(engine))
-    with pytest.raises(users_svc.UserError, match="only active admin"):
+    with pytest.raises(UserError, match="only active admin"):
         users_svc.set_role(engine, root.id, "agent")
-    with pytest.raises(users_svc.UserError, match="taken"):
+    with pytest.raises(UserError, match="taken"):
         users_svc.create_user(engine, "root", PASSWORD, "agent", actor_id=root.id)
-    with pytest.raises(users_svc.UserError, match="no user"):
+    with pytest.raises(UserError, match="no user"):
         users_svc.set_active(engine, 999, False, actor_id=root.id)
     assert len(audit.list_events(engine)) == before

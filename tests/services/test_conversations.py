@@ -5,9 +5,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import Engine
 
+from flockdesk.domain.errors import InvalidInput, NotFound
 from flockdesk.services.conversations import actions as conversations
 from flockdesk.services.conversations import inbox
-from flockdesk.services.errors import InvalidInput, NotFound
 from flockdesk.services.team import audit
 
 from .seed import T0, conversation, message, world

@@ -5,10 +5,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import Engine
 
+from flockdesk.domain.errors import InvalidInput
 from flockdesk.services.conversations import actions as conversations
 from flockdesk.services.conversations import inbox
 from flockdesk.services.conversations.inbox import InboxFilters
-from flockdesk.services.errors import InvalidInput
+from flockdesk.services.conversations.listing import InboxRow
 
 from .seed import T0, account, contact, conversation, message, user
 
@@ -56,8 +57,8 @@ def _fill(engine: Engine, n: int = 23) -> dict[str, object]:
     return {"ids": ids, "other": other}
 
 
-def _walk(engine: Engine, view: str, sort: str, limit: int, **kw: object) -> list[inbox.InboxRow]:
-    rows: list[inbox.InboxRow] = []
+def _walk(engine: Engine, view: str, sort: str, limit: int, **kw: object) -> list[InboxRow]:
+    rows: list[InboxRow] = []
     cursor = None
     while True:
         page = inbox.list_view(engine, view, sort=sort, limit=limit, cursor=cursor, now=T0, **kw)  # type: ignore[arg-type]

@@ -12,9 +12,9 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 
 from flockdesk.connectors.x.client import XClient
+from flockdesk.domain.errors import Conflict
 from flockdesk.emulator.server import EmulatorServer
 from flockdesk.services.accounts import connected as accounts
-from flockdesk.services.errors import Conflict
 from flockdesk.services.ingest.ingestor import Ingestor
 from flockdesk.services.replies import moderation
 from flockdesk.services.team import audit

@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
-from flockdesk.services.errors import NotFound
+from flockdesk.domain.errors import NotFound
 from flockdesk.services.team import presence
 from flockdesk.settings import Settings
 from flockdesk.store.db import make_engine

@@ -4,8 +4,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
+from flockdesk.domain.errors import Conflict, GuardFlagged, InvalidInput, ReplyRefused
 from flockdesk.services.conversations import actions as conversations
-from flockdesk.services.errors import Conflict, GuardFlagged, InvalidInput, ReplyRefused
 from flockdesk.services.replies import compose as replies
 from flockdesk.services.replies import outbox as outbox_svc
 from flockdesk.services.team import audit

@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine
 
 from flockdesk.connectors.base import ConnectorError
+from flockdesk.domain.errors import Conflict, InvalidInput
 from flockdesk.domain.types import Author, InboundItem, SendResult
-from flockdesk.services.errors import Conflict, InvalidInput
 from flockdesk.services.ingest.ingestor import Ingestor
 from flockdesk.services.replies import compose as replies
 from flockdesk.services.replies import outbox as sender

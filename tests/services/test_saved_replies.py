@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import Engine
 
-from flockdesk.services.errors import InvalidInput
+from flockdesk.domain.errors import InvalidInput
 from flockdesk.services.replies import saved as saved_replies
 from flockdesk.services.team import audit
 

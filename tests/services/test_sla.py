@@ -5,8 +5,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import Engine
 
+from flockdesk.domain.errors import InvalidInput
 from flockdesk.services.conversations import sla
-from flockdesk.services.errors import InvalidInput
 from flockdesk.services.team import audit
 
 from .seed import world

@@ -8,7 +8,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from flockdesk.cli.main import app
-from flockdesk.triage import LABEL_KEYS
+from flockdesk.domain.vocabulary import LABEL_KEYS
 
 runner = CliRunner()
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from flockdesk.domain.types import Author, InboundItem
-from flockdesk.triage import LABEL_KEYS, triage_items, triage_message
+from flockdesk.domain.vocabulary import LABEL_KEYS
+from flockdesk.triage import triage_items, triage_message
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 

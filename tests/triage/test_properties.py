@@ -7,11 +7,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from flockdesk.domain.vocabulary import INTENTS, LABEL_KEYS, SENTIMENTS
 from flockdesk.triage import (
-    INTENTS,
-    LABEL_KEYS,
     SENSITIVE_KINDS,
-    SENTIMENTS,
     check_reply,
     sensitive_kinds,
     triage_message,

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
+from flockdesk.domain.errors import UserError
 from flockdesk.services.team import sessions as auth_svc
 from flockdesk.services.team import users as users_svc
 from flockdesk.store.schema import api_tokens, login_throttle, users, web_sessions
@@ -14,7 +15,7 @@ from flockdesk.store.schema import api_tokens, login_throttle, users, web_sessio
 
 def test_secrets_are_stored_hashed_and_sessions_expire(engine) -> None:
     u = users_svc.create_user(engine, "sam", "a good password", "manager")
-    with pytest.raises(users_svc.UserError, match="taken"):
+    with pytest.raises(UserError, match="taken"):
         users_svc.create_user(engine, "sam", "another password", "agent")
     token = users_svc.create_api_token(engine, u.id, "ci")
     cookie, sess = auth_svc.create_session(engine, u.id)

@@ -8,6 +8,8 @@ from typing import Annotated
 import typer
 
 from flockdesk.cli.common import DataDirOpt, fail, settings_from
+from flockdesk.domain.errors import UserError
+from flockdesk.domain.vocabulary import ROLES
 
 
 def register(app: typer.Typer) -> None:
@@ -17,7 +19,7 @@ def register(app: typer.Typer) -> None:
     @users_app.command("add")
     def add(
         username: str,
-        role: Annotated[str, typer.Option("--role", help="admin | manager | agent")] = "agent",
+        role: Annotated[str, typer.Option("--role", help=" | ".join(ROLES))] = "agent",
         password: Annotated[
             str | None, typer.Option("--password", help="Password (8+ characters); prompted when omitted.")
         ] = None,
@@ -28,15 +30,15 @@ def register(app: typer.Typer) -> None:
         from flockdesk.services.team import users as users_svc
         from flockdesk.store.db import make_engine, upgrade
 
-        if role not in users_svc.ROLES:
-            raise fail(f"--role must be one of {', '.join(users_svc.ROLES)}")
+        if role not in ROLES:
+            raise fail(f"--role must be one of {', '.join(ROLES)}")
         if password is None:
             password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
         engine = make_engine(settings_from(data_dir))
         upgrade(engine)
         try:
             user = users_svc.create_user(engine, username, password, role, name=name)
-        except users_svc.UserError as exc:
+        except UserError as exc:
             raise fail(str(exc)) from None
         typer.echo(f"added {user.username} ({user.role})")
 
@@ -94,7 +96,7 @@ def register(app: typer.Typer) -> None:
             raise fail(f"no user named {username!r}; see `flockdesk users list`")
         try:
             changed = users_svc.set_role(engine, user.id, role)
-        except users_svc.UserError as exc:
+        except UserError as exc:
             raise fail(str(exc)) from None
         typer.echo(f"{changed.username} is now {changed.role}")
 
@@ -122,6 +124,6 @@ def register(app: typer.Typer) -> None:
             password = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
         try:
             auth_svc.reset_password(engine, user.id, password)
-        except users_svc.UserError as exc:
+        except UserError as exc:
             raise fail(str(exc)) from None
         typer.echo(f"password of {user.username} reset; their sessions and API tokens were revoked")

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from flockdesk.domain.text import limit_for, weighted_length
+from flockdesk.domain.vocabulary import PUBLIC_OUTBOX_KINDS, OutboxKind
 
 MIN_DM_WORDS = 4
 WINDOW_WORDS = 8
@@ -26,7 +27,7 @@ class Violation:
     message: str
 
 
-def outbox_kind_for(conversation_kind: str) -> str:
+def outbox_kind_for(conversation_kind: str) -> OutboxKind:
     """The only outbox kind that may answer a conversation of this kind."""
     if conversation_kind == "dm":
         return "dm"
@@ -36,7 +37,7 @@ def outbox_kind_for(conversation_kind: str) -> str:
 
 
 def channel_violation(conversation_kind: str, outbox_kind: str) -> Violation | None:
-    allowed = {"dm": {"dm"}, "public": {"reply", "public_ack"}}.get(conversation_kind, set())
+    allowed: tuple[str, ...] = {"dm": ("dm",), "public": PUBLIC_OUTBOX_KINDS}.get(conversation_kind, ())
     if outbox_kind in allowed:
         return None
     if conversation_kind == "dm":

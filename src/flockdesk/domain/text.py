@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import unicodedata
 import warnings
-from typing import Any, Literal
+from typing import Any
+
+from flockdesk.domain.vocabulary import TEXT_KINDS
 
 with warnings.catch_warnings():
     # twitter-text-parser 3.0 loads its emoji table through pkg_resources (deprecated, still works)
@@ -18,16 +20,14 @@ with warnings.catch_warnings():
     from twitter_text import parse_tweet
     from twitter_text.config import config as _tt_config
 
-TextKind = Literal["post", "reply", "public_ack", "dm"]
 POST_LIMIT = 280
 DM_LIMIT = 10_000
 V3_OPTIONS: dict[str, Any] = _tt_config["version3"]
-_KINDS = ("post", "reply", "public_ack", "dm")
 
 
 def _check_kind(kind: str) -> None:
-    if kind not in _KINDS:
-        raise ValueError(f"unknown text kind {kind!r}: use one of {', '.join(_KINDS)}")
+    if kind not in TEXT_KINDS:
+        raise ValueError(f"unknown text kind {kind!r}: use one of {', '.join(TEXT_KINDS)}")
 
 
 def limit_for(kind: str) -> int:

@@ -5,13 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
-Platform = Literal["x", "bluesky", "mastodon"]
-ThreadKind = Literal["public", "dm"]
-MessageKind = Literal["mention", "reply", "search", "dm", "post"]
-Channel = Literal["mention", "search", "dm"]
-Direction = Literal["in", "out"]
+from flockdesk.domain.vocabulary import Channel, MessageKind, OutboxKind
+from flockdesk.domain.vocabulary import ConversationKind as ThreadKind
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +74,7 @@ class OutboundPost:
     """A reply or DM leaving through the outbox."""
 
     outbox_id: int
-    kind: Literal["reply", "dm", "public_ack"]
+    kind: OutboxKind
     text: str
     in_reply_to_external_id: str | None = None
     recipient_external_id: str | None = None

@@ -169,6 +169,22 @@ conversations = Table(
     Index("ix_conversations_status_snoozed", "status", "snoozed_until"),
 )
 
+# migration 0009: every change of a conversation's state (domain/conversation_state.py), who made it
+# (NULL: the system) and what changed; `detail` holds {"changes": {column: [before, after]}, ...}
+conversation_events = Table(
+    "conversation_events",
+    metadata,
+    Column("id", PK, primary_key=True),
+    Column("conversation_id", ForeignKey("conversations.id", ondelete="CASCADE"), nullable=False),
+    Column("at", TS, nullable=False),
+    Column("actor_user_id", ForeignKey("users.id", ondelete="SET NULL")),
+    Column("kind", String(16), nullable=False),  # domain/vocabulary.py CONVERSATION_EVENT_KINDS
+    Column("from_status", String(16)),  # NULL when the event created the conversation
+    Column("to_status", String(16), nullable=False),
+    Column("detail", JSON),
+    Index("ix_conversation_events_conversation", "conversation_id", "id"),
+)
+
 outbox = Table(
     "outbox",
     metadata,

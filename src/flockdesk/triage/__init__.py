@@ -3,19 +3,13 @@
 Pure functions over text and author: no database, no network.
 """
 
-from flockdesk.triage.core import LABEL_KEYS, TriageResult, triage_items, triage_message
+from flockdesk.triage.core import TriageResult, triage_items, triage_message
 from flockdesk.triage.reply_guard import ReplyCheck, check_reply
 from flockdesk.triage.sensitive import KINDS as SENSITIVE_KINDS
 from flockdesk.triage.sensitive import find_sensitive, sensitive_kinds
 
-INTENTS = ("complaint", "question", "request", "praise", "lead", "feedback", "spam", "other")
-SENTIMENTS = ("negative", "neutral", "positive")
-
 __all__ = [
-    "INTENTS",
-    "LABEL_KEYS",
     "SENSITIVE_KINDS",
-    "SENTIMENTS",
     "ReplyCheck",
     "TriageResult",
     "check_reply",

@@ -14,8 +14,6 @@ from flockdesk.triage.sensitive import sensitive_kinds
 from flockdesk.triage.sentiment import sentiment
 from flockdesk.triage.signals import AuthorInfo, influencer_reasons, urgent_reasons
 
-LABEL_KEYS = ("intent", "sentiment", "sensitive", "move_to_dm", "urgent", "influencer", "priority")
-
 # What needs account-specific or personal details to resolve (the seed's list: contact details, account
 # or billing information, specific purchases, security questions), plus custom sales talk.
 _PRIVATE_MATTER = compile_fast(

@@ -10,8 +10,6 @@ import re
 
 from flockdesk.triage.fastre import compile_fast
 
-INTENTS = ("complaint", "question", "request", "praise", "lead", "feedback", "spam", "other")
-
 _I = 0  # patterns are lowercase and run on lowered text (much faster than re.IGNORECASE)
 
 _SPAM = compile_fast(

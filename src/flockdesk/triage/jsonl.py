@@ -11,10 +11,9 @@ from typing import Any
 
 import orjson
 
+from flockdesk.domain.vocabulary import CHANNELS
 from flockdesk.triage.core import triage_message
 from flockdesk.triage.reply_guard import check_reply
-
-CHANNELS = ("mention", "dm", "search")
 
 
 class BadLine(ValueError):

@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from flockdesk.domain.errors import UserError
 from flockdesk.settings import Settings
 from flockdesk.store.db import check_store, make_engine
 from flockdesk.web import errors
@@ -33,10 +34,6 @@ from flockdesk.web.security import (
 STATIC_DIR = Path(__file__).parent / "static"
 HEALTH_TIMEOUT_S = 2.0
 log = logging.getLogger(__name__)
-SERVER_ERROR = (
-    "Something went wrong on our side and the error was logged. Try again; if it keeps happening, "
-    "tell your admin the time it happened."
-)
 HTTP_MESSAGES = {
     404: "There is no page at this address. Check the link, or go back to the inbox.",
     405: "This address does not take that kind of request. Go back and use the page's own buttons.",
@@ -58,7 +55,7 @@ def _error_page(request: Request, status: int, message: str) -> Response:
 
 
 def _server_error_page(request: Request) -> Response:
-    return _error_page(request, 500, SERVER_ERROR)
+    return _error_page(request, 500, errors.GENERIC_MESSAGE)
 
 
 def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
@@ -128,12 +125,9 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     async def _csrf(request: Request, exc: CsrfError) -> Response:
         return _error_page(request, 403, str(exc))
 
-    async def _service_error(request: Request, exc: Exception) -> Response:
-        status = errors.status_for(exc) or 400
-        return _error_page(request, status, errors.message_for(exc))
-
-    for exc_class in errors.user_error_classes():
-        app.add_exception_handler(exc_class, _service_error)
+    @app.exception_handler(UserError)
+    async def _user_error(request: Request, exc: UserError) -> Response:
+        return _error_page(request, exc.status, errors.message_for(exc))
 
     for module in (auth, inbox, conversation, events, admin, admin_accounts, profile, mentions):
         app.include_router(module.router)

@@ -1,41 +1,26 @@
-"""Map service errors to HTTP statuses by class, without the web layer depending on their modules."""
+"""Map errors to HTTP: a `UserError` (domain/errors.py) is its 4xx with its message; anything else is
+not the user's doing and becomes a 500 with a generic message, its stack trace in the log."""
 
 from __future__ import annotations
 
-_BY_NAME = {"NotFound": 404, "InvalidInput": 400, "Conflict": 409, "UserError": 400, "SourceError": 400}
+import logging
+
+from flockdesk.domain.errors import UserError
+
+log = logging.getLogger(__name__)
+
+GENERIC_MESSAGE = (
+    "Something went wrong on our side and the error was logged. Try again; if it keeps happening, "
+    "tell your admin the time it happened."
+)
 
 
 def status_for(exc: BaseException) -> int | None:
-    """HTTP status for an error a user can cause (the message says what to do), else None."""
-    for cls in type(exc).__mro__:
-        if cls.__name__ in _BY_NAME:
-            return _BY_NAME[cls.__name__]
-        if cls is PermissionError:
-            return 403
-        if cls is LookupError:
-            return 404
-        if cls is ValueError:
-            return 400
-    return None
+    """The 4xx of an error a user can cause, else None (a 500: the code's fault, not the user's)."""
+    return exc.status if isinstance(exc, UserError) else None
 
 
 def message_for(exc: BaseException) -> str:
-    advice = getattr(exc, "advice", None)
-    msg = str(exc) or type(exc).__name__
-    if advice and advice not in msg:
-        msg = f"{msg} {advice}"
-    return msg
-
-
-def user_error_classes() -> list[type[Exception]]:
-    """Exception classes that mean "the user can fix this" (handled as 4xx, never 500)."""
-    classes: list[type[Exception]] = [LookupError, ValueError, PermissionError]
-    try:
-        from flockdesk.services import errors as svc_errors
-    except ImportError:
-        return classes
-    for name in ("NotFound", "InvalidInput", "Conflict"):
-        cls = getattr(svc_errors, name, None)
-        if isinstance(cls, type) and issubclass(cls, Exception) and cls not in classes:
-            classes.append(cls)
-    return classes
+    """What the user is shown: a UserError's own message, never the text of any other exception
+    (which may be a key name, a SQL fragment or a path)."""
+    return exc.message if isinstance(exc, UserError) else GENERIC_MESSAGE

@@ -15,7 +15,8 @@ from typing import Any
 import orjson
 
 from flockdesk.domain.limits import MAX_NESTING, MAX_RAW_BYTES, MAX_TEXT_CHARS
-from flockdesk.domain.types import Author, Channel, DeadLetter, InboundItem, MessageKind, Page
+from flockdesk.domain.types import Author, DeadLetter, InboundItem, Page
+from flockdesk.domain.vocabulary import Channel, MessageKind
 
 PLATFORM = "x"
 MAX_DEAD_PAYLOAD = 100_000

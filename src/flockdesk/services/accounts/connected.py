@@ -26,6 +26,7 @@ from flockdesk.connectors.base import (
     TransientError,
 )
 from flockdesk.connectors.x.oauth import refresh_access_token
+from flockdesk.domain.errors import InvalidInput
 from flockdesk.domain.utc import utcnow
 from flockdesk.services.accounts.api_hosts import ApiUrlRefused, check_api_url
 from flockdesk.services.accounts.costs import record_call
@@ -46,7 +47,7 @@ DEFAULT_SOURCES = ("mentions", "dms")
 REFRESH_MARGIN_S = 60.0
 
 
-class AccountError(ValueError):
+class AccountError(InvalidInput):
     """An account cannot be added or used; the message says what to do."""
 
 

@@ -30,6 +30,7 @@ from sqlalchemy import Engine
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from flockdesk.domain.errors import InvalidInput
 from flockdesk.store.schema import api_usage
 
 # USD per unit; a settings-like table that a deployment may override via `set_unit_prices`.
@@ -162,7 +163,7 @@ def estimate_query_monthly_cost(query_volume_per_day: float, *, days: int = 30) 
     """What a listening query that matches `query_volume_per_day` posts a day costs a month
     (each matching post is read once, at the Post read price)."""
     if query_volume_per_day < 0:
-        raise ValueError("query_volume_per_day must be zero or more")
+        raise InvalidInput("query_volume_per_day must be zero or more")
     return round(query_volume_per_day * days * UNIT_PRICES["post_read"], 2)
 
 

@@ -14,10 +14,10 @@ from datetime import date, datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
+from flockdesk.domain.errors import InvalidInput
 from flockdesk.domain.utc import as_utc, utcnow
 from flockdesk.services.accounts import costs
 from flockdesk.services.accounts.sources import SourceInfo, list_sources
-from flockdesk.services.errors import InvalidInput
 from flockdesk.services.team import audit
 from flockdesk.store.schema import api_usage, sources
 

@@ -15,6 +15,7 @@ import httpx
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
+from flockdesk.domain.errors import InvalidInput
 from flockdesk.services.accounts.api_hosts import ApiUrlRefused, check_api_url
 from flockdesk.store.schema import oauth_states
 
@@ -23,7 +24,7 @@ PURPOSES = ("corporate", "care", "personal")
 STATE_TTL = timedelta(minutes=15)
 
 
-class OAuthError(ValueError):
+class OAuthError(InvalidInput):
     """The connect flow cannot go on; the message says what to do."""
 
 

@@ -17,6 +17,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
+from flockdesk.domain.errors import InvalidInput
 from flockdesk.domain.utc import utcnow
 from flockdesk.services.accounts.connected import AccountError, default_interval
 from flockdesk.services.team import audit
@@ -25,14 +26,13 @@ from flockdesk.store.schema import accounts, sources, sync_cursors
 
 MAX_QUERY_LEN = 512
 NO_RETWEETS = "-is:retweet"
-KINDS = ("mentions", "dms", "search")
 
 # Operators that need a standalone term beside them (x-api.md: "Conjunction-required").
 _CONJUNCTION_ONLY = re.compile(r"^-?(is|has|lang|place_country|sample):\S*$", re.IGNORECASE)
 _TOKEN = re.compile(r'"[^"]*"|\S+')
 
 
-class QueryError(ValueError):
+class QueryError(InvalidInput):
     """A listening query that cannot be used; the message says how to fix it."""
 
 

@@ -1,7 +1,9 @@
 """Actions on one conversation: assign, tag, note, snooze, resolve, reopen, follow up.
 
-Each action runs in its own transaction and writes an audit event. Reading a conversation lives in
-conversation_view (re-exported here); presence lives in services/team/presence.py.
+Each action runs in its own transaction and writes an audit event; those that change the
+conversation's state go through the state machine (services/conversations/state.py), which also
+writes its history row. Reading a conversation lives in conversation_view (re-exported here);
+presence lives in services/team/presence.py.
 """
 
 from __future__ import annotations
@@ -13,7 +15,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import Connection, Engine
 
+from flockdesk.domain import conversation_state
+from flockdesk.domain.errors import InvalidInput, conversation_not_found
 from flockdesk.domain.utc import as_utc, maybe_utc, utcnow
+from flockdesk.domain.vocabulary import ConversationEventKind
+from flockdesk.services.conversations import state as state_svc
 from flockdesk.services.conversations.view import (
     ContactPanel,
     ConversationInfo,
@@ -23,7 +29,6 @@ from flockdesk.services.conversations.view import (
     contact_panel,
     get_conversation,
 )
-from flockdesk.services.errors import InvalidInput, conversation_not_found
 from flockdesk.services.team import audit
 from flockdesk.store.schema import conversation_tags, conversations, notes, tags, users
 
@@ -62,33 +67,36 @@ def _load(conn: Connection, conversation_id: int) -> Any:
     return row
 
 
-def _update(conn: Connection, conversation_id: int, **values: Any) -> None:
-    conn.execute(conversations.update().where(conversations.c.id == conversation_id).values(**values))
-
-
 def assign(engine: Engine, conversation_id: int, user_id: int, assignee_id: int | None) -> None:
     """Give the conversation to a teammate (None unassigns)."""
     with engine.begin() as conn:
         actor = audit.actor_name(conn, user_id)
-        row = _load(conn, conversation_id)
+        before = state_svc.load(conn, conversation_id)
         if assignee_id is not None:
             target = conn.execute(sa.select(users.c.active).where(users.c.id == assignee_id)).first()
             if target is None or not target.active:
                 raise InvalidInput(
                     f"user {assignee_id} does not exist or is disabled; pick an active teammate"
                 )
-        if row["assignee_id"] == assignee_id:
+        kind: ConversationEventKind = "unassign" if assignee_id is None else "assign"
+        change = state_svc.apply(
+            conn,
+            conversation_id,
+            kind,
+            lambda state: conversation_state.assign(state, assignee_id),
+            actor_id=user_id,
+            before=before,
+        )
+        if not change.changed:
             return
-        _update(conn, conversation_id, assignee_id=assignee_id)
-        action = "conversation.unassign" if assignee_id is None else "conversation.assign"
         audit.record(
             conn,
             user_id,
             actor,
-            action,
+            f"conversation.{kind}",
             "conversation",
             conversation_id,
-            {"from": row["assignee_id"], "to": assignee_id},
+            {"from": before.assignee_id, "to": assignee_id},
         )
 
 
@@ -205,8 +213,13 @@ def snooze(
         raise InvalidInput("the snooze time is in the past; pick a time in the future")
     with engine.begin() as conn:
         actor = audit.actor_name(conn, user_id)
-        _load(conn, conversation_id)
-        _update(conn, conversation_id, status="snoozed", snoozed_until=until)
+        state_svc.apply(
+            conn,
+            conversation_id,
+            "snooze",
+            lambda state: conversation_state.snooze(state, until),
+            actor_id=user_id,
+        )
         audit.record(
             conn,
             user_id,
@@ -218,22 +231,35 @@ def snooze(
         )
 
 
-def _set_status(engine: Engine, conversation_id: int, user_id: int, status: str, action: str) -> None:
+def _set_status(
+    engine: Engine,
+    conversation_id: int,
+    user_id: int,
+    kind: ConversationEventKind,
+    transition: state_svc.Transition,
+) -> None:
     with engine.begin() as conn:
         actor = audit.actor_name(conn, user_id)
-        row = _load(conn, conversation_id)
-        if row["status"] == status and row["snoozed_until"] is None:
+        change = state_svc.apply(conn, conversation_id, kind, transition, actor_id=user_id)
+        if not change.changed:
             return
-        _update(conn, conversation_id, status=status, snoozed_until=None, follow_up_at=None)
-        audit.record(conn, user_id, actor, action, "conversation", conversation_id, {"from": row["status"]})
+        audit.record(
+            conn,
+            user_id,
+            actor,
+            f"conversation.{kind}",
+            "conversation",
+            conversation_id,
+            {"from": change.before.status},
+        )
 
 
 def resolve(engine: Engine, conversation_id: int, user_id: int) -> None:
-    _set_status(engine, conversation_id, user_id, "resolved", "conversation.resolve")
+    _set_status(engine, conversation_id, user_id, "resolve", conversation_state.resolve)
 
 
 def reopen(engine: Engine, conversation_id: int, user_id: int) -> None:
-    _set_status(engine, conversation_id, user_id, "open", "conversation.reopen")
+    _set_status(engine, conversation_id, user_id, "reopen", conversation_state.reopen)
 
 
 def follow_up(
@@ -245,10 +271,15 @@ def follow_up(
     due = (as_utc(now) if now else utcnow()) + timedelta(hours=hours)
     with engine.begin() as conn:
         actor = audit.actor_name(conn, user_id)
-        row = _load(conn, conversation_id)
-        assignee = row["assignee_id"] if row["assignee_id"] is not None else user_id
-        _update(
-            conn, conversation_id, status="snoozed", snoozed_until=due, follow_up_at=due, assignee_id=assignee
+        before = state_svc.load(conn, conversation_id)
+        assignee = before.assignee_id if before.assignee_id is not None else user_id
+        state_svc.apply(
+            conn,
+            conversation_id,
+            "follow_up",
+            lambda state: conversation_state.follow_up(state, due, assignee),
+            actor_id=user_id,
+            before=before,
         )
         audit.record(
             conn,
@@ -266,17 +297,24 @@ def wake_due(engine: Engine, now: datetime | None = None) -> int:
     """Reopen every snoozed conversation whose time has come (snoozes and follow-ups); returns how many."""
     at = as_utc(now) if now else utcnow()
     c = conversations.c
+    woken = 0
     with engine.begin() as conn:
         due = conn.execute(
-            sa.select(c.id, c.follow_up_at, c.assignee_id).where(c.status == "snoozed", c.snoozed_until <= at)
+            sa.select(c.id, c.follow_up_at).where(c.status == "snoozed", c.snoozed_until <= at)
         ).all()
         for row in due:
-            conn.execute(
-                conversations.update()
-                .where(c.id == row.id, c.status == "snoozed")
-                .values(status="open", snoozed_until=None)
-            )
             kind = "follow_up_due" if row.follow_up_at is not None else "snooze_due"
+            change = state_svc.apply(
+                conn,
+                row.id,
+                "wake",
+                lambda state: conversation_state.wake(state, at),
+                at=at,
+                detail={"due": kind},
+            )
+            if not change.changed:  # re-snoozed or resolved since the list was read
+                continue
+            woken += 1
             audit.record(
                 conn,
                 None,
@@ -285,8 +323,8 @@ def wake_due(engine: Engine, now: datetime | None = None) -> int:
                 "conversation",
                 row.id,
                 {
-                    "assignee_id": row.assignee_id,
+                    "assignee_id": change.after.assignee_id,
                     "follow_up_at": str(maybe_utc(row.follow_up_at)) if row.follow_up_at else None,
                 },
             )
-    return len(due)
+    return woken

@@ -2,26 +2,31 @@
 
 A page is read in three short queries whatever the inbox size: the conversations of the page (walking
 an index on (status, priority, id) or (status, waiting_since, id)), the latest inbound message of each
-(for the snippet and triage chips), and their tags. Full-text search lives in services/conversations/search.py.
+(for the snippet and triage chips), and their tags (services/conversations/listing.py builds the rows).
+Full-text search lives in services/conversations/search.py.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
-import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import Connection, Engine
 
-from flockdesk.domain.utc import as_utc, maybe_utc
-from flockdesk.services.conversations import sla
-from flockdesk.services.errors import InvalidInput
-from flockdesk.store.schema import contacts, conversation_tags, conversations, messages, tags, users
+from flockdesk.domain.errors import InvalidInput
+from flockdesk.domain.utc import as_utc
+from flockdesk.services.conversations import search as full_text
+from flockdesk.services.conversations.listing import (
+    MAX_LIMIT,
+    InboxPage,
+    build_rows,
+    decode_cursor,
+    encode_cursor,
+    latest_inbound_id,
+)
+from flockdesk.store.schema import conversation_tags, conversations, messages, tags
 
 VIEWS = (
     "all",
@@ -36,8 +41,6 @@ VIEWS = (
     "influencers",
 )
 SORTS = ("priority", "waiting")
-MAX_LIMIT = 200
-SNIPPET_CHARS = 160
 c = conversations.c
 m = messages.c
 
@@ -54,110 +57,6 @@ class InboxFilters:
     urgent: bool | None = None
     move_to_dm: bool | None = None  # web (E2): the triage label "ask to move to DM"
     influencer: bool | None = None  # web (E2): the author is an influencer
-
-
-@dataclass(frozen=True, slots=True)
-class InboxRow:
-    conversation_id: int
-    account_id: int
-    kind: str
-    channel: str
-    status: str
-    contact_name: str
-    contact_username: str
-    snippet: str
-    waiting_since: datetime | None
-    sla: sla.SlaClock
-    assignee_id: int | None
-    assignee_username: str | None
-    tags: list[str]
-    intent: str | None
-    sentiment: str | None
-    sensitive: list[str]
-    urgent: bool
-    influencer: bool
-    move_to_dm: bool
-    priority: float
-    last_message_at: datetime | None
-    follow_up_at: datetime | None = None
-    matched_text: str | None = None  # for search results: the matching message
-    contact_verified: bool = False  # the platform's verified mark on the contact
-
-
-@dataclass(frozen=True, slots=True)
-class InboxPage:
-    rows: list[InboxRow] = field(default_factory=list)
-    next_cursor: str | None = None
-
-
-def encode_cursor(data: dict[str, Any]) -> str:
-    raw = json.dumps(data, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _is_id(v: object) -> bool:
-    return type(v) is int and 0 <= v < 2**63
-
-
-def _is_timestamp(v: object) -> bool:
-    if not isinstance(v, str):
-        return False
-    try:
-        as_utc(datetime.fromisoformat(v))
-    except (ValueError, OverflowError):
-        return False
-    return True
-
-
-def _well_formed(data: dict[str, Any]) -> bool:
-    """Whether a cursor's key has the shape its listing writes (see _page_ids and search.search), so a
-    forged one is refused here instead of failing in the query."""
-    k = data.get("k")
-    if data["s"] == "priority":
-        return (
-            isinstance(k, list)
-            and len(k) == 2
-            and type(k[0]) in (int, float)
-            and math.isfinite(k[0])
-            and _is_id(k[1])
-        )
-    if data["s"] == "waiting":
-        if data.get("p") not in (0, 1) or type(data.get("p")) is not int:
-            return False
-        if not k:
-            return k is None or k == []
-        if data["p"] == 0:
-            return isinstance(k, list) and len(k) == 2 and _is_timestamp(k[0]) and _is_id(k[1])
-        return isinstance(k, list) and len(k) == 1 and _is_id(k[0])
-    if data["s"] == "search":
-        return _is_id(k)
-    return False
-
-
-def decode_cursor(token: str, expected: str) -> dict[str, Any]:
-    try:
-        data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-        if not isinstance(data, dict) or data.get("s") != expected:
-            raise ValueError("cursor made for another listing")
-        if not _well_formed(data):
-            raise ValueError("cursor key altered")
-        return data
-    except (ValueError, binascii.Error, UnicodeDecodeError, RecursionError) as exc:
-        raise InvalidInput(
-            "the page cursor is not valid (it belongs to another list or was altered); reload the first page"
-        ) from exc
-
-
-def _latest_inbound_id(conv_id: Any) -> sa.ScalarSelect[Any]:
-    m2 = messages.alias("m2")
-    return (
-        sa.select(m2.c.id)
-        .where(m2.c.conversation_id == conv_id, m2.c.direction == "in")
-        .order_by(m2.c.created_at.desc(), m2.c.id.desc())
-        .limit(1)
-        .correlate(conversations)
-        .scalar_subquery()
-    )
 
 
 def _has_inbound(cond: Any) -> Any:
@@ -224,7 +123,7 @@ def _filter_conditions(f: InboxFilters) -> list[Any]:
         # triage labels are those of the conversation's latest inbound message (what the row shows)
         conds.append(
             sa.exists(
-                sa.select(1).select_from(latest).where(latest.c.id == _latest_inbound_id(c.id), *label_conds)
+                sa.select(1).select_from(latest).where(latest.c.id == latest_inbound_id(c.id), *label_conds)
             )
         )
     return conds
@@ -278,100 +177,6 @@ def _page_ids(
     return out, nxt
 
 
-def build_rows(
-    conn: Connection, ids: list[int], now: datetime | None, matched: dict[int, str] | None = None
-) -> list[InboxRow]:
-    """Inbox rows for these conversation ids, in the given order."""
-    if not ids:
-        return []
-    policies = sla.get_policies_conn(conn)
-    latest = messages.alias("latest_in")
-    convs = {
-        r["id"]: r
-        for r in conn.execute(
-            sa.select(
-                c.id,
-                c.account_id,
-                c.kind,
-                c.channel,
-                c.status,
-                c.waiting_since,
-                c.assignee_id,
-                c.priority,
-                c.last_message_at,
-                c.follow_up_at,
-                contacts.c.name,
-                contacts.c.username,
-                contacts.c.verified,
-                users.c.username.label("assignee_username"),
-                latest.c.text,
-                latest.c.intent,
-                latest.c.sentiment,
-                latest.c.sensitive,
-                latest.c.urgent,
-                latest.c.influencer,
-                latest.c.move_to_dm,
-            )
-            .select_from(
-                conversations.outerjoin(contacts, contacts.c.id == c.contact_id)
-                .outerjoin(users, users.c.id == c.assignee_id)
-                .outerjoin(latest, latest.c.id == _latest_inbound_id(c.id))
-            )
-            .where(c.id.in_(ids))
-        ).mappings()
-    }
-    tag_map: dict[int, list[str]] = {}
-    for r in conn.execute(
-        sa.select(conversation_tags.c.conversation_id, tags.c.name)
-        .select_from(conversation_tags.join(tags, tags.c.id == conversation_tags.c.tag_id))
-        .where(conversation_tags.c.conversation_id.in_(ids))
-        .order_by(tags.c.name)
-    ):
-        tag_map.setdefault(r.conversation_id, []).append(r.name)
-    rows: list[InboxRow] = []
-    for cid in ids:
-        cv = convs.get(cid)
-        if cv is None:
-            continue
-        msg: Any = cv
-        text = (matched or {}).get(cid) or msg.get("text") or ""
-        waiting = maybe_utc(cv["waiting_since"])
-        rows.append(
-            InboxRow(
-                conversation_id=cid,
-                account_id=cv["account_id"],
-                kind=cv["kind"],
-                channel=cv["channel"],
-                status=cv["status"],
-                contact_name=cv["name"] or "",
-                contact_username=cv["username"] or "",
-                snippet=_snippet(msg.get("text") or ""),
-                waiting_since=waiting,
-                sla=sla.clock(waiting, cv["channel"], policies, now),
-                assignee_id=cv["assignee_id"],
-                assignee_username=cv["assignee_username"],
-                tags=tag_map.get(cid, []),
-                intent=msg.get("intent"),
-                sentiment=msg.get("sentiment"),
-                sensitive=list(msg.get("sensitive") or []),
-                urgent=bool(msg.get("urgent")),
-                influencer=bool(msg.get("influencer")),
-                move_to_dm=bool(msg.get("move_to_dm")),
-                priority=float(cv["priority"] or 0.0),
-                last_message_at=maybe_utc(cv["last_message_at"]),
-                follow_up_at=maybe_utc(cv["follow_up_at"]),
-                matched_text=_snippet(text) if matched else None,
-                contact_verified=bool(cv["verified"]),
-            )
-        )
-    return rows
-
-
-def _snippet(text: str) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= SNIPPET_CHARS else flat[: SNIPPET_CHARS - 1] + "…"
-
-
 def list_view(
     engine: Engine,
     view: str = "all",
@@ -397,7 +202,5 @@ def list_view(
 def search(
     engine: Engine, query: str, *, limit: int = 50, cursor: str | None = None, now: datetime | None = None
 ) -> InboxPage:
-    """Full-text search (see services/conversations/search.py), here so callers find every listing in one place."""
-    from flockdesk.services.conversations import search as _search
-
-    return _search.search(engine, query, limit=limit, cursor=cursor, now=now)
+    """Full-text search (services/conversations/search.py), here so callers find every listing in one place."""
+    return full_text.search(engine, query, limit=limit, cursor=cursor, now=now)

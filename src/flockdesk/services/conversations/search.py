@@ -17,14 +17,14 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy import Connection, Engine
 
-from flockdesk.services.conversations.inbox import (
+from flockdesk.domain.errors import InvalidInput
+from flockdesk.services.conversations.listing import (
     MAX_LIMIT,
     InboxPage,
     build_rows,
     decode_cursor,
     encode_cursor,
 )
-from flockdesk.services.errors import InvalidInput
 from flockdesk.store.schema import messages
 
 WORD_RE = re.compile(r"[^\W_]+", re.UNICODE)  # letters and digits: what both FTS tokenizers keep

@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import sqlalchemy as sa
 from sqlalchemy import Connection, Engine
 
+from flockdesk.domain.errors import InvalidInput
 from flockdesk.domain.utc import as_utc, utcnow
-from flockdesk.services.errors import InvalidInput
 from flockdesk.services.team import audit
 from flockdesk.store.schema import sla_policies
 

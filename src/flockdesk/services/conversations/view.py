@@ -9,8 +9,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import Connection, Engine
 
+from flockdesk.domain.errors import NotFound, conversation_not_found
 from flockdesk.domain.utc import maybe_utc
-from flockdesk.services.errors import NotFound, conversation_not_found
 from flockdesk.store.schema import (
     contacts,
     conversation_tags,

@@ -29,6 +29,7 @@ import orjson
 from sqlalchemy import Engine
 
 from flockdesk.connectors.x.parse import iter_items_from_jsonl_line
+from flockdesk.domain.errors import InvalidInput
 from flockdesk.domain.types import DeadLetter, InboundItem
 from flockdesk.domain.utc import utcnow
 from flockdesk.services.accounts.credentials import Credentials, Secret, encrypt_credentials
@@ -46,7 +47,7 @@ LEAN_DECODE_BYTES = 4 * 1024 * 1024
 MAX_DEAD_PAYLOAD = 100_000  # what a dead letter keeps of a line
 
 
-class ImportFormatError(ValueError):
+class ImportFormatError(InvalidInput):
     """The file cannot be imported at all; the message says what to do."""
 
 

@@ -22,10 +22,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import Connection, Engine
 
+from flockdesk.domain.conversation_state import MESSAGE_COLUMNS, Arrivals, ConversationState, receive
+from flockdesk.domain.errors import NotFound
 from flockdesk.domain.types import CursorUpdate, DeadLetter, InboundItem
-from flockdesk.domain.utc import utcnow
+from flockdesk.domain.utc import as_utc, utcnow
+from flockdesk.domain.vocabulary import ConversationEventKind
+from flockdesk.services.conversations import state as state_svc
 from flockdesk.services.ingest import write as w
-from flockdesk.services.ingest.rules import Arrivals, ConversationState, advance, labels_to_columns, utc
+from flockdesk.services.ingest.rules import labels_to_columns
 from flockdesk.store.schema import accounts, messages
 
 log = logging.getLogger(__name__)
@@ -63,7 +67,7 @@ class IngestResult:
             self.max_message_id = max(self.max_message_id or 0, other.max_message_id)
 
 
-class UnknownAccount(LookupError):
+class UnknownAccount(NotFound):
     pass
 
 
@@ -237,7 +241,7 @@ class Ingestor:
                     "text": item.text,
                     "entities": item.entities,
                     "in_reply_to_external_id": item.in_reply_to_external_id,
-                    "created_at": utc(item.created_at),
+                    "created_at": as_utc(item.created_at),
                     "ingested_at": now,
                     "outbox_id": ob["id"] if ob else None,
                     "raw": item.raw,
@@ -271,7 +275,8 @@ class Ingestor:
         now: datetime,
         result: IngestResult,
     ) -> dict[str, int]:
-        """Find or create every conversation the batch needs and advance their state.
+        """Find or create every conversation the batch needs and advance their state
+        (domain/conversation_state.py `receive`), with one history row per conversation changed.
 
         Returns external message id -> conversation id.
         """
@@ -294,23 +299,27 @@ class Ingestor:
             arr = into or Arrivals()
             for item in group:
                 if item.author_id == org:
-                    arr.outbound.append(utc(item.created_at))
+                    arr.outbound.append(as_utc(item.created_at))
                 else:
                     prio = labels_to_columns(labels.get(item.external_id))["priority"]
-                    arr.inbound.append((utc(item.created_at), prio))
+                    arr.inbound.append((as_utc(item.created_at), prio))
             return arr
 
         found = w.find_conversations(conn, account_id, by_key.keys())
         missing = [k for k in by_key if k not in found]
+        history: list[dict[str, Any]] = []
         if missing:  # created with their final state: no UPDATE needed afterwards
             specs = []
+            new_states: dict[Key, tuple[ConversationState, datetime | None]] = {}
             for key in missing:
                 group = by_key[key]
                 customers = [i for i in group if i.author_id != org]
                 first = customers[0] if customers else group[0]
                 other = first.author_id if customers else (first.recipient_id or first.in_reply_to_user_id)
                 start = ConversationState(status="open" if customers else "resolved")
-                state = advance(start, arrivals_of(group))
+                arrived = arrivals_of(group)
+                state = receive(start, arrived)
+                new_states[key] = (state, arrived.first_inbound())
                 specs.append(
                     {
                         "account_id": account_id,
@@ -320,7 +329,7 @@ class Ingestor:
                         "external_thread_id": key[1],
                         "contact_id": contact_ids.get((first.platform, other)) if other else None,
                         "created_at": now,
-                        **w.state_columns(state),
+                        **state.columns(MESSAGE_COLUMNS),
                     }
                 )
             result.conversations_created = w.create_conversations(conn, specs)
@@ -329,7 +338,13 @@ class Ingestor:
         else:
             created = {}
         arrivals: dict[int, Arrivals] = {}
-        fresh_ids = {row["id"] for row in created.values() if utc(row["created_at"]) == now}
+        fresh_ids = set()
+        for key, row in created.items():
+            if as_utc(row["created_at"]) == now:  # made by this transaction, not a concurrent one
+                fresh_ids.add(row["id"])
+                state, first_inbound = new_states[key]
+                detail = {"first_inbound_at": first_inbound} if first_inbound is not None else None
+                history.append(state_svc.event_row(row["id"], "created", None, state, at=now, detail=detail))
         for key, group in by_key.items():
             cid = found[key]["id"]
             for item in group:
@@ -345,9 +360,12 @@ class Ingestor:
         updates = []
         for cid, arr in arrivals.items():
             prev = ConversationState.from_row(states[cid])
-            nxt = advance(prev, arr)
+            nxt = receive(prev, arr)
             if nxt != prev:
-                updates.append({"id": cid, **w.state_columns(nxt)})
+                updates.append({"id": cid, **nxt.columns(MESSAGE_COLUMNS)})
+                kind: ConversationEventKind = "inbound" if arr.inbound else "outbound"
+                history.append(state_svc.event_row(cid, kind, prev, nxt, at=now))
         w.update_conversations(conn, updates)
+        state_svc.record_many(conn, history)
         result.conversation_ids = sorted({*arrivals, *fresh_ids})
         return conv_of

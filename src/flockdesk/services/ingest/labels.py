@@ -4,7 +4,7 @@
 The messages are rebuilt as InboundItems from the store (text, channel, author's contact profile,
 raw payload) and go through the same hook as ingest (`default_triage`). Each batch is one
 transaction: it writes the labels and raises the priority of conversations still waiting on those
-messages (a conversation's priority is the max of its unanswered inbound messages, ingest_rules).
+messages (a conversation's priority is the max of its unanswered inbound messages, domain/conversation_state.py).
 A message is "unlabelled" while its intent is NULL; messages are visited once each, in id order.
 """
 
@@ -17,8 +17,9 @@ import sqlalchemy as sa
 from sqlalchemy import Connection, Engine
 
 from flockdesk.domain.types import Author, InboundItem
+from flockdesk.domain.utc import as_utc
 from flockdesk.services.ingest.ingestor import Triage, default_triage
-from flockdesk.services.ingest.rules import labels_to_columns, utc
+from flockdesk.services.ingest.rules import labels_to_columns
 from flockdesk.store.schema import contacts, conversations, messages
 
 
@@ -78,7 +79,7 @@ def _item(row: Any) -> InboundItem:
         channel=row.channel,
         author_id=row.author_id or "",
         text=row.text,
-        created_at=utc(row.created_at),
+        created_at=as_utc(row.created_at),
         author=author,
         entities=row.entities,
         in_reply_to_external_id=row.in_reply_to_external_id,
@@ -92,7 +93,7 @@ def _raise_priorities(conn: Connection, rows: Sequence[Any], columns: Sequence[M
     for row, cols in zip(rows, columns, strict=True):
         if cols["priority"] is not None:
             best.setdefault(int(row.conversation_id), []).append(
-                (utc(row.created_at), float(cols["priority"]))
+                (as_utc(row.created_at), float(cols["priority"]))
             )
     if not best:
         return
@@ -101,7 +102,7 @@ def _raise_priorities(conn: Connection, rows: Sequence[Any], columns: Sequence[M
     )
     updates = []
     for conv in conn.execute(q):
-        since = utc(conv.waiting_since)
+        since = as_utc(conv.waiting_since)
         waiting = [p for at, p in best[int(conv.id)] if at >= since]
         if waiting and max(waiting) > float(conv.priority or 0.0):
             updates.append({"cid": int(conv.id), "prio": max(waiting)})

@@ -17,7 +17,7 @@ from sqlalchemy import Connection
 from sqlalchemy.dialects import postgresql, sqlite
 
 from flockdesk.domain.types import CursorUpdate, DeadLetter, InboundItem
-from flockdesk.services.ingest.rules import ConversationState, match_sending
+from flockdesk.services.ingest.rules import match_sending
 from flockdesk.store.bulk import bulk_insert, bulk_update
 from flockdesk.store.schema import contacts, conversations, dead_letters, messages, outbox, sync_cursors
 
@@ -269,19 +269,8 @@ def create_conversations(conn: Connection, specs: Sequence[Mapping[str, Any]]) -
     return bulk_insert(conn, conversations, ordered, conflict=("account_id", "kind", "external_thread_id"))
 
 
-def state_columns(state: ConversationState) -> dict[str, Any]:
-    return {
-        "status": state.status,
-        "last_message_at": state.last_message_at,
-        "waiting_since": state.waiting_since,
-        "first_response_at": state.first_response_at,
-        "priority": state.priority,
-        "snoozed_until": state.snoozed_until,
-    }
-
-
 def update_conversations(conn: Connection, updates: Sequence[Mapping[str, Any]]) -> None:
-    """Each update is {"id": ..., **state_columns(...)}."""
+    """Each update is {"id": ..., **ConversationState.columns(MESSAGE_COLUMNS)}."""
     bulk_update(conn, conversations, updates)
 
 

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy import Connection
 
 from flockdesk.domain import rules
-from flockdesk.services.errors import GuardFlagged, ReplyRefused, conversation_not_found
+from flockdesk.domain.errors import GuardFlagged, ReplyRefused, conversation_not_found
 from flockdesk.store.schema import accounts, contacts, conversations, messages, outbox
 from flockdesk.triage import check_reply, sensitive_kinds
 

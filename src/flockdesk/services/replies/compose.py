@@ -16,7 +16,7 @@ from __future__ import annotations
 from sqlalchemy import Connection, Engine, RowMapping
 
 from flockdesk.domain import rules
-from flockdesk.services.errors import Conflict, ReplyRefused
+from flockdesk.domain.errors import Conflict, ReplyRefused
 from flockdesk.services.replies import outbox as outbox_svc
 from flockdesk.services.replies.checks import check_public, dm_texts_for, load_context, refuse
 from flockdesk.services.replies.move_to_dm import move_to_dm

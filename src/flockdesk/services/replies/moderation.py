@@ -25,7 +25,7 @@ from flockdesk.connectors.base import (
     ReplyModerator,
     TransientError,
 )
-from flockdesk.services.errors import Conflict, InvalidInput, NotFound
+from flockdesk.domain.errors import Conflict, InvalidInput, NotFound
 from flockdesk.services.team import audit
 from flockdesk.settings import Settings
 from flockdesk.store.schema import accounts, contacts, conversations, messages
@@ -33,6 +33,8 @@ from flockdesk.store.schema import accounts, contacts, conversations, messages
 
 class HideRefused(InvalidInput):
     """Hiding is not possible for this message; `reason` is a stable code, the message says why."""
+
+    status = 422
 
     def __init__(self, reason: str, message: str) -> None:
         super().__init__(message)

@@ -14,9 +14,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import Connection, Engine
 
-from flockdesk.domain import rules
+from flockdesk.domain import conversation_state, rules
+from flockdesk.domain.conversation_state import ConversationState
+from flockdesk.domain.errors import Conflict, ReplyRefused
 from flockdesk.domain.utc import as_utc, utcnow
-from flockdesk.services.errors import Conflict, ReplyRefused
+from flockdesk.services.conversations import state as state_svc
 from flockdesk.services.replies.checks import check_public, load_context, refuse
 from flockdesk.services.replies.rows import (
     DEFAULT_ACK,
@@ -40,7 +42,9 @@ def dm_thread_id(a: str, b: str) -> str:
     return f"{ids[0]}-{ids[1]}"
 
 
-def _find_or_create_dm(conn: Connection, ctx: dict[str, Any], public_id: int, assignee: int | None) -> int:
+def _find_or_create_dm(
+    conn: Connection, ctx: dict[str, Any], public_id: int, assignee: int | None, user_id: int
+) -> int:
     c = conversations.c
     thread = dm_thread_id(ctx["account_user_id"], ctx["contact_external_id"])
     found = conn.execute(
@@ -53,14 +57,22 @@ def _find_or_create_dm(conn: Connection, ctx: dict[str, Any], public_id: int, as
         .order_by(c.external_thread_id != thread, c.id)
     ).first()
     now = utcnow()
+    moved = {"from_conversation_id": public_id}
     if found is not None:
         dm_id = int(found.id)
-        conn.execute(
-            conversations.update()
-            .where(c.id == dm_id)
-            .values(linked_conversation_id=public_id, status="open", snoozed_until=None)
+        conn.execute(conversations.update().where(c.id == dm_id).values(linked_conversation_id=public_id))
+        state_svc.apply(
+            conn,
+            dm_id,
+            "move_to_dm",
+            conversation_state.open_for_dm,
+            actor_id=user_id,
+            at=now,
+            detail=moved,
+            record_unchanged=True,
         )
     else:
+        state = ConversationState(status="open", last_message_at=now, assignee_id=assignee)
         dm_id = int(
             conn.execute(  # type: ignore[index]
                 conversations.insert().values(
@@ -70,15 +82,13 @@ def _find_or_create_dm(conn: Connection, ctx: dict[str, Any], public_id: int, as
                     channel="dm",
                     external_thread_id=thread,
                     contact_id=ctx["contact_id"],
-                    status="open",
-                    assignee_id=assignee,
-                    priority=0.0,
                     linked_conversation_id=public_id,
                     created_at=now,
-                    last_message_at=now,
+                    **state.columns(),
                 )
             ).inserted_primary_key[0]
-        )  # type: ignore[index]
+        )
+        state_svc.record_created(conn, dm_id, state, actor_id=user_id, at=now, detail=moved)
     conn.execute(conversations.update().where(c.id == public_id).values(linked_conversation_id=dm_id))
     return dm_id
 
@@ -148,7 +158,16 @@ def _move(
     _refuse_repeat_ack(conn, conversation_id)
     check = check_public(conn, ctx, ack, override_guard)
     assignee = ctx["assignee_id"] if ctx["assignee_id"] is not None else user_id
-    dm_id = _find_or_create_dm(conn, ctx, conversation_id, assignee)
+    dm_id = _find_or_create_dm(conn, ctx, conversation_id, assignee, user_id)
+    state_svc.apply(
+        conn,
+        conversation_id,
+        "move_to_dm",
+        lambda state: state,
+        actor_id=user_id,
+        detail={"dm_conversation_id": dm_id},
+        record_unchanged=True,
+    )
     ack_row = insert(
         conn,
         key=base + ":ack",

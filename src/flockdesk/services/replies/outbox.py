@@ -37,16 +37,18 @@ from flockdesk.connectors.base import (
     RateLimited,
     TransientError,
 )
+from flockdesk.domain import conversation_state
+from flockdesk.domain.errors import Conflict, InvalidInput, NotFound
 from flockdesk.domain.types import SendResult
 from flockdesk.domain.utc import as_utc, utcnow
-from flockdesk.services.errors import Conflict, InvalidInput, NotFound
+from flockdesk.domain.vocabulary import LIVE_OUTBOX_STATUSES, OUTBOX_KINDS, PUBLIC_OUTBOX_KINDS
+from flockdesk.services.conversations import state as state_svc
 from flockdesk.services.replies import reconcile
 from flockdesk.services.replies.reconcile import INTERRUPTED
 from flockdesk.store.schema import accounts, conversations, messages, outbox
 
 log = logging.getLogger(__name__)
 
-KINDS = ("reply", "dm", "public_ack")
 DEFAULT_GRACE_S = 300.0
 # a row whose fate cannot be read back (rate limit, outage) stays in doubt this long, then fails
 MAX_DOUBT = timedelta(days=1)
@@ -91,8 +93,8 @@ def enqueue(
 ) -> int:
     """Queue one outbound message; the same idempotency key never makes a second row. The one place
     an outbox row is created: given a Connection, inside the caller's transaction."""
-    if kind not in KINDS:
-        raise InvalidInput(f"outbox kind must be one of {', '.join(KINDS)}")
+    if kind not in OUTBOX_KINDS:
+        raise InvalidInput(f"outbox kind must be one of {', '.join(OUTBOX_KINDS)}")
     if kind == "dm" and not recipient:
         raise InvalidInput("a DM needs the recipient's platform user id")
     if not text.strip():
@@ -162,7 +164,7 @@ def _dispatch(engine: Engine, row: Mapping[str, Any], connector: Any) -> SendRes
         if not row["recipient_external_id"]:
             raise InvalidInput("refused: a DM row without a recipient")
         return connector.send_dm(row["recipient_external_id"], row["text"])  # type: ignore[no-any-return]
-    if row["kind"] in ("reply", "public_ack"):
+    if row["kind"] in PUBLIC_OUTBOX_KINDS:
         if _conversation_kind(engine, row["conversation_id"]) == "dm":
             raise InvalidInput("refused: a DM conversation is never answered in public")
         return connector.send_post(row["text"], in_reply_to=row["in_reply_to_external_id"])  # type: ignore[no-any-return]
@@ -211,14 +213,15 @@ def mark_sent(engine: Engine, row: Mapping[str, Any], result: SendResult) -> Non
                     outbox_id=row["id"],
                 )
             )
-        conn.execute(
-            conversations.update()
-            .where(conversations.c.id == conv_id)
-            .values(
-                last_message_at=now,
-                waiting_since=None,
-                first_response_at=sa.func.coalesce(conversations.c.first_response_at, now),
-            )
+        # the same transition as the echo's arrival, so the inbox order does not wait for the echo
+        state_svc.apply(
+            conn,
+            conv_id,
+            "reply_sent",
+            lambda state: conversation_state.reply_sent(state, now),
+            actor_id=row.get("created_by"),
+            at=now,
+            detail={"outbox_id": row["id"], "outbox_kind": row["kind"]},
         )
 
 
@@ -440,7 +443,7 @@ def retry_in(
         )
         .order_by(outbox.c.id)
     ).all()
-    live = [a.id for a in attempts if a.status in ("queued", "sending", "sent")]
+    live = [a.id for a in attempts if a.status in LIVE_OUTBOX_STATUSES]
     if live:
         return int(live[0]), False
     if check is not None:

@@ -15,8 +15,8 @@ import sqlalchemy as sa
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
+from flockdesk.domain.errors import InvalidInput, NotFound
 from flockdesk.domain.utc import maybe_utc
-from flockdesk.services.errors import InvalidInput, NotFound
 from flockdesk.services.replies.checks import check_dict
 from flockdesk.services.replies.outbox import enqueue
 from flockdesk.services.team import audit

@@ -18,8 +18,8 @@ import sqlalchemy as sa
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
+from flockdesk.domain.errors import InvalidInput, NotFound
 from flockdesk.domain.utc import maybe_utc, utcnow
-from flockdesk.services.errors import InvalidInput, NotFound
 from flockdesk.services.team import audit
 from flockdesk.store.schema import accounts, contacts, conversations, saved_replies, users
 

@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import Connection, Engine
 
+from flockdesk.domain.errors import NotAllowed
 from flockdesk.domain.utc import as_utc, maybe_utc, utcnow
 from flockdesk.store.schema import audit_events, users
 
@@ -108,12 +109,12 @@ def _active_user(conn: Connection, user_id: int) -> Any:
         sa.select(users.c.username, users.c.role, users.c.active).where(users.c.id == user_id)
     ).first()
     if row is None or not row.active:
-        raise PermissionError(f"user {user_id} does not exist or is disabled; sign in as an active user")
+        raise NotAllowed(f"user {user_id} does not exist or is disabled; sign in as an active user")
     return row
 
 
 def actor_name(conn: Connection, user_id: int | None) -> str:
-    """The username to record for a user id ("system" when None); raises PermissionError if unknown."""
+    """The username to record for a user id ("system" when None); raises NotAllowed if unknown."""
     if user_id is None:
         return "system"
     return str(_active_user(conn, user_id).username)
@@ -121,7 +122,7 @@ def actor_name(conn: Connection, user_id: int | None) -> str:
 
 def admin_actor(conn: Connection, user_id: int | None) -> str:
     """The actor to record for an admin action: the acting user's name, or "cli" when None (the
-    command line acts as no user). Raises PermissionError for an unknown or disabled user."""
+    command line acts as no user). Raises NotAllowed for an unknown or disabled user."""
     return CLI if user_id is None else str(_active_user(conn, user_id).username)
 
 
@@ -129,5 +130,5 @@ def manager_name(conn: Connection, user_id: int, doing: str) -> str:
     """actor_name for a manager or admin; anyone else gets "only managers and admins can <doing>"."""
     row = _active_user(conn, user_id)
     if row.role not in MANAGERS:
-        raise PermissionError(f"only managers and admins can {doing}")
+        raise NotAllowed(f"only managers and admins can {doing}")
     return str(row.username)

@@ -13,8 +13,8 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
+from flockdesk.domain.errors import conversation_not_found
 from flockdesk.domain.utc import as_utc, utcnow
-from flockdesk.services.errors import conversation_not_found
 from flockdesk.store.schema import conversations
 from flockdesk.store.schema import presence as presence_t
 from flockdesk.store.upsert import insert

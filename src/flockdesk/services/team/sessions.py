@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
+from flockdesk.domain.errors import NotFound
 from flockdesk.services.team import audit
 from flockdesk.services.team import users as users_svc
 from flockdesk.services.team.users import User
@@ -224,7 +225,7 @@ def reset_password(engine: Engine, user_id: int, password: str, *, actor_id: int
         actor = audit.admin_actor(conn, actor_id)
         username = conn.execute(sa.select(users.c.username).where(users.c.id == user_id)).scalar()
         if username is None:
-            raise users_svc.UserError(f"no user with id {user_id}; see `flockdesk users list`")
+            raise NotFound(f"no user with id {user_id}; see `flockdesk users list`")
         revoked = users_svc.change_password(conn, user_id, password_hash)
         conn.execute(login_throttle.delete().where(login_throttle.c.username == username))
         conn.execute(

@@ -19,25 +19,21 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import Engine
 
+from flockdesk.domain.errors import UserError
 from flockdesk.domain.utc import maybe_utc
+from flockdesk.domain.vocabulary import ROLE_RANK, ROLES
 from flockdesk.services.team import audit
 from flockdesk.store.db import try_write
 from flockdesk.store.schema import api_tokens, users, web_sessions
 
 log = logging.getLogger(__name__)
 
-ROLES = ("admin", "manager", "agent")
-_RANK = {"agent": 0, "manager": 1, "admin": 2}
 _HASHER = PasswordHasher()
 TOKEN_PREFIX = "fdk_"  # noqa: S105 (a prefix, not a secret)
 MIN_PASSWORD = 8
 # A token's last_used_at is rewritten at most this often: a read-only API call then usually writes
 # nothing, and never waits for the write lock.
 TOKEN_USAGE_RESOLUTION = timedelta(minutes=5)
-
-
-class UserError(ValueError):
-    """A bad request about users that the caller can fix; the message says how."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +47,7 @@ class User:
 
     def has_role(self, minimum: str) -> bool:
         """True when this user's role is at least `minimum` (agent < manager < admin)."""
-        return _RANK.get(self.role, -1) >= _RANK[minimum]
+        return ROLE_RANK.get(self.role, -1) >= ROLE_RANK[minimum]
 
     @property
     def first_name(self) -> str:

@@ -8,6 +8,8 @@ from fastapi import Depends, FastAPI, Query, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from flockdesk.domain.errors import InvalidInput, UserError
+from flockdesk.domain.vocabulary import TEXT_KINDS
 from flockdesk.services.team import users as users_svc
 from flockdesk.services.team.users import User
 from flockdesk.web import errors
@@ -30,7 +32,7 @@ def check_reply_info(text: str, kind: str) -> m.CheckReplyOut:
     """The reply guard (triage) plus the authoritative weighted length."""
     from flockdesk.domain import text as text_mod
 
-    length = text_mod.length_info(text, kind if kind in ("post", "reply", "public_ack", "dm") else "reply")
+    length = text_mod.length_info(text, kind if kind in TEXT_KINDS else "reply")
     asks, contains, advice = False, [], ""
     if kind != "dm":
         try:
@@ -81,10 +83,12 @@ def create_api(ctx: WebContext) -> FastAPI:
     async def _csrf(request: Request, exc: CsrfError) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=403)
 
-    async def _service_error(request: Request, exc: Exception) -> JSONResponse:
+    @api.exception_handler(UserError)
+    async def _user_error(request: Request, exc: UserError) -> JSONResponse:
         body: dict[str, Any] = {"detail": errors.message_for(exc)}
-        if getattr(exc, "reason", None):
-            body["reason"] = exc.reason  # type: ignore[attr-defined]
+        reason = getattr(exc, "reason", None)
+        if reason:
+            body["reason"] = reason
         check = getattr(exc, "check", None)
         if check is not None:
             body["check"] = {
@@ -92,13 +96,7 @@ def create_api(ctx: WebContext) -> FastAPI:
                 "contains_sensitive": list(getattr(check, "contains_sensitive", []) or []),
                 "advice": str(getattr(check, "advice", "") or ""),
             }
-        status = errors.status_for(exc) or 400
-        if body.get("reason"):
-            status = 422
-        return JSONResponse(body, status_code=status)
-
-    for exc_class in errors.user_error_classes():
-        api.add_exception_handler(exc_class, _service_error)
+        return JSONResponse(body, status_code=exc.status)
 
     def engine(request: Request) -> Any:
         return web(request).engine
@@ -125,7 +123,7 @@ def create_api(ctx: WebContext) -> FastAPI:
         from flockdesk.services.conversations import inbox as inbox_svc
 
         if view not in inbox_svc.VIEWS:
-            raise ValueError(f"Unknown view {view!r}; use one of: {VIEWS_DOC}.")
+            raise InvalidInput(f"Unknown view {view!r}; use one of: {VIEWS_DOC}.")
         filters = inbox_svc.InboxFilters(
             account_id=account,
             channel=channel,

@@ -6,6 +6,19 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from flockdesk.domain.vocabulary import (
+    CHANNELS,
+    CONVERSATION_KINDS,
+    CONVERSATION_STATUSES,
+    OUTBOX_KINDS,
+    OUTBOX_STATUSES,
+    ROLES,
+)
+
+
+def _one_of(words: tuple[str, ...]) -> str:
+    return " | ".join(words)
+
 
 class Orm(BaseModel):
     model_config = ConfigDict(from_attributes=True)
@@ -21,9 +34,9 @@ class SlaClockOut(Orm):
 class InboxRowOut(Orm):
     conversation_id: int
     account_id: int
-    kind: str = Field(description="public | dm")
-    channel: str = Field(description="mention | search | dm")
-    status: str
+    kind: str = Field(description=_one_of(CONVERSATION_KINDS))
+    channel: str = Field(description=_one_of(CHANNELS))
+    status: str = Field(description=_one_of(CONVERSATION_STATUSES))
     contact_name: str
     contact_username: str
     snippet: str
@@ -130,7 +143,7 @@ class OutboxOut(Orm):
     conversation_id: int | None
     kind: str
     text: str
-    status: str = Field(description="queued | sending | sent | failed")
+    status: str = Field(description=_one_of(OUTBOX_STATUSES))
     attempts: int
     error: str | None
     external_id: str | None
@@ -145,7 +158,7 @@ class AssignIn(BaseModel):
 
 class CheckReplyIn(BaseModel):
     text: str = Field(max_length=20_000)
-    kind: str = Field("reply", description="reply | dm | public_ack")
+    kind: str = Field("reply", description=_one_of(OUTBOX_KINDS))
 
 
 class CheckReplyOut(BaseModel):
@@ -184,7 +197,7 @@ class UserOut(Orm):
 class UserIn(BaseModel):
     username: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=8, max_length=200)
-    role: str = Field("agent", description="admin | manager | agent")
+    role: str = Field("agent", description=_one_of(ROLES))
     name: str = Field("", max_length=200)
 
 

@@ -6,8 +6,9 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from flockdesk.domain.vocabulary import CHANNELS, ROLES
 from flockdesk.services.team import users as users_svc
-from flockdesk.services.team.users import ROLES, User
+from flockdesk.services.team.users import User
 from flockdesk.web.flash import attempt, back, flash
 from flockdesk.web.pages import render
 from flockdesk.web.security import page_role, web
@@ -152,7 +153,7 @@ async def sla_page(request: Request, user: User = Depends(admin_only)) -> Respon
     from flockdesk.services.conversations import sla as sla_svc
 
     policies = await run_in_threadpool(sla_svc.get_policies, web(request).engine)
-    rows = [(ch, policies.get(ch), sla_svc.DEFAULT_TARGETS.get(ch)) for ch in ("mention", "dm", "search")]
+    rows = [(ch, policies.get(ch), sla_svc.DEFAULT_TARGETS.get(ch)) for ch in CHANNELS]
     return await render(request, user, "settings_sla.html", rows=rows, tab="sla", **flash(request))
 
 

@@ -140,9 +140,9 @@ async def listening_add(
     posts_per_day: str = Form(""),
     user: User = Depends(admin_only),
 ) -> Response:
+    from flockdesk.domain.errors import InvalidInput
     from flockdesk.services.accounts import listening
     from flockdesk.services.accounts import sources as sources_svc
-    from flockdesk.services.errors import InvalidInput
 
     ctx = web(request)
     try:
@@ -171,8 +171,8 @@ async def listening_volume(
     source_id: int, request: Request, posts_per_day: str = Form(""), user: User = Depends(admin_only)
 ) -> Response:
     """Change (or clear) the expected posts a day of a query."""
+    from flockdesk.domain.errors import InvalidInput
     from flockdesk.services.accounts import listening
-    from flockdesk.services.errors import InvalidInput
 
     engine = web(request).engine
     try:

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
+from flockdesk.domain.errors import InvalidInput
 from flockdesk.services.team import presence as presence_svc
 from flockdesk.services.team import users as users_svc
 from flockdesk.services.team.users import User
@@ -132,11 +133,11 @@ async def note(cid: int, request: Request, text: str = Form(""), user: User = De
 
 
 def parse_until(value: str) -> datetime:
-    """A datetime-local value (taken as UTC) or ISO 8601 string; ValueError says the expected form."""
+    """A datetime-local value (taken as UTC) or ISO 8601 string; InvalidInput says the expected form."""
     try:
         dt = datetime.fromisoformat(value.strip())
     except ValueError:
-        raise ValueError("Give the snooze time as a date and time, e.g. 2026-01-31T09:00.") from None
+        raise InvalidInput("Give the snooze time as a date and time, e.g. 2026-01-31T09:00.") from None
     return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 

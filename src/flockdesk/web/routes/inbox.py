@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
+from flockdesk.domain.vocabulary import INTENTS, SENTIMENTS
 from flockdesk.services.team.users import User
 from flockdesk.web.pages import VIEW_LABELS, lookups, render
 from flockdesk.web.security import page_user, web
@@ -27,8 +28,6 @@ FILTER_KEYS = (
     "influencer",
 )
 YES_NO = {"yes": True, "no": False}
-INTENTS = ("complaint", "question", "request", "praise", "lead", "feedback", "spam", "other")
-SENTIMENTS = ("negative", "neutral", "positive")
 CHANNELS = {"mention": "Mention", "search": "Listening", "dm": "DM"}
 
 

@@ -1,0 +1,78 @@
+"""Flockdesk's vocabulary: every closed set of words the store, the services and the pages share.
+
+Each set is a `Literal` type for mypy and a tuple derived from it for runtime checks, so a new word
+is added in one place. The store keeps these as plain strings (no CHECK constraints): a word added
+here needs no migration.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, get_args
+
+Platform = Literal["x", "bluesky", "mastodon"]
+PLATFORMS: tuple[Platform, ...] = get_args(Platform)
+
+# A conversation (and the thread an inbound item belongs to) is public or a direct message.
+ConversationKind = Literal["public", "dm"]
+CONVERSATION_KINDS: tuple[ConversationKind, ...] = get_args(ConversationKind)
+
+# Where a conversation came from: an @mention, a listening (search) query, or a DM.
+Channel = Literal["mention", "search", "dm"]
+CHANNELS: tuple[Channel, ...] = get_args(Channel)
+
+# What a stored message is; `post` and `dm` are the organisation's own (direction "out").
+MessageKind = Literal["mention", "reply", "search", "dm", "post"]
+MESSAGE_KINDS: tuple[MessageKind, ...] = get_args(MessageKind)
+
+Direction = Literal["in", "out"]
+DIRECTIONS: tuple[Direction, ...] = get_args(Direction)
+
+# What an outbox row sends: a public reply, a DM, or the public "let's take this to DM" acknowledgement.
+OutboxKind = Literal["reply", "dm", "public_ack"]
+OUTBOX_KINDS: tuple[OutboxKind, ...] = get_args(OutboxKind)
+PUBLIC_OUTBOX_KINDS: tuple[OutboxKind, ...] = ("reply", "public_ack")
+
+OutboxStatus = Literal["queued", "sending", "sent", "failed"]
+OUTBOX_STATUSES: tuple[OutboxStatus, ...] = get_args(OutboxStatus)
+LIVE_OUTBOX_STATUSES: tuple[OutboxStatus, ...] = ("queued", "sending", "sent")
+
+# The kinds of outbound text the length rules know: any post, or one of the outbox kinds.
+TextKind = Literal["post", "reply", "public_ack", "dm"]
+TEXT_KINDS: tuple[TextKind, ...] = get_args(TextKind)
+
+# What a source polls.
+SourceKind = Literal["mentions", "dms", "search"]
+SOURCE_KINDS: tuple[SourceKind, ...] = get_args(SourceKind)
+
+ConversationStatus = Literal["open", "snoozed", "resolved"]
+CONVERSATION_STATUSES: tuple[ConversationStatus, ...] = get_args(ConversationStatus)
+
+# Team roles, lowest first.
+Role = Literal["agent", "manager", "admin"]
+ROLES: tuple[Role, ...] = ("admin", "manager", "agent")  # the order pages list them in
+ROLE_RANK: dict[str, int] = {role: rank for rank, role in enumerate(get_args(Role))}
+
+# Triage labels (issue 4).
+Intent = Literal["complaint", "question", "request", "praise", "lead", "feedback", "spam", "other"]
+INTENTS: tuple[Intent, ...] = get_args(Intent)
+Sentiment = Literal["negative", "neutral", "positive"]
+SENTIMENTS: tuple[Sentiment, ...] = get_args(Sentiment)
+# The label columns every inbound message carries (NULL until triaged).
+LABEL_KEYS = ("intent", "sentiment", "sensitive", "move_to_dm", "urgent", "influencer", "priority")
+
+# What changed a conversation's state (the `kind` of a conversation_events row).
+ConversationEventKind = Literal[
+    "created",  # ingest or move to DM made the conversation
+    "inbound",  # new customer messages arrived (ingest)
+    "outbound",  # the organisation's own messages arrived through the API (ingest: echoes)
+    "reply_sent",  # the outbox sent a reply or DM in it
+    "move_to_dm",  # an agent moved it to DM (on the public conversation and on the DM one)
+    "snooze",
+    "follow_up",
+    "resolve",
+    "reopen",
+    "assign",
+    "unassign",
+    "wake",  # a snooze or follow-up came due
+]
+CONVERSATION_EVENT_KINDS: tuple[ConversationEventKind, ...] = get_args(ConversationEventKind)
