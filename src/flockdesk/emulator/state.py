@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flockdesk.emulator import entities as ent
+from flockdesk.emulator.activity import ActivityLog
 from flockdesk.emulator.faults import FaultInjector
 from flockdesk.emulator.ids import IdGenerator, created_at
 from flockdesk.emulator.model import DmEvent, Post, User, dm_conversation_id
@@ -91,6 +92,8 @@ class EmulatorState:
         self.traffic_cursor: dict[str, Any] = {}
         # every X API request, oldest first, for tests that count polls (GET /_emulator/requests)
         self.requests: deque[dict[str, Any]] = deque(maxlen=REQUEST_LOG_MAX)
+        # X Activity API events (emulator/activity.py): producers emit, the stream and webhooks deliver
+        self.activity = ActivityLog()
         self.scenario_name = self.config.scenario
 
     # -- org and users -------------------------------------------------------------------------
