@@ -20,7 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
-from flockdesk.connectors.base import CallRecord, RateLimited
+from flockdesk.connectors.base import CallRecord, Connector, RateLimited
 from flockdesk.domain.utc import as_utc
 from flockdesk.jobs.pacing import Pacer, save_rate_state
 from flockdesk.jobs.sweep import Sweeper, SweepOutcome
@@ -83,14 +83,14 @@ class Worker:
             inline_wait_max_s=self.options.inline_wait_max_s,
             clock=clock,
         )
-        self._connectors: dict[int, tuple[Any, float | None]] = {}
+        self._connectors: dict[int, tuple[Connector, float | None]] = {}
         self._failures: dict[int, int] = {}
 
     # ---- connectors -------------------------------------------------------------------------
 
     def _observer(self, account_id: int) -> Callable[[CallRecord], None]:
         def on_call(rec: CallRecord) -> None:
-            self.pacer.note(account_id, rec.endpoint, rec.rate, status=rec.status)
+            self.pacer.note(account_id, rec.endpoint, rec.rate, status=rec.status, pacing=rec.pacing)
             try:
                 costs.record_call(self.engine, account_id, rec.endpoint, rec.items, has_url=rec.has_url)
                 if rec.rate is not None:
@@ -100,7 +100,7 @@ class Worker:
 
         return on_call
 
-    def connector(self, account_id: int) -> Any:
+    def connector(self, account_id: int) -> Connector:
         cached = self._connectors.get(account_id)
         if cached is not None and (
             cached[1] is None or cached[1] - accounts_svc.REFRESH_MARGIN_S > self.clock()
@@ -203,7 +203,7 @@ class Worker:
         return report
 
     def send_outbox(self) -> outbox.SendReport:
-        def connector_for(account_id: int) -> Any:
+        def connector_for(account_id: int) -> Connector:
             wait = self.pacer.wait_s(account_id, "post_create")
             if wait > 0:
                 raise RateLimited("post_create", self.clock() + wait)
@@ -252,7 +252,5 @@ class Worker:
                 pause = self.options.idle_sleep_max_s
             self.stop.wait(max(pause, 0.02))
         for conn, _ in self._connectors.values():
-            close = getattr(conn, "close", None)
-            if close:
-                close()
+            conn.close()
         log.info("worker stopped")

@@ -17,8 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy import Connection, Engine
 
 from flockdesk.connectors import registry
-from flockdesk.connectors.base import AuthError, CallObserver, ConnectorError, TransientError
-from flockdesk.connectors.x.oauth import refresh_access_token
+from flockdesk.connectors.base import AuthError, CallObserver, Connector, ConnectorError, TransientError
 from flockdesk.domain.utc import utcnow
 from flockdesk.services.accounts.costs import record_call
 from flockdesk.services.accounts.credentials import (
@@ -132,13 +131,12 @@ def add_account(
             f"cannot reach {base_url} ({exc.detail}): check the URL and that the API is up"
         ) from exc
     except ConnectorError as exc:
+        name = registry.profile(platform).display_name
         raise AccountError(
-            f"{base_url} did not answer like the X API ({exc.detail}): check --base-url"
+            f"{base_url} did not answer like the {name} API ({exc.detail}): check --base-url"
         ) from exc
     finally:
-        close = getattr(connector, "close", None)
-        if close:
-            close()
+        connector.close()
     creds = Credentials(
         Secret(token.strip()), Secret(refresh_token) if refresh_token else None, expires_at, client_id
     )
@@ -230,9 +228,12 @@ def fresh_credentials(
     now = time.time() if now is None else now
     if creds.expires_at is None or creds.expires_at - REFRESH_MARGIN_S > now or creds.refresh_token is None:
         return creds
-    base_url = get_account(engine, account_id).base_url
-    tokens = refresh_access_token(
-        base_url, creds.refresh_token.reveal(), client_id=creds.client_id, timeout_s=settings.http_timeout_s
+    info = get_account(engine, account_id)
+    tokens = registry.profile(info.platform).refresh_access_token(
+        info.base_url,
+        creds.refresh_token.reveal(),
+        client_id=creds.client_id,
+        timeout_s=settings.http_timeout_s,
     )
     new = Credentials(
         Secret(tokens.access_token),
@@ -252,7 +253,7 @@ def fresh_credentials(
 
 def connector_for_account(
     engine: Engine, settings: Settings, account_id: int, *, on_call: CallObserver | None = None, **kwargs: Any
-) -> Any:
+) -> Connector:
     """A connector for the account, with fresh credentials and the account's own user id."""
     info = get_account(engine, account_id)
     creds = fresh_credentials(engine, settings, account_id)

@@ -7,7 +7,8 @@ or failed (with the platform's reason).
 
 At most once: a row found in 'sending' (the worker died mid-send, or the platform timed out) is never
 sent again. It becomes 'sent' when its echo comes back through the API (services/ingest/ingestor.py matches
-it), else, after a grace period, 'failed' with "interrupted mid-send: check X before retrying".
+it), else, after a grace period, 'failed' with "interrupted mid-send: check X before retrying" (the
+platform's display name, from its profile in the connector registry).
 Retrying is an explicit action (`retry`) that creates a new row, a new attempt.
 
 Channel rule (invariant 1): a `dm` row goes only through the DM API; `reply` and `public_ack` rows
@@ -28,10 +29,12 @@ import sqlalchemy as sa
 from sqlalchemy import Connection, Engine, RowMapping
 from sqlalchemy.exc import IntegrityError
 
+from flockdesk.connectors import registry
 from flockdesk.connectors.base import (
     ConnectorError,
     MalformedResponse,
     RateLimited,
+    Sender,
     TransientError,
 )
 from flockdesk.domain.types import SendResult
@@ -42,7 +45,6 @@ from flockdesk.store.schema import accounts, conversations, messages, outbox
 log = logging.getLogger(__name__)
 
 KINDS = ("reply", "dm", "public_ack")
-INTERRUPTED = "interrupted mid-send: check X before retrying"
 DEFAULT_GRACE_S = 300.0
 # what a retry takes from the failed row (the rest is new: key, status, attempts, times)
 RETRY_COPIES = (
@@ -149,16 +151,38 @@ def _conversation_kind(engine: Engine, conversation_id: int | None) -> str | Non
         ).scalar()
 
 
-def _dispatch(engine: Engine, row: Mapping[str, Any], connector: Any) -> SendResult:
+def interrupted(platform_name: str) -> str:
+    """The error of a row whose send was cut off: only the platform can say whether it landed."""
+    return f"interrupted mid-send: check {platform_name} before retrying"
+
+
+def _rate_limited(platform_name: str) -> str:
+    return f"rate limited by {platform_name}: will send after the reset"
+
+
+def _platform_name(engine: Engine, account_id: int) -> str:
+    with engine.connect() as conn:
+        platform = conn.execute(sa.select(accounts.c.platform).where(accounts.c.id == account_id)).scalar()
+    return _display_name(platform)
+
+
+def _display_name(platform: str | None) -> str:
+    try:
+        return registry.profile(str(platform)).display_name
+    except ValueError:  # an account of a platform this install no longer knows
+        return f"the platform ({platform})"
+
+
+def _dispatch(engine: Engine, row: Mapping[str, Any], connector: Sender) -> SendResult:
     """Invariant 1 lives here: the row's kind alone picks the API."""
     if row["kind"] == "dm":
         if not row["recipient_external_id"]:
             raise InvalidInput("refused: a DM row without a recipient")
-        return connector.send_dm(row["recipient_external_id"], row["text"])  # type: ignore[no-any-return]
+        return connector.send_dm(row["recipient_external_id"], row["text"])
     if row["kind"] in ("reply", "public_ack"):
         if _conversation_kind(engine, row["conversation_id"]) == "dm":
             raise InvalidInput("refused: a DM conversation is never answered in public")
-        return connector.send_post(row["text"], in_reply_to=row["in_reply_to_external_id"])  # type: ignore[no-any-return]
+        return connector.send_post(row["text"], in_reply_to=row["in_reply_to_external_id"])
     raise InvalidInput(f"refused: unknown outbox kind {row['kind']!r}")
 
 
@@ -215,7 +239,7 @@ def mark_sent(engine: Engine, row: Mapping[str, Any], result: SendResult) -> Non
         )
 
 
-def deliver(engine: Engine, row: Mapping[str, Any], connector: Any) -> str:
+def deliver(engine: Engine, row: Mapping[str, Any], connector: Sender) -> str:
     """Send one claimed row; returns its resulting status (sent|failed|queued|sending)."""
     try:
         result = _dispatch(engine, row, connector)
@@ -223,23 +247,28 @@ def deliver(engine: Engine, row: Mapping[str, Any], connector: Any) -> str:
         _set(engine, row["id"], status="failed", error=str(exc))
         return "failed"
     except RateLimited:
-        _set(engine, row["id"], status="queued", error="rate limited by X: will send after the reset")
+        name = _platform_name(engine, row["account_id"])
+        _set(engine, row["id"], status="queued", error=_rate_limited(name))
         raise
     except TransientError as exc:
+        name = _platform_name(engine, row["account_id"])
         if not exc.maybe_applied:
-            _set(engine, row["id"], status="queued", error=f"X unreachable ({exc.detail}): will try again")
+            _set(
+                engine, row["id"], status="queued", error=f"{name} unreachable ({exc.detail}): will try again"
+            )
             return "queued"
-        _set(engine, row["id"], error=f"no clear answer from X ({exc.detail}): waiting for its echo")
+        _set(engine, row["id"], error=f"no clear answer from {name} ({exc.detail}): waiting for its echo")
         return "sending"
     except MalformedResponse as exc:
-        _set(engine, row["id"], error=f"X answered oddly ({exc.detail}): waiting for its echo")
+        name = _platform_name(engine, row["account_id"])
+        _set(engine, row["id"], error=f"{name} answered oddly ({exc.detail}): waiting for its echo")
         return "sending"
     except ConnectorError as exc:  # 4xx: the platform's problem+json reason
         _set(engine, row["id"], status="failed", error=exc.detail)
         return "failed"
     except Exception:
         log.exception("outbox %s: unexpected error while sending", row["id"])
-        _set(engine, row["id"], status="failed", error=INTERRUPTED)
+        _set(engine, row["id"], status="failed", error=interrupted(_platform_name(engine, row["account_id"])))
         return "failed"
     mark_sent(engine, row, result)
     return "sent"
@@ -250,25 +279,31 @@ def reconcile_interrupted(
 ) -> int:
     """Fail the 'sending' rows whose echo has not come back within the grace period."""
     cutoff = (now or utcnow()) - timedelta(seconds=grace_s)
+    stale: dict[str, list[int]] = {}  # platform -> its stale rows
     with engine.begin() as conn:
         rows = conn.execute(
-            sa.select(outbox.c.id, outbox.c.claimed_at).where(outbox.c.status == "sending")
+            sa.select(outbox.c.id, outbox.c.claimed_at, accounts.c.platform)
+            .join(accounts, accounts.c.id == outbox.c.account_id)
+            .where(outbox.c.status == "sending")
         ).all()
-        stale = [r.id for r in rows if r.claimed_at is None or as_utc(r.claimed_at) <= cutoff]
-        if stale:
+        for r in rows:
+            if r.claimed_at is None or as_utc(r.claimed_at) <= cutoff:
+                stale.setdefault(r.platform, []).append(int(r.id))
+        for platform, ids in stale.items():
+            error = interrupted(_display_name(platform))
             conn.execute(
                 outbox.update()
-                .where(outbox.c.id.in_(stale), outbox.c.status == "sending")
-                .values(status="failed", error=INTERRUPTED)
+                .where(outbox.c.id.in_(ids), outbox.c.status == "sending")
+                .values(status="failed", error=error)
             )
-    for outbox_id in stale:
-        log.warning("outbox %s: %s", outbox_id, INTERRUPTED)
-    return len(stale)
+            for outbox_id in ids:
+                log.warning("outbox %s: %s", outbox_id, error)
+    return sum(len(ids) for ids in stale.values())
 
 
 def send_pending(
     engine: Engine,
-    connector_for: Callable[[int], Any],
+    connector_for: Callable[[int], Sender],
     *,
     limit: int = 50,
     grace_s: float = DEFAULT_GRACE_S,
@@ -285,7 +320,8 @@ def send_pending(
         try:
             status = deliver(engine, row, connector_for(row["account_id"]))
         except RateLimited as exc:  # nothing was sent: back to the queue until the reset
-            _set(engine, row["id"], status="queued", error="rate limited by X: will send after the reset")
+            name = _platform_name(engine, row["account_id"])
+            _set(engine, row["id"], status="queued", error=_rate_limited(name))
             report.requeued += 1
             report.blocked_accounts[row["account_id"]] = exc.reset_at
             continue
