@@ -1,5 +1,6 @@
 """Dependencies point inward: domain imports nothing from the outer layers, services never import web
-or cli, and only connectors and jobs talk to platforms."""
+or cli, web and cli never touch store tables, and nothing outside connectors/ imports a platform's
+folder (connectors/x): services reach a platform through the registry by its name."""
 
 from __future__ import annotations
 
@@ -31,7 +32,15 @@ FORBIDDEN = {
     "services": ("flockdesk.web", "flockdesk.cli", "fastapi", "starlette"),
     "store": ("flockdesk.web", "flockdesk.cli", "flockdesk.services", "flockdesk.jobs"),
     "connectors": ("flockdesk.web", "flockdesk.cli"),
+    "web": ("flockdesk.store.schema",),
+    "cli": ("flockdesk.store.schema",),
 }
+# What code outside connectors/ may import from it: the Protocols, the registry, shared arithmetic.
+CONNECTORS_PUBLIC = (
+    "flockdesk.connectors.base",
+    "flockdesk.connectors.registry",
+    "flockdesk.connectors.backoff",
+)
 
 
 def _imports(path: Path) -> set[str]:
@@ -53,3 +62,44 @@ def test_layers_only_depend_inward() -> None:
                 if name.startswith(forbidden):
                     violations.append(f"{path.relative_to(PKG)} imports {name}")
     assert violations == []
+
+
+def _platform_imports(path: Path) -> set[str]:
+    """`flockdesk.connectors.<platform>...` modules the file imports (also `from flockdesk.connectors import x`)."""
+    tree = ast.parse(path.read_text())
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        names: list[str] = []
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names = [node.module]
+            if node.module == "flockdesk.connectors":  # `from flockdesk.connectors import x`
+                names += [f"{node.module}.{a.name}" for a in node.names]
+        for name in names:
+            if name.startswith("flockdesk.connectors.") and not name.startswith(CONNECTORS_PUBLIC):
+                found.add(name)
+    return found
+
+
+def test_only_connectors_import_a_platforms_folder() -> None:
+    violations = [
+        f"{path.relative_to(PKG)} imports {name}"
+        for path in PKG.rglob("*.py")
+        if not path.is_relative_to(PKG / "connectors")
+        for name in _platform_imports(path)
+    ]
+    assert violations == []
+
+
+def test_the_layering_rules_catch_a_platform_import(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.py"
+    bad.write_text(
+        "from flockdesk.connectors import x\nfrom flockdesk.connectors.x.parse import parse_tweet\n"
+    )
+    assert _platform_imports(bad) == {"flockdesk.connectors.x", "flockdesk.connectors.x.parse"}
+    good = tmp_path / "good.py"
+    good.write_text(
+        "from flockdesk.connectors import registry\nfrom flockdesk.connectors.base import Sender\n"
+    )
+    assert _platform_imports(good) == set()
