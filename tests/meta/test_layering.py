@@ -103,3 +103,28 @@ def test_the_layering_rules_catch_a_platform_import(tmp_path: Path) -> None:
         "from flockdesk.connectors import registry\nfrom flockdesk.connectors.base import Sender\n"
     )
     assert _platform_imports(good) == set()
+
+
+# The one place a payload's `raw` is touched outside connectors/: the ingest write path stores it.
+RAW_STORERS = {Path("services/ingest/ingestor.py")}
+
+
+def test_raw_payloads_are_stored_never_read_after_parsing() -> None:
+    """Engagement, media, links and reply targets are parsed fields; `raw` is kept for audit only."""
+    readers = []
+    for path in PKG.rglob("*.py"):
+        rel = path.relative_to(PKG)
+        if rel.parts[0] in ("connectors", "emulator") or rel.parts[:2] == ("store", "migrations"):
+            continue
+        if rel in RAW_STORERS:
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            by_attr = isinstance(node, ast.Attribute) and node.attr == "raw"
+            by_key = (
+                isinstance(node, ast.Subscript)
+                and isinstance(node.slice, ast.Constant)
+                and node.slice.value == "raw"
+            )
+            if by_attr or by_key:
+                readers.append(f"{rel}:{getattr(node, 'lineno', '?')}")
+    assert readers == []
