@@ -1,30 +1,36 @@
 """Platform name -> its profile (rules, no token) and its connector factory (a network client).
 
 Services look a platform up here by the account's `platform` string and never import a platform's
-folder (tests/meta/test_layering.py). One line per platform in `_builtin`, like an integrations
+folder (tests/meta/test_layering.py). One line per platform in `_REGISTRY`, like an integrations
 registry; tests add fakes with `register`.
+
+A built-in platform's client is named by its dotted path and imported the first time a connector is
+made, as entry points are: X's client pulls in the xdk SDK (about a second to import, and tens of
+thousands of objects every garbage collection then walks), which the web process and `flockdesk
+import` need only when they verify or call an account.
 """
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 from typing import Any
 
 from flockdesk.connectors.base import Connector, ConnectorFactory, PlatformProfile
-from flockdesk.connectors.x.client import XClient
 from flockdesk.connectors.x.profile import PROFILE as X_PROFILE
 
 
 @dataclass(frozen=True)
 class Platform:
     profile: PlatformProfile
-    factory: ConnectorFactory  # (base_url, access_token, **options) -> Connector
+    # (base_url, access_token, **options) -> Connector, or "package.module:Name" of such a callable
+    factory: ConnectorFactory | str
 
 
-_REGISTRY: dict[str, Platform] = {"x": Platform(X_PROFILE, XClient)}
+_REGISTRY: dict[str, Platform] = {"x": Platform(X_PROFILE, "flockdesk.connectors.x.client:XClient")}
 
 
-def register(name: str, profile: PlatformProfile, factory: ConnectorFactory) -> None:
+def register(name: str, profile: PlatformProfile, factory: ConnectorFactory | str) -> None:
     """Add (or replace, e.g. in tests) a platform."""
     _REGISTRY[name] = Platform(profile, factory)
 
@@ -51,4 +57,9 @@ def profile(name: str) -> PlatformProfile:
 
 def connector_for(platform: str, base_url: str, access_token: str, **kwargs: Any) -> Connector:
     """A connector for `platform`; kwargs: org_user_id, timeout_s, on_call, read_retries, ..."""
-    return _get(platform).factory(base_url, access_token, **kwargs)
+    factory = _get(platform).factory
+    if isinstance(factory, str):
+        module, _, name = factory.partition(":")
+        factory = getattr(importlib.import_module(module), name)
+        assert callable(factory)
+    return factory(base_url, access_token, **kwargs)

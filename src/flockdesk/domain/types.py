@@ -37,14 +37,20 @@ class Engagement:
     quotes: int = 0
     impressions: int | None = None
 
-    def to_json(self) -> dict[str, int | None]:
-        return {
-            "likes": self.likes,
-            "reposts": self.reposts,
-            "replies": self.replies,
-            "quotes": self.quotes,
-            "impressions": self.impressions,
-        }
+    def to_json(self) -> dict[str, int]:
+        """The counts that are not zero (or not unknown): stored on every post, so kept small."""
+        out: dict[str, int] = {}
+        if self.likes:
+            out["likes"] = self.likes
+        if self.reposts:
+            out["reposts"] = self.reposts
+        if self.replies:
+            out["replies"] = self.replies
+        if self.quotes:
+            out["quotes"] = self.quotes
+        if self.impressions:
+            out["impressions"] = self.impressions
+        return out
 
     @classmethod
     def from_json(cls, data: Any) -> Engagement | None:

@@ -226,6 +226,9 @@ def media_and_links(
     (twarc2's flattened output puts them inline as `attachments.media`); each media item also appears
     in `entities.urls` with its `media_key` and the `expanded_url` of its page on X."""
     att = obj.get("attachments")
+    urls = _entity_urls(obj)
+    if not urls and not att:
+        return (), ()  # most posts: nothing to look up
     att = att if isinstance(att, dict) else {}
     inline = att.get("media")
     by_key = dict(includes_media)
@@ -234,7 +237,6 @@ def media_and_links(
         if isinstance(m, dict) and isinstance(m.get("media_key"), str):
             by_key[m["media_key"]] = m
             inline_keys.append(m["media_key"])
-    urls = _entity_urls(obj)
     media_pages = {u["media_key"]: u for u in urls if isinstance(u.get("media_key"), str)}
     keys = att.get("media_keys")
     ordered = [k for k in keys if isinstance(k, str)] if isinstance(keys, list) else []

@@ -111,14 +111,14 @@ def _engagement(raw: Mapping[str, Any]) -> dict[str, Any] | None:
     metrics = raw.get("public_metrics")
     if not isinstance(metrics, dict):
         return None
-    impressions = metrics.get("impression_count")
-    return {
+    counts = {
         "likes": _count(metrics.get("like_count")),
         "reposts": _count(metrics.get("retweet_count", metrics.get("repost_count"))),
         "replies": _count(metrics.get("reply_count")),
         "quotes": _count(metrics.get("quote_count")),
-        "impressions": _count(impressions) if impressions is not None else None,
+        "impressions": _count(metrics.get("impression_count")),
     }
+    return {k: v for k, v in counts.items() if v}  # as Engagement.to_json stores it
 
 
 def _media_and_links(entities: Any, raw: Mapping[str, Any]) -> tuple[list[Any] | None, list[Any] | None]:
