@@ -34,6 +34,7 @@ def run(settings: Settings, n: int) -> dict[str, object]:
     sc = load_scenario("college")
     query = " OR ".join([f"#{h}" for h in sc.hashtags] + [f'"{x}"' for x in sc.names])
     with EmulatorServer(scenario="college", speedup=900, mentions_window=10**7) as emu:
+        settings = settings.model_copy(update={"allowed_api_hosts": ["127.0.0.1"]})  # the emulator
         account = add_account(engine, settings, base_url=emu.base_url, token=emu.token)
         add_search_source(engine, settings, query, account_id=account.id)
         stop = threading.Event()

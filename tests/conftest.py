@@ -3,10 +3,15 @@ fresh database created on 127.0.0.1:5432 and dropped afterwards."""
 
 from __future__ import annotations
 
+import json
 import os
+import threading
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -17,6 +22,8 @@ from flockdesk.store.db import make_engine, upgrade
 
 PG_ADMIN_URL = os.environ.get("FLOCKDESK_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 SHARED = Path(__file__).resolve().parents[2] / "shared"
+# the emulator listens on 127.0.0.1, a host the server calls only when the allow-list names it
+EMULATOR_HOSTS = ["127.0.0.1"]
 
 
 def _pg_available() -> bool:
@@ -61,7 +68,9 @@ def _drop_pg_database(url: str) -> None:
 def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Settings]:
     """Settings for a fresh, empty store on each backend (not yet migrated)."""
     if request.param == "sqlite":
-        yield Settings(data_dir=tmp_path / "data", secret_key="test-secret-key")
+        yield Settings(
+            data_dir=tmp_path / "data", secret_key="test-secret-key", allowed_api_hosts=EMULATOR_HOSTS
+        )
         return
     if not pg_available():
         if os.environ.get("CI"):
@@ -69,14 +78,21 @@ def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Setting
         pytest.skip("PostgreSQL is not reachable on 127.0.0.1:5432")
     url = _make_pg_database()
     try:
-        yield Settings(data_dir=tmp_path / "data", database_url=url, secret_key="test-secret-key")
+        yield Settings(
+            data_dir=tmp_path / "data",
+            database_url=url,
+            secret_key="test-secret-key",
+            allowed_api_hosts=EMULATOR_HOSTS,
+        )
     finally:
         _drop_pg_database(url)
 
 
 @pytest.fixture
 def sqlite_settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path / "data", secret_key="test-secret-key")
+    return Settings(
+        data_dir=tmp_path / "data", secret_key="test-secret-key", allowed_api_hosts=EMULATOR_HOSTS
+    )
 
 
 @pytest.fixture
@@ -93,3 +109,40 @@ def shared_dir() -> Path:
     if not SHARED.exists():
         pytest.skip(f"{SHARED} is absent (a user's clone has no shared/ data)")
     return SHARED
+
+
+LEAKED_SECRET = "root:x:0:0 internal-metadata-token-4f9a"
+
+
+class _Leaky(BaseHTTPRequestHandler):
+    """An internal service that answers every request with something secret."""
+
+    def _answer(self) -> None:
+        body = json.dumps({"detail": LEAKED_SECRET, "title": LEAKED_SECRET}).encode()
+        self.send_response(400)
+        self.send_header("content-type", "application/problem+json")
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST = _answer
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@dataclass(frozen=True)
+class LeakyHttp:
+    url: str
+    secret: str = LEAKED_SECRET
+
+
+@pytest.fixture
+def leaky_http() -> Iterator[LeakyHttp]:
+    """An HTTP service on 127.0.0.1 whose every answer (400 problem+json) carries `secret`."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Leaky)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield LeakyHttp(f"http://127.0.0.1:{server.server_address[1]}")
+    server.shutdown()
+    server.server_close()

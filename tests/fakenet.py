@@ -174,6 +174,12 @@ class FakenetConnector:
         self.calls.append(("search", since_id, next_token))
         return FetchedPage(Page())
 
+    def fetch_own_posts(
+        self, user_id: str, *, since: datetime | None = None, pagination_token: str | None = None
+    ) -> FetchedPage:
+        self.calls.append(("own_posts", None, pagination_token))
+        return FetchedPage(Page())
+
     def fetch_dm_events(self, *, pagination_token: str | None = None) -> FetchedPage:
         self.calls.append(("dms", None, pagination_token))
         return self._page(self.dms, None, pagination_token)

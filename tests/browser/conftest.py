@@ -87,6 +87,7 @@ def stack(tmp_path: Path) -> Iterator[Stack]:
         poll_dms_s=0.3,
         poll_search_s=0.3,
         http_timeout_s=2.0,
+        allowed_api_hosts=["127.0.0.1"],  # the emulator
     )
     engine = make_engine(settings)
     upgrade(engine)

@@ -23,6 +23,7 @@ CAPABILITIES = (
     base.IdentityReader,
     base.MentionsReader,
     base.SearchReader,
+    base.OwnPostsReader,
     base.DMReader,
     base.FollowersReader,
     base.PostSender,

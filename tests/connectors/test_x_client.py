@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -54,6 +55,7 @@ def test_it_implements_every_capability_protocol(emu: EmulatorServer) -> None:
         base.MentionsReader,
         base.SearchReader,
         base.DMReader,
+        base.OwnPostsReader,
         base.FollowersReader,
         base.PostSender,
         base.DMSender,
@@ -146,6 +148,23 @@ def test_reply_and_dm_are_sent_with_the_right_api(emu: EmulatorServer) -> None:
     assert [c.endpoint for c in calls][-2:] == ["dm_events", "dm_create"]
     with pytest.raises(base.PlatformRejected):
         client.send_post("", in_reply_to=mention.external_id)
+
+
+def test_own_posts_are_read_back_with_what_they_answer(emu: EmulatorServer) -> None:
+    calls: list[CallRecord] = []
+    client = _client(emu, calls)
+    mention = client.fetch_mentions(emu.org_user["id"]).page.items[0]
+    before = datetime.now(UTC) - timedelta(seconds=5)
+    sent = client.send_post("Looking into it for you now", in_reply_to=mention.external_id)
+    fetched = client.fetch_own_posts(emu.org_user["id"], since=before)
+    mine = [i for i in fetched.page.items if i.external_id == sent.external_id]
+    assert len(mine) == 1
+    assert mine[0].author_id == emu.org_user["id"] and mine[0].in_reply_to_external_id == mention.external_id
+    assert mine[0].text == "Looking into it for you now"
+    assert all(i.created_at >= before - timedelta(seconds=1) for i in fetched.page.items)
+    assert calls[-1].endpoint == "own_posts" and calls[-1].items == len(fetched.page.items)
+    later = client.fetch_own_posts(emu.org_user["id"], since=datetime.now(UTC) + timedelta(days=1))
+    assert later.page.items == []
 
 
 @pytest.mark.parametrize(

@@ -189,3 +189,21 @@ def test_dm_endpoints_by_conversation_id(client, auth, state) -> None:
     got = client.get(f"/2/dm_conversations/{conv}/dm_events", headers=auth).json()
     assert [e["id"] for e in got["data"]] == [r.json()["data"]["dm_event_id"], a["id"]]
     assert client.get("/2/dm_conversations/1-2/dm_events", headers=auth).status_code == 404
+
+
+def test_user_tweets_are_the_users_own_posts_newest_first(client, auth, state) -> None:
+    customer = inject(client, author="maria", text=f"@{state.org.username} my bag")
+    own = [inject(client, from_org=True, text=f"Schedule update {i}")["id"] for i in range(7)]
+    reply = inject(client, from_org=True, text="Sorry Maria, on it", in_reply_to=customer["id"])["id"]
+    url = f"/2/users/{state.org.id}/tweets"
+    pages = follow_pages(client, url, auth, {"max_results": 5, "tweet.fields": "referenced_tweets"})
+    seen = [t["id"] for p in pages for t in p["data"]]
+    assert seen == [reply, *reversed(own)]  # only the org's posts, each once
+    assert pages[0]["data"][0]["referenced_tweets"] == [{"type": "replied_to", "id": customer["id"]}]
+    r = client.get(url, headers=auth, params={"exclude": "replies"})
+    assert reply not in [t["id"] for t in r.json()["data"]]
+    r = client.get(f"/2/users/{customer['author_id']}/tweets", headers=auth)
+    assert [t["id"] for t in r.json()["data"]] == [customer["id"]]
+    r = client.get(url, headers=auth, params={"start_time": "2099-01-01T00:00:00Z"})
+    assert r.json() == {"meta": {"result_count": 0}}
+    assert client.get("/2/users/1/tweets", headers=auth).status_code == 404

@@ -1,4 +1,4 @@
-"""Fault injection on read responses: rates, kinds, determinism."""
+"""Fault injection on read responses (rates, kinds, determinism) and the write fault `lost_response`."""
 
 from __future__ import annotations
 
@@ -92,3 +92,22 @@ def test_unknown_fault_kind_is_a_clear_error(client: TestClient) -> None:
     assert r.status_code == 400
     assert "gremlins" in r.json()["detail"]
     assert client.post("/_emulator/faults", json={"rate": 2}).status_code == 400
+
+
+def test_lost_response_applies_the_write_then_loses_its_answer(client: TestClient, auth, state) -> None:
+    root = inject(client, author="maria", text=f"@{state.org.username} where is my bag")
+    client.post("/_emulator/faults", json={"rate": 1.0, "kinds": ["lost_response"]})
+    # reads are untouched by a write fault
+    assert client.get(f"/2/users/{state.org.id}/mentions", headers=auth).status_code == 200
+    r = client.post(
+        "/2/tweets", headers=auth, json={"text": "On it", "reply": {"in_reply_to_tweet_id": root["id"]}}
+    )
+    assert r.status_code == 503 and r.headers["content-type"] == "application/problem+json"
+    r = client.post(
+        f"/2/dm_conversations/with/{root['author_id']}/messages", headers=auth, json={"text": "Hi"}
+    )
+    assert r.status_code == 503
+    truth = client.get("/_emulator/truth").json()
+    assert [p["text"] for p in truth["posts"] if p["sent_by_client"]] == ["On it"]
+    assert [d["text"] for d in truth["dms"] if d["sent_by_client"]] == ["Hi"]
+    assert client.post("/_emulator/faults", json={"rate": 0}).json()["injected"] == {"lost_response": 2}

@@ -80,7 +80,13 @@ def test_read_responses_validate(client: TestClient, auth, state, spec) -> None:
     _world(client, state)
     uid = state.org.id
     dm_user = next(d.sender_id for d in state.dms.values() if d.sender_id != uid)
+    inject(client, from_org=True, text="Our winter schedule is out")
+    customer = inject(client, author="maria", text=f"@{state.org.username} hi")
+    inject(client, from_org=True, text="Hi Maria, on it", in_reply_to=customer["id"])
     cases = [
+        ("/2/users/{id}/tweets", f"/2/users/{uid}/tweets", {**TWEET_PARAMS, "max_results": 100}),
+        ("/2/users/{id}/tweets", f"/2/users/{uid}/tweets", {"max_results": 5, "exclude": "replies"}),
+        ("/2/users/{id}/tweets", f"/2/users/{uid}/tweets", {"start_time": "2099-01-01T00:00:00Z"}),
         ("/2/users/me", "/2/users/me", {"user.fields": TWEET_PARAMS["user.fields"]}),
         ("/2/users/{id}/mentions", f"/2/users/{uid}/mentions", {**TWEET_PARAMS, "max_results": 100}),
         ("/2/users/{id}/mentions", f"/2/users/{uid}/mentions", {"max_results": 5}),

@@ -18,6 +18,7 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("FLOCKDESK_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("FLOCKDESK_SECRET_KEY", "cli-test-key")
     monkeypatch.delenv("FLOCKDESK_DATABASE_URL", raising=False)
+    monkeypatch.setenv("FLOCKDESK_ALLOWED_API_HOSTS", "127.0.0.1")  # the emulator
     return tmp_path
 
 

@@ -14,6 +14,8 @@ def test_unit_prices_follow_the_pay_per_use_table() -> None:
     x = registry.profile("x")
     assert x.call_cost("search", 10) == pytest.approx(10 * UNIT_PRICES["post_read"])
     assert x.call_cost("mentions", 10) == pytest.approx(10 * UNIT_PRICES["owned_read"])
+    # reading the account's own posts back (the outbox's check for a lost answer) is an owned read
+    assert x.call_cost("own_posts", 3) == pytest.approx(3 * 0.001)
     assert x.call_cost("dm_events", 3) == pytest.approx(3 * UNIT_PRICES["dm_event_read"])
     assert x.call_cost("post_create", 1) == UNIT_PRICES["post_create"]
     assert x.call_cost("post_create", 1, has_url=True) == UNIT_PRICES["post_create_with_url"]

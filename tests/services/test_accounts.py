@@ -75,7 +75,7 @@ def test_add_account_verifies_stores_encrypted_and_creates_default_sources(
 
 
 BAD_INPUT = [
-    ("URL", "TOKEN", "care", "must start with http"),
+    ("URL", "TOKEN", "care", "must start with https"),
     ("{emu}", "wrong-token", "care", "refused the token"),
     ("http://127.0.0.1:9", "TOKEN", "care", "cannot reach"),
     ("{emu}", "TOKEN", "sales", "--purpose"),

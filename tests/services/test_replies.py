@@ -111,6 +111,36 @@ def test_another_contacts_private_dm_is_refused_but_a_stock_phrase_the_team_dmd_
     assert row.kind == "reply" and row.text == stock
 
 
+def test_a_dm_the_team_sent_with_personal_data_never_goes_public_for_another_customer(
+    engine: Engine,
+) -> None:
+    ids = world(engine)
+    other = contact(engine, external_id="456", username="omar", name="Omar")
+    other_public = conversation(engine, ids["account"], other, kind="public", channel="mention")
+    message(engine, other_public, "@acmecare where is my parcel", contact_id=other)
+    private = "the address is 12 Elm Street Springfield"
+    moved = replies.move_to_dm(engine, other_public, ids["agent"], dm_text=private)
+    assert moved.dm is not None and moved.dm.text == private
+    # the guard override is for the guard's personal-data warning; it does not lift the DM rule
+    with pytest.raises(ReplyRefused) as exc:
+        replies.queue_reply(engine, ids["public"], ids["agent"], private, override_guard=True)
+    assert exc.value.reason == "dm_text_in_public"
+
+
+def test_retry_is_refused_once_the_text_was_dmd_with_personal_data_to_someone(engine: Engine) -> None:
+    ids = world(engine)
+    private = "the address is 12 Elm Street Springfield"
+    failed = replies.queue_reply(engine, ids["public"], ids["agent"], private, override_guard=True)
+    _fail(engine, failed.id)
+    other = contact(engine, external_id="456", username="omar", name="Omar")
+    other_dm = conversation(engine, ids["account"], other, kind="dm", external_thread_id="456-900")
+    message(engine, other_dm, "hi, where is my parcel", kind="dm", contact_id=other)
+    replies.queue_reply(engine, other_dm, ids["agent"], private)
+    with pytest.raises(ReplyRefused) as exc:
+        replies.retry(engine, failed.id, ids["agent"])
+    assert exc.value.reason == "dm_text_in_public"
+
+
 def test_a_second_move_to_dm_within_a_day_is_refused_even_after_a_new_post(engine: Engine) -> None:
     ids = world(engine)
     first = replies.move_to_dm(engine, ids["public"], ids["agent"])

@@ -1,5 +1,10 @@
 """Property: whatever an agent does (replies, DMs, moves to DM, retries), then the outbox sender and
-echo replays run, no DM text is ever posted publicly and no message is sent twice."""
+echo replays run, no DM text is ever posted publicly and no message is sent twice.
+
+"DM text" is what services/replies/checks.py protects: every contact's own DMs, every DM the team
+queued to the same contact, and every DM the team queued to anyone that carries personal data. A
+stock phrase the team DM'd to one customer stays usable in public for another
+(tests/services/test_replies.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine
 
@@ -37,6 +42,8 @@ PHRASES = [
     "12 Elm Street Springfield",
     "all sorted now",
 ]
+# the personal data in SECRETS and PHRASES: a DM that contains one of these is private to anyone
+PERSONAL = [*SECRETS, "order 88231 was charged twice", "12 Elm Street Springfield"]
 text_st = st.one_of(
     st.sampled_from(SECRETS),  # the contacts' own DM texts, pasted as they are
     st.lists(st.sampled_from(PHRASES + SECRETS), min_size=1, max_size=3).map(" ".join),
@@ -76,21 +83,34 @@ def _words(text: str) -> str:
     return " ".join("".join(ch if ch.isalnum() else " " for ch in text.lower()).split())
 
 
+def _personal(text: str) -> bool:
+    return any(f" {_words(p)} " in f" {_words(text)} " for p in PERSONAL)
+
+
 def _setup(engine: Engine) -> dict[str, Any]:
     n = next(_ext)
     agent = user(engine, f"agent{n}")
     acct = account(engine, external_user_id=BRAND_ID if n == 7_000_000 else f"9{n}")
     convs: list[int] = []
     dm_convs: list[int] = []
+    contact_ids: dict[int, str] = {}
     for i in range(2):
-        ct = contact(engine, external_id=str(100 + n * 10 + i), username=f"c{n}_{i}")
+        ct_id = str(100 + n * 10 + i)
+        ct = contact(engine, external_id=ct_id, username=f"c{n}_{i}")
         pub = conversation(engine, acct, ct)
+        contact_ids[pub] = ct_id
         message(engine, pub, f"@acme help please {i}", contact_id=ct)
         dm = conversation(engine, acct, ct, kind="dm")
         message(engine, dm, SECRETS[i], kind="dm", contact_id=ct)
         convs.append(pub)
         dm_convs.append(dm)
-    return {"agent": agent, "account": acct, "targets": convs + dm_convs, "public": convs}
+    return {
+        "agent": agent,
+        "account": acct,
+        "targets": convs + dm_convs,
+        "public": convs,
+        "contact_ids": contact_ids,
+    }
 
 
 def _send(engine: Engine, fake: FakeX) -> None:
@@ -161,11 +181,18 @@ def _run(engine: Engine, actions: list[tuple[str, int, Any, bool]]) -> None:
         rows = conn.execute(sa.select(outbox).where(outbox.c.id > start).order_by(outbox.c.id)).all()
     _echo(engine, world["account"], rows)
 
-    # no DM text ever went out through the post API: neither the contact's DMs nor a DM queued earlier
+    # no DM text ever went out through the post API: neither the contacts' DMs, nor a DM queued
+    # earlier to the same contact, nor one queued earlier to anyone that carries personal data
     posted = [r for r in rows if r.kind != "dm" and r.attempts > 0]
     assert sorted(t for t, _ in fake.posts) == sorted(r.text for r in posted)
     for p in posted:
-        earlier = SECRETS[:2] + [r.text for r in rows if r.kind == "dm" and r.id < p.id]
+        earlier = SECRETS[:2] + [
+            r.text
+            for r in rows
+            if r.kind == "dm"
+            and r.id < p.id
+            and (r.recipient_external_id == world["contact_ids"][p.conversation_id] or _personal(r.text))
+        ]
         for dm in earlier:
             d = _words(dm)
             assert len(d.split()) < 4 or f" {d} " not in f" {_words(p.text)} ", f"DM text posted: {p.text!r}"
@@ -194,5 +221,11 @@ def _run(engine: Engine, actions: list[tuple[str, int, Any, bool]]) -> None:
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(actions=st.lists(action_st, min_size=1, max_size=8))
+# a DM queued by move to DM, then the same text in another customer's thread with the guard overridden
+@example(actions=[("move", 0, SECRETS[2], False), ("reply", 1, SECRETS[2], True)])
+# a stock phrase DM'd to one customer, then used in public for another
+@example(
+    actions=[("reply", 2, "thanks for your patience", False), ("reply", 1, "thanks for your patience", False)]
+)
 def test_no_dm_text_in_public_and_nothing_sent_twice(engine: Engine, actions: list[Any]) -> None:
     _run(engine, actions)

@@ -89,3 +89,32 @@ def test_listening_queries_page_adds_and_removes_with_cost(loopback_admin: Brows
     sid = re.search(r"/settings/listening/(\d+)/delete", page).group(1)
     loopback_admin.post(f"/settings/listening/{sid}/delete")
     assert "#acme" not in loopback_admin.client.get("/settings/listening").text
+
+
+def test_connect_refuses_internal_hosts_with_a_clear_message(loopback_admin: Browser, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.allowed_api_hosts = []  # what an install has unless it names hosts
+    for url in ("http://127.0.0.1:9", "https://10.0.0.1", "https://169.254.169.254", "https://localhost"):
+        r = loopback_admin.post(
+            "/settings/accounts/connect", {"base_url": url, "purpose": "care", "client_id": "c"}
+        )
+        assert r.status_code == 303 and "error=" in r.headers["location"], url
+        page = loopback_admin.client.get(r.headers["location"]).text
+        assert "allowed_api_hosts" in page and ("must use https" in page or "not a public" in page), url
+
+
+def test_a_failed_sign_in_never_shows_the_remote_answer(loopback_admin: Browser, leaky_http) -> None:  # type: ignore[no-untyped-def]
+    start = loopback_admin.post(
+        "/settings/accounts/connect", {"base_url": leaky_http.url, "purpose": "care", "client_id": "c"}
+    )
+    url = html.unescape(re.search(r'id="continue" href="([^"]+)"', start.text).group(1))
+    state = parse_qs(urlsplit(url).query)["state"][0]
+    done = loopback_admin.client.get(
+        f"/settings/accounts/callback?state={state}&code=abc", follow_redirects=False
+    )
+    assert done.status_code == 303
+    page = loopback_admin.client.get(done.headers["location"]).text
+    assert (
+        "HTTP 400" in page
+        and leaky_http.secret not in page
+        and leaky_http.secret not in done.headers["location"]
+    )

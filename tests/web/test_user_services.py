@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from flockdesk.services.team import sessions as auth_svc
 from flockdesk.services.team import users as users_svc
-from flockdesk.store.schema import api_tokens, login_attempts, users, web_sessions
+from flockdesk.store.schema import api_tokens, login_throttle, users, web_sessions
 
 
 def test_secrets_are_stored_hashed_and_sessions_expire(engine) -> None:
@@ -42,5 +42,5 @@ def test_throttle_counts_per_username_and_address_and_expires(engine) -> None:
     assert 0 < exc.value.retry_after_s <= 15 * 60 + 1 and "Wait" in str(exc.value)
     assert auth_svc.login(engine, "kim", "a good password", "10.0.0.2").username == "kim"
     with engine.begin() as conn:  # the failures age out of the window
-        conn.execute(login_attempts.update().values(at=datetime.now(UTC) - timedelta(minutes=16)))
+        conn.execute(login_throttle.update().values(window_start=datetime.now(UTC) - timedelta(minutes=16)))
     assert auth_svc.login(engine, "kim", "a good password", "10.0.0.1").username == "kim"

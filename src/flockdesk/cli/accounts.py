@@ -9,7 +9,12 @@ from rich.console import Console
 from rich.table import Table
 
 from flockdesk.cli.common import DataDirOpt, fail, settings_from
-from flockdesk.services.accounts.connected import AccountError, add_account, list_accounts
+from flockdesk.services.accounts.connected import (
+    AccountError,
+    add_account,
+    disconnect_account,
+    list_accounts,
+)
 from flockdesk.services.accounts.credentials import CredentialsError
 from flockdesk.store.db import make_engine, upgrade
 
@@ -70,6 +75,23 @@ def accounts_list(data_dir: DataDirOpt = None) -> None:
             "yes" if a.active else "no",
         )
     Console().print(table)
+
+
+@accounts_app.command("disconnect")
+def accounts_disconnect(
+    account_id: Annotated[int, typer.Argument(help="Account id (see `accounts list`).")],
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Stop polling an account (messages, sources and credentials are kept; `accounts add` resumes it)."""
+    engine = make_engine(settings_from(data_dir))
+    try:
+        upgrade(engine)
+        info = disconnect_account(engine, account_id)
+    except AccountError as exc:
+        raise fail(str(exc)) from None
+    finally:
+        engine.dispose()
+    typer.echo(f"disconnected account {info.id} (@{info.username})")
 
 
 def register(app: typer.Typer) -> None:

@@ -9,6 +9,7 @@ import threading
 import webbrowser
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 
 import httpx
 import typer
@@ -57,6 +58,8 @@ def demo_command(
     upgrade(engine)
 
     emu = EmulatorServer(scenario=scenario, seed=seed, speedup=60.0).start()
+    # the emulator listens on this machine: an address the server calls only when allowed by name
+    settings.allowed_api_hosts = [*settings.allowed_api_hosts, urlsplit(emu.base_url).hostname or "127.0.0.1"]
     account = accounts.add_account(engine, settings, base_url=emu.base_url, token=emu.token)
     terms = [f"#{t.lstrip('#')}" for t in sc.hashtags] + [f'"{n}"' for n in sc.names]
     with contextlib.suppress(sources.QueryError):  # already listening since an earlier demo run
@@ -101,7 +104,13 @@ def demo_command(
     if not no_browser:
         threading.Timer(1.5, lambda: webbrowser.open(url)).start()
     try:
-        uvicorn.run(create_app(settings, engine), host="127.0.0.1", port=port, log_level="warning")
+        uvicorn.run(
+            create_app(settings, engine),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            proxy_headers=False,
+        )
     finally:
         stop.set()
         emu.stop()

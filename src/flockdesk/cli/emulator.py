@@ -58,7 +58,10 @@ def emulator(
     typer.echo(f"user token (OAuth 2.0 user context): {state.token}")
     typer.echo(f"app bearer token:                    {state.app_bearer}")
     typer.echo("connect Flockdesk to it with:")
-    typer.echo(f"  flockdesk accounts add x --base-url {base} --token {state.token}")
+    typer.echo(
+        f"  FLOCKDESK_ALLOWED_API_HOSTS={host} flockdesk accounts add x --base-url {base} --token {state.token}"
+    )
+    typer.echo(f"  (and FLOCKDESK_ALLOWED_API_HOSTS={host} for the worker and the web app)")
     body = json.dumps({"scenario": scenario, "messages": 50})
     typer.echo(f"generate traffic: curl -X POST {base}/_emulator/traffic -d '{body}'")
     app = create_app(state)

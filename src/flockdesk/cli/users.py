@@ -1,4 +1,5 @@
-"""`flockdesk users`: add, list, disable people who sign in to the web app, and reset passwords."""
+"""`flockdesk users`: add, list, disable/enable people who sign in to the web app, change roles and
+reset passwords. Each change is audited with the actor "cli"."""
 
 from __future__ import annotations
 
@@ -50,18 +51,52 @@ def register(app: typer.Typer) -> None:
 
     @users_app.command("disable")
     def disable(username: str, data_dir: DataDirOpt = None) -> None:
-        """Disable a user (they can no longer sign in or use API tokens)."""
-        from flockdesk.services.team import sessions as auth_svc
+        """Disable a user (signed out everywhere, API tokens revoked; they can no longer sign in)."""
         from flockdesk.services.team import users as users_svc
-        from flockdesk.store.db import make_engine
+        from flockdesk.store.db import make_engine, upgrade
 
         engine = make_engine(settings_from(data_dir))
+        upgrade(engine)
         user = users_svc.get_user_by_username(engine, username)
         if user is None:
             raise fail(f"no user named {username!r}; see `flockdesk users list`")
         users_svc.disable_user(engine, user.id)
-        auth_svc.logout_user_everywhere(engine, user.id)
-        typer.echo(f"disabled {username}")
+        typer.echo(f"disabled {username}; their sessions and API tokens were revoked")
+
+    @users_app.command("enable")
+    def enable(username: str, data_dir: DataDirOpt = None) -> None:
+        """Re-enable a disabled user (they sign in again; old sessions and tokens stay revoked)."""
+        from flockdesk.services.team import users as users_svc
+        from flockdesk.store.db import make_engine, upgrade
+
+        engine = make_engine(settings_from(data_dir))
+        upgrade(engine)
+        user = users_svc.get_user_by_username(engine, username)
+        if user is None:
+            raise fail(f"no user named {username!r}; see `flockdesk users list`")
+        users_svc.set_active(engine, user.id, True)
+        typer.echo(f"enabled {username}")
+
+    @users_app.command("set-role")
+    def set_role(
+        username: str,
+        role: Annotated[str, typer.Argument(help="admin | manager | agent")],
+        data_dir: DataDirOpt = None,
+    ) -> None:
+        """Change a user's role."""
+        from flockdesk.services.team import users as users_svc
+        from flockdesk.store.db import make_engine, upgrade
+
+        engine = make_engine(settings_from(data_dir))
+        upgrade(engine)
+        user = users_svc.get_user_by_username(engine, username)
+        if user is None:
+            raise fail(f"no user named {username!r}; see `flockdesk users list`")
+        try:
+            changed = users_svc.set_role(engine, user.id, role)
+        except users_svc.UserError as exc:
+            raise fail(str(exc)) from None
+        typer.echo(f"{changed.username} is now {changed.role}")
 
     @users_app.command("set-password")
     def set_password(
@@ -72,7 +107,8 @@ def register(app: typer.Typer) -> None:
         ] = None,
         data_dir: DataDirOpt = None,
     ) -> None:
-        """Reset a user's password (signs them out everywhere and lifts a sign-in lockout)."""
+        """Reset a user's password (signs them out everywhere, revokes their API tokens and lifts a
+        sign-in lockout)."""
         from flockdesk.services.team import sessions as auth_svc
         from flockdesk.services.team import users as users_svc
         from flockdesk.store.db import make_engine, upgrade
@@ -88,4 +124,4 @@ def register(app: typer.Typer) -> None:
             auth_svc.reset_password(engine, user.id, password)
         except users_svc.UserError as exc:
             raise fail(str(exc)) from None
-        typer.echo(f"password of {user.username} reset; their sessions were signed out")
+        typer.echo(f"password of {user.username} reset; their sessions and API tokens were revoked")

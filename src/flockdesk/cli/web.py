@@ -28,4 +28,12 @@ def register(app: typer.Typer) -> None:
         engine = make_engine(settings)
         upgrade(engine)
         typer.echo(f"Flockdesk on http://{host}:{port}/  (add a user: flockdesk users add NAME --role admin)")
-        uvicorn.run(create_app(settings, engine), host=host, port=port, log_level=settings.log_level.lower())
+        # The app reads X-Forwarded-For itself, from the proxies in the trusted_proxies setting only;
+        # uvicorn's own handling would believe any header sent from 127.0.0.1.
+        uvicorn.run(
+            create_app(settings, engine),
+            host=host,
+            port=port,
+            log_level=settings.log_level.lower(),
+            proxy_headers=False,
+        )

@@ -3,8 +3,8 @@
 Two kinds of object come from the registry (connectors/registry.py) for a platform:
 
 * a **connector**, one account's network client (needs a token): the reader and sender Protocols
-  below (`MentionsReader`, `DMReader`, `SearchReader`, `PostSender`, `DMSender`, `ReplyModerator`,
-  ...), plus the platform's `CursorOrder`;
+  below (`MentionsReader`, `DMReader`, `SearchReader`, `OwnPostsReader`, `PostSender`, `DMSender`,
+  `ReplyModerator`, ...), plus the platform's `CursorOrder`;
 * a **profile**, the platform's rules, which need no token: `DMLinks`, `Pricing`, `QueryRules`,
   `CursorOrder`, `HandleRules`, `PacingRules`, `ArchiveParser`, `TokenRefresher`, and a display name.
 
@@ -13,14 +13,15 @@ own types (domain.types) before anything else sees it; the raw payload travels o
 `raw` of an item (stored for audit) or the `payload` of a dead letter.
 
 Endpoint names in `CallRecord`, `RateLimited` and pricing are Flockdesk's logical names, the same for
-every platform: mentions | search | dm_events | followers | users_me | post_create | dm_create |
-hide_reply | token.
+every platform: mentions | search | own_posts | dm_events | followers | users_me | post_create |
+dm_create | hide_reply | token.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
 from flockdesk.domain.types import Author, DeadLetter, InboundItem, Page, SendResult
@@ -152,6 +153,16 @@ class SearchReader(Protocol):
 
 
 @runtime_checkable
+class OwnPostsReader(Protocol):
+    """The account's own recent posts, newest first (X: GET /2/users/:id/tweets, an owned read): how the
+    outbox finds a post that landed although its answer was lost."""
+
+    def fetch_own_posts(
+        self, user_id: str, *, since: datetime | None = None, pagination_token: str | None = None
+    ) -> FetchedPage: ...
+
+
+@runtime_checkable
 class DMReader(Protocol):
     def fetch_dm_events(self, *, pagination_token: str | None = None) -> FetchedPage: ...
 
@@ -210,6 +221,7 @@ class Connector(
     IdentityReader,
     MentionsReader,
     SearchReader,
+    OwnPostsReader,
     DMReader,
     FollowersReader,
     PostSender,

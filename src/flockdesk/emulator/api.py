@@ -105,7 +105,7 @@ def endpoint(
             )
         with state.lock:
             verdict = state.limiter.hit(identity.key, key, identity.app_only)
-            fault = state.faults.draw() if read and verdict.allowed else None
+            fault = state.faults.draw(write=not read) if verdict.allowed else None
         headers = verdict.headers()
         if not verdict.allowed or fault == "rate_limit":
             headers["x-rate-limit-remaining"] = "0"
@@ -153,6 +153,10 @@ def endpoint(
             return invalid_request(exc.parameter, str(exc), headers=headers)
         except ApiError as exc:
             return exc.response(headers=headers)
+        if fault == "lost_response":  # the write above was applied; its answer never arrives
+            return problem(
+                503, "Service Unavailable", "Service Unavailable (injected lost response)", headers=headers
+            )
         if fault == "malformed":
             data = orjson.dumps(payload)
             return Response(
@@ -210,6 +214,16 @@ PARAMS = {
     "followers": frozenset(
         {"max_results", "pagination_token", "user.fields", "expansions", "tweet.fields", "post.fields"}
     ),
+    "user_tweets": FIELDS
+    | {
+        "since_id",
+        "until_id",
+        "max_results",
+        "pagination_token",
+        "start_time",
+        "end_time",
+        "exclude",
+    },
     "post_tweet": frozenset(),
     "post_dm": frozenset(),
     "hide_reply": frozenset(),
@@ -223,6 +237,7 @@ def routes() -> list[Route]:
     table: list[tuple[str, str, Handler, bool, bool, set[str], str]] = [
         ("/2/users/me", "users_me", handlers.users_me, True, True, u_read, "GET"),
         ("/2/users/{id}/mentions", "mentions", handlers.mentions, False, True, t_read, "GET"),
+        ("/2/users/{id}/tweets", "user_tweets", handlers.user_tweets, False, True, t_read, "GET"),
         ("/2/tweets/search/recent", "search", handlers.search_recent, False, True, t_read, "GET"),
         ("/2/dm_events", "dm_events", handlers.dm_events, True, True, dm_read, "GET"),
         (

@@ -1,4 +1,9 @@
-"""Fault injection for read responses: deterministic given a seed."""
+"""Fault injection: deterministic given a seed.
+
+Read faults (FAULT_KINDS) hit read endpoints. The write fault `lost_response` hits writes only and only
+when asked for by name: the write is applied (the post or DM exists on the platform), then the answer
+is lost (a 503 instead of the 201), as when a connection drops after X accepted the request.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ import random
 from dataclasses import dataclass, field
 
 FAULT_KINDS = ("rate_limit", "server_error", "timeout", "malformed", "duplicate_page", "out_of_order")
+WRITE_FAULT_KINDS = ("lost_response",)
 ALIASES = {
     "429": "rate_limit",
     "500": "server_error",
@@ -32,8 +38,10 @@ class FaultInjector:
         chosen: list[str] = []
         for kind in kinds or list(FAULT_KINDS):
             name = ALIASES.get(str(kind), str(kind))
-            if name not in FAULT_KINDS:
-                raise FaultConfigError(f"unknown fault kind {kind!r}; choose from {', '.join(FAULT_KINDS)}")
+            if name not in FAULT_KINDS + WRITE_FAULT_KINDS:
+                raise FaultConfigError(
+                    f"unknown fault kind {kind!r}; choose from {', '.join(FAULT_KINDS + WRITE_FAULT_KINDS)}"
+                )
             chosen.append(name)
         self.rate = rate
         self.kinds = tuple(chosen)
@@ -41,13 +49,14 @@ class FaultInjector:
             self.seed = seed
         self._rng = random.Random(self.seed)
 
-    def draw(self) -> str | None:
-        """The fault for the next read response, or None. Call under the state's lock."""
-        if self.rate <= 0 or not self.kinds:
+    def draw(self, *, write: bool = False) -> str | None:
+        """The fault for the next read (or write) response, or None. Call under the state's lock."""
+        kinds = [k for k in self.kinds if (k in WRITE_FAULT_KINDS) == write]
+        if self.rate <= 0 or not kinds:
             return None
         if self._rng.random() >= self.rate:
             return None
-        kind = self._rng.choice(self.kinds)
+        kind = self._rng.choice(kinds)
         self.injected[kind] = self.injected.get(kind, 0) + 1
         return kind
 

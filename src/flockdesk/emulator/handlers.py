@@ -137,6 +137,41 @@ def mentions(ctx: Ctx) -> tuple[int, dict[str, Any]]:
     return 200, _tweet_list(ctx, ids, lambda _i: True, lower, "m", (5, 100, 10), ("pagination_token",))
 
 
+def _known_user(ctx: Ctx) -> str:
+    uid = ctx.path["id"]
+    if not ID_RE.match(uid):
+        raise r.ParamError("id", f"The `id` path parameter value [{uid}] does not match ^[0-9]{{1,19}}$")
+    if uid not in ctx.state.users:
+        raise ApiError(
+            404,
+            "Not Found Error",
+            f"Could not find user with id: [{uid}].",
+            "resource-not-found",
+            resource_type="user",
+            resource_id=uid,
+            parameter="id",
+            value=uid,
+        )
+    return uid
+
+
+def user_tweets(ctx: Ctx) -> tuple[int, dict[str, Any]]:
+    """GET /2/users/:id/tweets: the user's own posts, newest first (X reaches back 3,200 posts)."""
+    uid = _known_user(ctx)
+    exclude = r.parse_list(ctx.params, ("exclude",), {"replies", "retweets"})
+    posts = ctx.state.posts
+
+    def keep(i: int) -> bool:
+        p = posts[i]
+        if "replies" in exclude and p.in_reply_to_tweet_id is not None:
+            return False
+        return not ("retweets" in exclude and p.retweeted_id is not None)
+
+    ids = ctx.state.by_author.get(uid, [])
+    lower = ids[-3201] if len(ids) > 3200 else None
+    return 200, _tweet_list(ctx, ids, keep, lower, "u", (5, 100, 10), ("pagination_token",))
+
+
 def search_recent(ctx: Ctx) -> tuple[int, dict[str, Any]]:
     query = ctx.params.get("query")
     if query is None:

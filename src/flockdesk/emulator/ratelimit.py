@@ -12,6 +12,7 @@ WINDOW_S = 900.0
 LIMITS: dict[str, tuple[int, int | None]] = {
     "mentions": (300, 450),
     "search": (300, 450),
+    "user_tweets": (900, 1500),
     "dm_events": (15, None),
     "post_tweet": (100, None),
     "post_dm": (15, None),

@@ -78,6 +78,7 @@ class EmulatorState:
         self.conv_posts: dict[int, list[int]] = {}
         self.org_texts: set[str] = set()  # for the optional duplicate-content check
         self.mentions: dict[str, list[int]] = {}
+        self.by_author: dict[str, list[int]] = {}  # user id -> their post ids, ascending
         self.dms: dict[int, DmEvent] = {}
         self.dm_ids: list[int] = []
         self.dm_by_conv: dict[str, list[int]] = {}
@@ -166,6 +167,7 @@ class EmulatorState:
             self.posts[pid] = post
             self.post_ids.append(pid)
             self.conv_posts.setdefault(conv, []).append(pid)
+            self.by_author.setdefault(author_id, []).append(pid)
             if post.from_org:
                 self.org_texts.add(text)
             author.tweet_count += 1

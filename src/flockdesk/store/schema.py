@@ -64,6 +64,7 @@ api_tokens = Table(
     Column("label", String(100), nullable=False, default=""),
     Column("created_at", TS, nullable=False),
     Column("last_used_at", TS),
+    Column("revoked_at", TS),  # set when revoked (by its owner, a password reset or disabling the user)
 )
 
 accounts = Table(
@@ -292,6 +293,20 @@ login_attempts = Table(
     Column("success", Boolean, nullable=False),
     Column("at", TS, nullable=False),
     Index("ix_login_attempts_username_at", "username", "at"),
+)
+
+# Login throttle counters (migration 0012): one row per (scope, username, address) with the failures in
+# the current window. scope "pair" is a username from one address, "user" the username from anywhere
+# (address ""), "addr" one address for any username (username "").
+login_throttle = Table(
+    "login_throttle",
+    metadata,
+    Column("scope", String(8), primary_key=True),
+    Column("username", String(64), primary_key=True),
+    Column("remote_addr", String(64), primary_key=True),
+    Column("window_start", TS, nullable=False),
+    Column("failures", Integer, nullable=False),
+    Index("ix_login_throttle_window_start", "window_start"),
 )
 
 oauth_states = Table(

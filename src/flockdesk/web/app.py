@@ -10,12 +10,17 @@ from pathlib import Path
 from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from flockdesk.settings import Settings
+from flockdesk.store.db import check_store, make_engine
 from flockdesk.web import errors
+from flockdesk.web.middleware import BodySizeLimitMiddleware, UnhandledErrorMiddleware
 from flockdesk.web.security import (
     CsrfError,
     Forbidden,
@@ -26,7 +31,16 @@ from flockdesk.web.security import (
 )
 
 STATIC_DIR = Path(__file__).parent / "static"
+HEALTH_TIMEOUT_S = 2.0
 log = logging.getLogger(__name__)
+SERVER_ERROR = (
+    "Something went wrong on our side and the error was logged. Try again; if it keeps happening, "
+    "tell your admin the time it happened."
+)
+HTTP_MESSAGES = {
+    404: "There is no page at this address. Check the link, or go back to the inbox.",
+    405: "This address does not take that kind of request. Go back and use the page's own buttons.",
+}
 
 
 def _wants_json(request: Request) -> bool:
@@ -37,15 +51,19 @@ def _error_page(request: Request, status: int, message: str) -> Response:
     if _wants_json(request):
         return JSONResponse({"detail": message}, status_code=status)
     ctx: WebContext = request.app.state.web
-    return ctx.templates.TemplateResponse(
+    resp: Response = ctx.templates.TemplateResponse(
         request, "error.html", {"status": status, "message": message}, status_code=status
     )
+    return resp
+
+
+def _server_error_page(request: Request) -> Response:
+    return _error_page(request, 500, SERVER_ERROR)
 
 
 def create_app(settings: Settings, engine: Engine | None = None, *, housekeeping: bool = True) -> FastAPI:
     """Build the app on a store (migrated by the caller or `flockdesk db upgrade`). With `housekeeping`
     the app also wakes due snoozes/follow-ups and checks for spikes while it runs (web/housekeeping.py)."""
-    from flockdesk.store.db import make_engine
     from flockdesk.web.api.app import create_api
     from flockdesk.web.live import LiveHub
     from flockdesk.web.render import make_templates
@@ -87,7 +105,20 @@ def create_app(settings: Settings, engine: Engine | None = None, *, housekeeping
     )
     app.state.web = ctx
     app.state.live = LiveHub(eng)
+    # Added inside out: the headers middleware wraps the 500 page and the 413, the body cap runs
+    # before anything reads the body.
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_body_bytes)
+    app.add_middleware(UnhandledErrorMiddleware, render=_server_error_page)
     app.add_middleware(SecurityHeadersMiddleware)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if "text/html" in request.headers.get("accept", "") and not _wants_json(request):
+            message = HTTP_MESSAGES.get(exc.status_code, str(exc.detail))
+            resp = _error_page(request, exc.status_code, message)
+            resp.headers.update(exc.headers or {})
+            return resp
+        return await http_exception_handler(request, exc)
 
     @app.exception_handler(LoginRequired)
     async def _login_required(request: Request, exc: LoginRequired) -> Response:
@@ -122,7 +153,16 @@ def create_app(settings: Settings, engine: Engine | None = None, *, housekeeping
         return RedirectResponse("/static/favicon.svg", status_code=301)
 
     @app.get("/healthz", include_in_schema=False)
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+    async def healthz() -> Response:
+        """200 when the store answers a query within HEALTH_TIMEOUT_S, else 503 with the reason."""
+        try:
+            problem = await asyncio.wait_for(
+                run_in_threadpool(check_store, eng, timeout_s=HEALTH_TIMEOUT_S), HEALTH_TIMEOUT_S + 1
+            )
+        except TimeoutError:
+            problem = "database did not answer in time"
+        if problem is not None:
+            return JSONResponse({"status": "unavailable", "reason": problem}, status_code=503)
+        return JSONResponse({"status": "ok"})
 
     return app

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -15,11 +16,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from flockdesk.services.team import sessions as auth_svc
 from flockdesk.services.team import users as users_svc
 from flockdesk.services.team.users import User
-from flockdesk.settings import Settings
+from flockdesk.settings import IPNetwork, Settings
 
 SESSION_COOKIE = "fd_session"
 PRELOGIN_COOKIE = "fd_prelogin_csrf"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+BEARER_REFUSED = "Invalid or revoked API token. Create one on your profile page."
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -61,7 +63,9 @@ class CsrfError(Exception):
 
 
 class SecurityHeadersMiddleware:
-    """Adds CSP, nosniff, referrer and framing headers to every response (pure ASGI)."""
+    """Adds CSP, nosniff, referrer and framing headers to every response (pure ASGI), and
+    `Cache-Control: no-store` to everything but static assets, so no signed-in page or API answer
+    stays in a shared or back-button cache."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -71,11 +75,15 @@ class SecurityHeadersMiddleware:
             await self.app(scope, receive, send)
             return
 
+        cacheable = str(scope.get("path", "")).startswith("/static/")
+
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
                 names = {k.lower() for k, _ in message.get("headers", [])}
                 headers = list(message.get("headers", []))
                 headers += [(k, v) for k, v in SECURITY_HEADERS if k not in names]
+                if not cacheable and b"cache-control" not in names:
+                    headers.append((b"cache-control", b"no-store"))
                 message["headers"] = headers
             await send(message)
 
@@ -86,8 +94,39 @@ def web(request: Request) -> WebContext:
     return request.app.state.web  # type: ignore[no-any-return]
 
 
+def _trusted(addr: str, proxies: tuple[IPNetwork, ...]) -> bool:
+    try:
+        ip = ipaddress.ip_address(addr.strip())
+    except ValueError:
+        return False
+    return any(ip in net for net in proxies)
+
+
+def client_address(peer: str, forwarded_for: list[str], proxies: tuple[IPNetwork, ...]) -> str:
+    """The address a request came from. X-Forwarded-For counts only when the peer is a trusted proxy;
+    then the hops are read from the right (each proxy appends the address it saw) and the first one
+    that is not itself a trusted proxy is the client, so a hop the client wrote itself is never used."""
+    if not _trusted(peer, proxies):
+        return peer
+    hops = [hop.strip() for value in forwarded_for for hop in value.split(",") if hop.strip()]
+    addr = peer
+    for hop in reversed(hops):
+        addr = hop
+        if not _trusted(hop, proxies):
+            break
+    return addr
+
+
+def _from_trusted_proxy(request: Request) -> bool:
+    peer = request.client.host if request.client else ""
+    return _trusted(peer, web(request).settings.trusted_proxy_networks())
+
+
 def is_https(request: Request) -> bool:
-    return request.url.scheme == "https" or request.headers.get("x-forwarded-proto", "") == "https"
+    if request.url.scheme == "https":
+        return True
+    proto = request.headers.get("x-forwarded-proto", "").split(",")[-1].strip()
+    return proto == "https" and _from_trusted_proxy(request)
 
 
 def cookie_secure(request: Request) -> bool:
@@ -95,13 +134,19 @@ def cookie_secure(request: Request) -> bool:
 
 
 def remote_addr(request: Request) -> str:
-    return request.client.host if request.client else ""
+    """The client's address, through the proxies listed in the trusted_proxies setting only."""
+    peer = request.client.host if request.client else ""
+    return client_address(
+        peer, request.headers.getlist("x-forwarded-for"), web(request).settings.trusted_proxy_networks()
+    )
 
 
 async def current_session(request: Request) -> auth_svc.Session | None:
+    """The cookie session; None also when the request sends a bearer token (such a request is
+    authenticated by the token or not at all, never by a cookie that happens to ride along)."""
     if "fd_session_obj" in request.scope:
         return request.scope["fd_session_obj"]  # type: ignore[no-any-return]
-    cookie = request.cookies.get(SESSION_COOKIE, "")
+    cookie = request.cookies.get(SESSION_COOKIE, "") if _bearer(request) is None else ""
     sess = await run_in_threadpool(auth_svc.get_session, web(request).engine, cookie) if cookie else None
     request.scope["fd_session_obj"] = sess
     return sess
@@ -112,6 +157,18 @@ def _bearer(request: Request) -> str | None:
     if header[:7].lower() == "bearer ":
         return header[7:].strip()
     return None
+
+
+async def bearer_user(request: Request) -> User | None:
+    """The live user of the request's bearer token; None without a header or for a bad token."""
+    if "fd_bearer_user" not in request.scope:
+        token = _bearer(request)
+        request.scope["fd_bearer_user"] = (
+            await run_in_threadpool(users_svc.user_for_token, web(request).engine, token)
+            if token is not None
+            else None
+        )
+    return request.scope["fd_bearer_user"]  # type: ignore[no-any-return]
 
 
 async def _check_csrf(request: Request, expected: str) -> None:
@@ -128,14 +185,22 @@ async def _check_csrf(request: Request, expected: str) -> None:
 
 async def csrf_protect(request: Request) -> None:
     """App-wide dependency: every state-changing browser request carries the session's CSRF token
-    (form field `csrf_token` or header `X-CSRF-Token`); bearer-token API calls are exempt."""
-    if request.method in SAFE_METHODS or _bearer(request) is not None:
+    (form field `csrf_token` or header `X-CSRF-Token`). Exempt: requests authenticated by a valid bearer
+    token (a browser never adds one by itself, and such requests never use the cookie session)."""
+    if request.method in SAFE_METHODS or await bearer_user(request) is not None:
         return
     sess = await current_session(request)
     if sess is not None:
         await _check_csrf(request, sess.csrf_token)
     else:
         await _check_csrf(request, request.cookies.get(PRELOGIN_COOKIE, ""))
+
+
+async def api_csrf_protect(request: Request) -> None:
+    """The API's CSRF dependency: a bad bearer token is a 401 that says so, not a CSRF 403."""
+    if _bearer(request) is not None and await bearer_user(request) is None:
+        raise ApiAuthError(401, BEARER_REFUSED)
+    await csrf_protect(request)
 
 
 def new_prelogin_token() -> str:
@@ -159,11 +224,10 @@ def page_role(minimum: str) -> Any:
 
 
 async def api_user(request: Request) -> User:
-    token = _bearer(request)
-    if token is not None:
-        user = await run_in_threadpool(users_svc.user_for_token, web(request).engine, token)
+    if _bearer(request) is not None:
+        user = await bearer_user(request)
         if user is None:
-            raise ApiAuthError(401, "Invalid or revoked API token. Create one on your profile page.")
+            raise ApiAuthError(401, BEARER_REFUSED)
         return user
     sess = await current_session(request)
     if sess is None:

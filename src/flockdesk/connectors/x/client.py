@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import orjson
@@ -258,6 +259,28 @@ class XClient:
         body, rate = self._read("mentions", call)
         page = parse.parse_tweet_page(body, channel="mention", org_user_id=self.org_user_id)
         return FetchedPage(page, rate)
+
+    def fetch_own_posts(
+        self, user_id: str, *, since: datetime | None = None, pagination_token: str | None = None
+    ) -> FetchedPage:
+        """The account's own posts, newest first, created at or after `since` (an owned read)."""
+        start = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if since is not None else None
+
+        def call() -> Any:
+            return next(
+                iter(
+                    self._sdk.users.get_posts(
+                        user_id,
+                        max_results=PAGE_SIZE,
+                        start_time=start,
+                        pagination_token=pagination_token,
+                        post_fields=TWEET_FIELDS,
+                    )
+                )
+            )
+
+        body, rate = self._read("own_posts", call)
+        return FetchedPage(parse.parse_own_posts_page(body, org_user_id=self.org_user_id), rate)
 
     def fetch_search(
         self, query: str, *, since_id: str | None = None, next_token: str | None = None

@@ -1,7 +1,8 @@
 """Pure functions turning X API v2 JSON into Flockdesk's own types.
 
 Nothing here does I/O. A malformed item never raises: it becomes a DeadLetter with the reason, and
-the rest of the page is kept. Both the documented wire names (`referenced_tweets`, `note_tweet`) and
+the rest of the page is kept. So does an item the store cannot hold (domain/limits.py: nested too
+deep, or its JSON over MAX_RAW_BYTES); text over MAX_TEXT_CHARS is truncated, and a dead letter says so. Both the documented wire names (`referenced_tweets`, `note_tweet`) and
 the OpenAPI 2.167 names (`referenced_posts`, `note_post`) are accepted.
 """
 
@@ -13,6 +14,7 @@ from typing import Any
 
 import orjson
 
+from flockdesk.domain.limits import MAX_NESTING, MAX_RAW_BYTES, MAX_TEXT_CHARS
 from flockdesk.domain.types import (
     Author,
     Channel,
@@ -38,13 +40,83 @@ class _Malformed(ValueError):
     """Raised inside this module only; turned into a DeadLetter."""
 
 
+def _pruned(obj: Any, depth: int) -> Any:
+    """The object down to `depth` levels; deeper values are replaced by a marker string."""
+    if depth <= 0:
+        return "<nested too deep: not kept>" if isinstance(obj, dict | list) else obj
+    if isinstance(obj, dict):
+        return {str(k): _pruned(v, depth - 1) for k, v in list(obj.items())[:1000]}
+    if isinstance(obj, list):
+        return [_pruned(v, depth - 1) for v in obj[:1000]]
+    if isinstance(obj, str) and len(obj) > MAX_DEAD_PAYLOAD:
+        return obj[:MAX_DEAD_PAYLOAD]
+    return obj
+
+
 def dump_payload(obj: Any) -> str:
     """A JSON string for a dead letter's payload (never fails, bounded in size)."""
     try:
         text = orjson.dumps(obj, option=orjson.OPT_NON_STR_KEYS).decode()
-    except (TypeError, orjson.JSONEncodeError):
-        text = repr(obj)
+    except (TypeError, orjson.JSONEncodeError):  # nested too deep, or not JSON at all
+        try:
+            text = orjson.dumps(_pruned(obj, 20), option=orjson.OPT_NON_STR_KEYS).decode()
+        except (TypeError, orjson.JSONEncodeError):
+            text = repr(type(obj))
     return text[:MAX_DEAD_PAYLOAD]
+
+
+# orjson refuses to encode past 254 levels; wrapping the item in (254 - MAX_NESTING) arrays makes that
+# same C check enforce MAX_NESTING, and the one encoding gives the size as well.
+_WRAP = 254 - MAX_NESTING
+
+
+def _unstorable(obj: Any) -> str | None:
+    """Why the store cannot keep this item's JSON (None when it can)."""
+    wrapped = obj
+    for _ in range(_WRAP):
+        wrapped = (wrapped,)
+    try:
+        size = len(orjson.dumps(wrapped, option=orjson.OPT_NON_STR_KEYS)) - 2 * _WRAP
+    except (TypeError, orjson.JSONEncodeError):
+        return f"nested deeper than {MAX_NESTING} levels"
+    if size > MAX_RAW_BYTES:
+        return f"its JSON is {size:,} bytes, over the {MAX_RAW_BYTES:,}-byte limit per item"
+    return None
+
+
+def _capped(obj: dict[str, Any]) -> tuple[dict[str, Any], int | None]:
+    """The item with its text (and long-post text) cut to MAX_TEXT_CHARS, and the original length
+    when it was cut (None when nothing was)."""
+    longest: int | None = None
+    out = obj
+    for key in ("text", "note_tweet", "note_post"):
+        value = obj.get(key)
+        inner = value.get("text") if key != "text" and isinstance(value, dict) else value
+        if isinstance(inner, str) and len(inner) > MAX_TEXT_CHARS:
+            longest = max(longest or 0, len(inner))
+            cut = inner[:MAX_TEXT_CHARS]
+            out = {**out, key: cut if key == "text" else {**value, "text": cut}}  # type: ignore[dict-item]
+    return out, longest
+
+
+def _admit(obj: Any, origin: str, dead: list[DeadLetter]) -> Any | None:
+    """The item as it may be stored, or None when it cannot be (a dead letter says why)."""
+    if not isinstance(obj, dict):
+        return obj  # the parser names the wrong shape
+    obj, full_length = _capped(obj)
+    reason = _unstorable(obj)
+    if reason is not None:
+        dead.append(DeadLetter(origin, f"item not stored: {reason}", dump_payload(obj)))
+        return None
+    if full_length is not None:
+        dead.append(
+            DeadLetter(
+                origin,
+                f"text of {full_length:,} characters stored truncated to {MAX_TEXT_CHARS:,}",
+                dump_payload(obj),
+            )
+        )
+    return obj
 
 
 def parse_time(value: Any) -> datetime:
@@ -161,7 +233,11 @@ def _users(payload: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     if not isinstance(users, list):
         return _Users({})
     return _Users(
-        {str(u["id"]): u for u in users if isinstance(u, dict) and isinstance(u.get("id"), str | int)}
+        {
+            str(u["id"]): u
+            for u in users
+            if isinstance(u, dict) and isinstance(u.get("id"), str | int) and _unstorable(u) is None
+        }
     )
 
 
@@ -374,6 +450,9 @@ def _tweet_page(payload: Any, *, channel: Channel | None, org_user_id: str | Non
     users = _users(payload)
     media = _media_index(payload)
     for tweet in data:
+        tweet = _admit(tweet, origin, page.dead)
+        if tweet is None:
+            continue
         try:
             page.items.append(
                 parse_tweet(tweet, users, channel=channel, org_user_id=org_user_id, includes_media=media)
@@ -390,6 +469,11 @@ def _tweet_page(payload: Any, *, channel: Channel | None, org_user_id: str | Non
 def parse_tweet_page(payload: dict[str, Any], *, channel: Channel, org_user_id: str | None) -> Page:
     """A mentions-timeline or recent-search response page (channel "mention" or "search")."""
     return _tweet_page(payload, channel=channel, org_user_id=org_user_id, origin=f"x:{channel}")
+
+
+def parse_own_posts_page(payload: dict[str, Any], *, org_user_id: str | None) -> Page:
+    """A page of the account's own timeline (GET /2/users/:id/tweets)."""
+    return _tweet_page(payload, channel=None, org_user_id=org_user_id, origin="x:own_posts")
 
 
 def _dm_entities(event: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -469,6 +553,9 @@ def parse_dm_page(payload: dict[str, Any], *, org_user_id: str | None, origin: s
     media = _media_index(payload)
     ids: list[str] = []
     for event in data:
+        event = _admit(event, origin, page.dead)
+        if event is None:
+            continue
         try:
             item = parse_dm_event(event, users, org_user_id=org_user_id, includes_media=media)
         except _Malformed as exc:
@@ -498,6 +585,11 @@ def iter_items_from_jsonl_line(
     """
     if isinstance(obj, list):  # a JSON array of pages or posts
         for element in obj:
+            if isinstance(element, list):  # not a shape X writes; recursing could go 1,000 levels deep
+                yield DeadLetter(
+                    origin, "expected a page, post or DM event, got an array", dump_payload(element)
+                )
+                continue
             yield from iter_items_from_jsonl_line(element, org_user_id=org_user_id, origin=origin)
         return
     if not isinstance(obj, dict):
@@ -523,10 +615,15 @@ def iter_items_from_jsonl_line(
         yield from page.dead
         return
     if "id" in obj and ("text" in obj or "author" in obj or "author_id" in obj):
+        dead: list[DeadLetter] = []
+        admitted = _admit(obj, origin, dead)
+        yield from dead
+        if admitted is None:
+            return
         try:
-            yield parse_tweet(obj, {}, channel=None, org_user_id=org_user_id)
+            yield parse_tweet(admitted, {}, channel=None, org_user_id=org_user_id)
         except _Malformed as exc:
-            yield DeadLetter(origin, str(exc), dump_payload(obj))
+            yield DeadLetter(origin, str(exc), dump_payload(admitted))
         return
     if "errors" in obj:
         yield DeadLetter(origin, "an error response without data", dump_payload(obj))

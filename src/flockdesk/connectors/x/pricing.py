@@ -3,7 +3,7 @@
 
   Post read $0.005 - User read $0.010 - DM Event read $0.010 - Followers read $0.010 -
   Post create $0.015 ($0.20 with a URL) - DM create $0.015 - Owned Reads $0.001 (your own
-  /2/users/{id}/mentions and /followers, since 2026-04-20).
+  /2/users/{id}/mentions, /tweets and /followers, since 2026-04-20).
 
 Only the items in a response's `data` are priced (expanded users in `includes` are not); X
 deduplicates per 24 h UTC, so these figures are an upper bound.
@@ -26,6 +26,7 @@ UNIT_PRICES: dict[str, float] = {
 # logical endpoint (as the connector reports it) -> the unit its items are priced at
 ENDPOINT_UNIT: dict[str, str] = {
     "mentions": "owned_read",
+    "own_posts": "owned_read",  # GET /2/users/{id}/tweets: the outbox's check for a lost answer
     "followers": "owned_read",
     "search": "post_read",
     "dm_events": "dm_event_read",

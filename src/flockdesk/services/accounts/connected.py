@@ -2,7 +2,8 @@
 hand out a connector with fresh credentials.
 
 Credentials are encrypted with services/accounts/credentials.py before they touch the store, and `AccountInfo`
-carries none, so listing accounts can never show a token.
+carries none, so listing accounts can never show a token. Connecting, updating and disconnecting an
+account is audited; `actor_id` is the admin, None for the command line (recorded as "cli").
 """
 
 from __future__ import annotations
@@ -17,8 +18,16 @@ import sqlalchemy as sa
 from sqlalchemy import Connection, Engine
 
 from flockdesk.connectors import registry
-from flockdesk.connectors.base import AuthError, CallObserver, Connector, ConnectorError, TransientError
+from flockdesk.connectors.base import (
+    AuthError,
+    CallObserver,
+    Connector,
+    ConnectorError,
+    PlatformRejected,
+    TransientError,
+)
 from flockdesk.domain.utc import utcnow
+from flockdesk.services.accounts.api_hosts import ApiUrlRefused, check_api_url
 from flockdesk.services.accounts.costs import record_call
 from flockdesk.services.accounts.credentials import (
     Credentials,
@@ -26,6 +35,7 @@ from flockdesk.services.accounts.credentials import (
     decrypt_credentials,
     encrypt_credentials,
 )
+from flockdesk.services.team import audit
 from flockdesk.settings import Settings
 from flockdesk.store.schema import accounts, sources
 
@@ -91,14 +101,19 @@ def _ensure_default_sources(conn: Connection, account_id: int, settings: Setting
             )
 
 
-def _validate(platform: str, base_url: str, token: str, purpose: str) -> str:
+def _safe_url(base_url: str, settings: Settings) -> str:
+    try:
+        return check_api_url(base_url, settings.allowed_api_hosts)
+    except ApiUrlRefused as exc:
+        raise AccountError(f"--base-url refused: {exc}") from exc
+
+
+def _validate(platform: str, base_url: str, token: str, purpose: str, settings: Settings) -> str:
     if platform not in registry.platforms():
         raise AccountError(f"unknown platform {platform!r}: use one of {', '.join(registry.platforms())}")
     if purpose not in PURPOSES:
         raise AccountError(f"--purpose must be one of {', '.join(PURPOSES)}")
-    base_url = base_url.strip().rstrip("/")
-    if not base_url.startswith(("http://", "https://")):
-        raise AccountError("--base-url must start with http:// or https:// (e.g. https://api.x.com)")
+    base_url = _safe_url(base_url, settings)
     if not token.strip():
         raise AccountError("--token is empty: pass the account's OAuth 2.0 user access token")
     return base_url
@@ -115,26 +130,31 @@ def add_account(
     refresh_token: str | None = None,
     expires_at: float | None = None,
     client_id: str | None = None,
+    actor_id: int | None = None,
 ) -> AccountInfo:
     """Verify `token` with GET /2/users/me, store the account (encrypted credentials) and its default
-    sources. Re-adding the same platform user updates its credentials. Nothing is stored on error."""
-    base_url = _validate(platform, base_url, token, purpose)
+    sources. Re-adding the same platform user updates its credentials (and reconnects it). Nothing
+    is stored on error. Errors name the HTTP status, never the remote body: the URL is an admin's
+    input, and its answer is not shown back (api_hosts.py says which URLs may be called at all)."""
+    base_url = _validate(platform, base_url, token, purpose, settings)
     connector = registry.connector_for(
         platform, base_url, token.strip(), timeout_s=settings.http_timeout_s, read_retries=0
     )
     try:
         me = connector.get_me()
     except AuthError as exc:
-        raise AccountError(f"the platform refused the token ({exc.detail}): check it and try again") from exc
+        raise AccountError("the platform refused the token (HTTP 401/403): check it and try again") from exc
     except TransientError as exc:
         raise AccountError(
-            f"cannot reach {base_url} ({exc.detail}): check the URL and that the API is up"
+            f"cannot reach {base_url} (no answer, or a server error): check the URL and that the API is up"
+        ) from exc
+    except PlatformRejected as exc:
+        raise AccountError(
+            f"{base_url} refused GET /2/users/me (HTTP {exc.status}): check --base-url"
         ) from exc
     except ConnectorError as exc:
         name = registry.profile(platform).display_name
-        raise AccountError(
-            f"{base_url} did not answer like the {name} API ({exc.detail}): check --base-url"
-        ) from exc
+        raise AccountError(f"{base_url} did not answer like the {name} API: check --base-url") from exc
     finally:
         connector.close()
     creds = Credentials(
@@ -142,6 +162,7 @@ def add_account(
     )
     blob = encrypt_credentials(settings.resolved_secret_key(), creds)
     with engine.begin() as conn:
+        actor = audit.admin_actor(conn, actor_id)
         existing = conn.execute(
             sa.select(accounts.c.id).where(
                 accounts.c.platform == platform, accounts.c.external_user_id == me.external_id
@@ -165,6 +186,15 @@ def add_account(
             account_id = existing
             conn.execute(accounts.update().where(accounts.c.id == account_id).values(**values))
         _ensure_default_sources(conn, account_id, settings)
+        audit.record(
+            conn,
+            actor_id,
+            actor,
+            "account.connect" if existing is None else "account.update",
+            "account",
+            account_id,
+            {"platform": platform, "username": me.username, "purpose": purpose, "base_url": base_url},
+        )
     record_call(engine, account_id, "users_me", 1)  # the verification read is billed too
     with engine.connect() as conn:
         row = conn.execute(sa.select(accounts).where(accounts.c.id == account_id)).one()
@@ -182,6 +212,7 @@ def add_account_from_oauth(
     expires_in: float | None,
     purpose: str = "care",
     client_id: str | None = None,
+    actor_id: int | None = None,
 ) -> AccountInfo:
     """The web app's PKCE flow ends here: store the token set (access + refresh + expiry)."""
     expires_at = time.time() + float(expires_in) if expires_in else None
@@ -194,7 +225,33 @@ def add_account_from_oauth(
         refresh_token=refresh_token,
         expires_at=expires_at,
         client_id=client_id,
+        actor_id=actor_id,
     )
+
+
+def disconnect_account(engine: Engine, account_id: int, *, actor_id: int | None = None) -> AccountInfo:
+    """Stop polling an account: the worker skips the sources of an inactive account. Its messages,
+    sources and credentials are kept; connecting the same account again resumes it."""
+    with engine.begin() as conn:
+        actor = audit.admin_actor(conn, actor_id)
+        row = conn.execute(
+            accounts.update()
+            .where(accounts.c.id == account_id)
+            .values(active=False)
+            .returning(accounts.c.platform, accounts.c.username)
+        ).first()
+        if row is None:
+            raise AccountError(f"no account with id {account_id}: see `flockdesk accounts list`")
+        audit.record(
+            conn,
+            actor_id,
+            actor,
+            "account.disconnect",
+            "account",
+            account_id,
+            {"platform": row.platform, "username": row.username},
+        )
+    return get_account(engine, account_id)
 
 
 def list_accounts(engine: Engine) -> list[AccountInfo]:
@@ -229,11 +286,9 @@ def fresh_credentials(
     if creds.expires_at is None or creds.expires_at - REFRESH_MARGIN_S > now or creds.refresh_token is None:
         return creds
     info = get_account(engine, account_id)
+    base_url = _safe_url(info.base_url, settings)
     tokens = registry.profile(info.platform).refresh_access_token(
-        info.base_url,
-        creds.refresh_token.reveal(),
-        client_id=creds.client_id,
-        timeout_s=settings.http_timeout_s,
+        base_url, creds.refresh_token.reveal(), client_id=creds.client_id, timeout_s=settings.http_timeout_s
     )
     new = Credentials(
         Secret(tokens.access_token),

@@ -18,6 +18,7 @@ from flockdesk.domain.utc import as_utc, utcnow
 from flockdesk.services.accounts import costs
 from flockdesk.services.accounts.sources import SourceInfo, list_sources
 from flockdesk.services.errors import InvalidInput
+from flockdesk.services.team import audit
 from flockdesk.store.schema import api_usage, sources
 
 DEFAULT_POSTS_PER_DAY = 100.0
@@ -51,13 +52,29 @@ def parse_volume(text: str) -> int | None:
     return round(value)
 
 
-def set_expected_volume(engine: Engine, source_id: int, posts_per_day: int | None) -> None:
+def set_expected_volume(
+    engine: Engine, source_id: int, posts_per_day: int | None, *, actor_id: int | None = None
+) -> None:
+    """Change (None: clear) a query's expected posts a day; audited (actor_id None: the command line)."""
     with engine.begin() as conn:
-        n = conn.execute(
+        actor = audit.admin_actor(conn, actor_id)
+        before = conn.execute(
+            sa.select(sources.c.expected_posts_per_day).where(sources.c.id == source_id)
+        ).first()
+        if before is None:
+            raise InvalidInput(f"no listening query with id {source_id}; reload the page")
+        conn.execute(
             sources.update().where(sources.c.id == source_id).values(expected_posts_per_day=posts_per_day)
-        ).rowcount
-    if not n:
-        raise InvalidInput(f"no listening query with id {source_id}; reload the page")
+        )
+        audit.record(
+            conn,
+            actor_id,
+            actor,
+            "source.change",
+            "source",
+            source_id,
+            {"expected_posts_per_day": {"from": before.expected_posts_per_day, "to": posts_per_day}},
+        )
 
 
 def query_costs(engine: Engine, *, now: datetime | None = None) -> list[QueryCost]:

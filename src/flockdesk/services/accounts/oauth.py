@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -14,6 +15,7 @@ import httpx
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
+from flockdesk.services.accounts.api_hosts import ApiUrlRefused, check_api_url
 from flockdesk.store.schema import oauth_states
 
 SCOPES = "tweet.read tweet.write tweet.moderate.write users.read dm.read dm.write offline.access"
@@ -45,13 +47,26 @@ def pkce_pair() -> tuple[str, str]:
     return verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
+def _safe_url(base_url: str, allowed_hosts: Sequence[str]) -> str:
+    try:
+        return check_api_url(base_url, allowed_hosts)
+    except ApiUrlRefused as exc:
+        raise OAuthError(str(exc)) from exc
+
+
 def start(
-    engine: Engine, *, base_url: str, purpose: str, client_id: str, redirect_uri: str, user_id: int | None
+    engine: Engine,
+    *,
+    base_url: str,
+    purpose: str,
+    client_id: str,
+    redirect_uri: str,
+    user_id: int | None,
+    allowed_hosts: Sequence[str] = (),
 ) -> str:
-    """Record a new state + verifier and return the URL to send the browser to."""
-    base_url = base_url.strip().rstrip("/")
-    if not base_url.startswith(("http://", "https://")):
-        raise OAuthError("The API base URL must start with http:// or https:// (e.g. https://api.x.com).")
+    """Record a new state + verifier and return the URL to send the browser to. The base URL must be
+    one the server may call (services/accounts/api_hosts.py)."""
+    base_url = _safe_url(base_url, allowed_hosts)
     if purpose not in PURPOSES:
         raise OAuthError(f"Choose what the account is for: one of {', '.join(PURPOSES)}.")
     if not client_id.strip():
@@ -110,17 +125,21 @@ def finish(
     user_id: int | None = None,
     http: httpx.Client | None = None,
     timeout_s: float = 10.0,
+    allowed_hosts: Sequence[str] = (),
 ) -> TokenSet:
-    """Exchange the authorization code (with the stored verifier) for tokens. One use per state."""
+    """Exchange the authorization code (with the stored verifier) for tokens. One use per state.
+    The base URL is checked again (its host may resolve elsewhere by now); an error names the HTTP
+    status, never the remote body."""
     if not state or not code:
         raise OAuthError("X did not return an authorization code. Start 'Connect an X account' again.")
     st = _take_state(engine, state)
     if user_id is not None and st["user_id"] is not None and st["user_id"] != user_id:
         raise OAuthError("This sign-in was started by another user. Start 'Connect an X account' again.")
-    client = http or httpx.Client(timeout=timeout_s)
+    base_url = _safe_url(st["base_url"], allowed_hosts)
+    client = http or httpx.Client(timeout=timeout_s, follow_redirects=False)
     try:
         resp = client.post(
-            f"{st['base_url']}/2/oauth2/token",
+            f"{base_url}/2/oauth2/token",
             data={
                 "grant_type": "authorization_code",
                 "code": code,
@@ -130,13 +149,21 @@ def finish(
             },
         )
     except httpx.HTTPError as exc:
-        raise OAuthError(f"Could not reach {st['base_url']} to finish sign-in ({exc}). Try again.") from exc
+        raise OAuthError(
+            f"Could not reach {base_url} to finish sign-in ({type(exc).__name__}). Try again."
+        ) from exc
     finally:
         if http is None:
             client.close()
     if resp.status_code != 200:
-        raise OAuthError(f"X refused the sign-in (HTTP {resp.status_code}: {resp.text[:200]}). Try again.")
-    body = resp.json()
+        raise OAuthError(
+            f"The token endpoint refused the sign-in (HTTP {resp.status_code}). Check the client ID and "
+            "that the app allows this callback URL, then start 'Connect an X account' again."
+        )
+    try:
+        body = resp.json()
+    except ValueError:
+        body = None
     if not isinstance(body, dict) or not body.get("access_token"):
         raise OAuthError("X's token response had no access token. Try again.")
     return TokenSet(
@@ -144,7 +171,7 @@ def finish(
         refresh_token=body.get("refresh_token"),
         expires_in=body.get("expires_in"),
         scope=str(body.get("scope", "")),
-        base_url=st["base_url"],
+        base_url=base_url,
         purpose=st["purpose"],
         user_id=st["user_id"],
         client_id=st["client_id"],

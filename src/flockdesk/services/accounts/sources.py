@@ -2,6 +2,9 @@
 
 A search query is validated and normalised by the account's platform before it is stored (its
 profile's `QueryRules`, from the connector registry; X's rules are in connectors/x/query.py).
+
+Adding, changing and removing a source is audited; `actor_id` is the admin, None for the command
+line (recorded as "cli").
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from flockdesk.connectors import registry
 from flockdesk.connectors.base import InvalidQuery
 from flockdesk.domain.utc import utcnow
 from flockdesk.services.accounts.connected import AccountError, default_interval
+from flockdesk.services.team import audit
 from flockdesk.settings import Settings
 from flockdesk.store.schema import accounts, sources, sync_cursors
 
@@ -76,8 +80,11 @@ def add_search_source(
     account_id: int | None = None,
     include_retweets: bool = False,
     poll_interval_s: float | None = None,
+    expected_posts_per_day: int | None = None,
+    actor_id: int | None = None,
 ) -> SourceInfo:
     with engine.begin() as conn:
+        actor = audit.admin_actor(conn, actor_id)
         acc = _pick_account(conn, account_id)
         platform = conn.execute(sa.select(accounts.c.platform).where(accounts.c.id == acc)).scalar_one()
         normalised = normalise_query(query, platform=platform, include_retweets=include_retweets)
@@ -97,11 +104,21 @@ def add_search_source(
                 query=normalised,
                 enabled=True,
                 poll_interval_s=poll_interval_s or default_interval(settings, "search"),
+                expected_posts_per_day=expected_posts_per_day,
                 next_poll_at=now,
                 created_at=now,
             )
             .returning(sources.c.id)
         ).scalar_one()
+        audit.record(
+            conn,
+            actor_id,
+            actor,
+            "source.add",
+            "source",
+            source_id,
+            {"account_id": acc, "query": normalised, "expected_posts_per_day": expected_posts_per_day},
+        )
     return get_source(engine, source_id)
 
 
@@ -150,17 +167,34 @@ def get_source(engine: Engine, source_id: int) -> SourceInfo:
     return _info(row)
 
 
-def remove_source(engine: Engine, source_id: int) -> None:
+def remove_source(engine: Engine, source_id: int, *, actor_id: int | None = None) -> None:
     """Delete a source and its cursor (stored messages stay; dead letters keep a NULL source)."""
     with engine.begin() as conn:
-        if conn.execute(sources.delete().where(sources.c.id == source_id)).rowcount == 0:
+        actor = audit.admin_actor(conn, actor_id)
+        row = conn.execute(
+            sources.delete()
+            .where(sources.c.id == source_id)
+            .returning(sources.c.account_id, sources.c.kind, sources.c.query)
+        ).first()
+        if row is None:
             raise QueryError(f"no source with id {source_id}: see `flockdesk sources list`")
+        audit.record(
+            conn,
+            actor_id,
+            actor,
+            "source.remove",
+            "source",
+            source_id,
+            {"account_id": row.account_id, "kind": row.kind, "query": row.query},
+        )
 
 
-def set_enabled(engine: Engine, source_id: int, enabled: bool) -> None:
+def set_enabled(engine: Engine, source_id: int, enabled: bool, *, actor_id: int | None = None) -> None:
     with engine.begin() as conn:
+        actor = audit.admin_actor(conn, actor_id)
         if (
             conn.execute(sources.update().where(sources.c.id == source_id).values(enabled=enabled)).rowcount
             == 0
         ):
             raise QueryError(f"no source with id {source_id}: see `flockdesk sources list`")
+        audit.record(conn, actor_id, actor, "source.change", "source", source_id, {"enabled": enabled})

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -94,13 +95,54 @@ def encode_cursor(data: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+def _is_id(v: object) -> bool:
+    return type(v) is int and 0 <= v < 2**63
+
+
+def _is_timestamp(v: object) -> bool:
+    if not isinstance(v, str):
+        return False
+    try:
+        as_utc(datetime.fromisoformat(v))
+    except (ValueError, OverflowError):
+        return False
+    return True
+
+
+def _well_formed(data: dict[str, Any]) -> bool:
+    """Whether a cursor's key has the shape its listing writes (see _page_ids and search.search), so a
+    forged one is refused here instead of failing in the query."""
+    k = data.get("k")
+    if data["s"] == "priority":
+        return (
+            isinstance(k, list)
+            and len(k) == 2
+            and type(k[0]) in (int, float)
+            and math.isfinite(k[0])
+            and _is_id(k[1])
+        )
+    if data["s"] == "waiting":
+        if data.get("p") not in (0, 1) or type(data.get("p")) is not int:
+            return False
+        if not k:
+            return k is None or k == []
+        if data["p"] == 0:
+            return isinstance(k, list) and len(k) == 2 and _is_timestamp(k[0]) and _is_id(k[1])
+        return isinstance(k, list) and len(k) == 1 and _is_id(k[0])
+    if data["s"] == "search":
+        return _is_id(k)
+    return False
+
+
 def decode_cursor(token: str, expected: str) -> dict[str, Any]:
     try:
         data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
         if not isinstance(data, dict) or data.get("s") != expected:
             raise ValueError("cursor made for another listing")
+        if not _well_formed(data):
+            raise ValueError("cursor key altered")
         return data
-    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
+    except (ValueError, binascii.Error, UnicodeDecodeError, RecursionError) as exc:
         raise InvalidInput(
             "the page cursor is not valid (it belongs to another list or was altered); reload the first page"
         ) from exc

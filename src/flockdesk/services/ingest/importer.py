@@ -3,7 +3,15 @@ same Ingestor. The account's platform parses each line (its profile's `ArchivePa
 connector registry).
 
 A malformed line is reported with its line number, recorded as a dead letter with the reason and
-skipped; everything else in the file is kept. Progress is reported in bytes read.
+skipped; everything else in the file is kept, wherever the bad lines are (the first lines included).
+So is a line over MAX_LINE_BYTES (read in chunks, never held whole), and an item the store cannot
+hold (nested too deep, its JSON over domain/limits.py's MAX_RAW_BYTES): each becomes a dead letter.
+Text over MAX_TEXT_CHARS is stored truncated, with a dead letter that says so. Progress is reported
+in bytes read.
+
+What the file is: JSONL when any line holds a JSON object or array; else one JSON document (a
+pretty-printed page or array, up to MAX_DOCUMENT_BYTES, read whole); else it is refused with an
+error and nothing is stored.
 
 Imported inbound messages are triaged as they are stored, like polled ones (issue 4), with the same
 hook as the worker (`default_triage`). `triage=False` (`flockdesk import --no-triage`) loads a raw
@@ -13,10 +21,11 @@ archive faster and leaves the label columns empty; `flockdesk label-stored`
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import orjson
 from sqlalchemy import Engine
@@ -30,7 +39,13 @@ from flockdesk.store.repo import account_by_external_user, get_account
 from flockdesk.store.schema import accounts
 
 IMPORT_USER_ID = "import"
-SNIFF_LINES = 10
+MAX_LINE_BYTES = 64 * 1024 * 1024  # one JSONL line (a page of posts, or one very long post)
+MAX_DOCUMENT_BYTES = 256 * 1024 * 1024  # a single (pretty-printed) JSON document, parsed whole
+CHUNK = 1024 * 1024
+# orjson briefly needs about 13 bytes per character of a long string (650 MB for a 50 MB post); the
+# standard library needs about 2, so lines above this size are decoded with it (slower, rarely used)
+LEAN_DECODE_BYTES = 4 * 1024 * 1024
+MAX_DEAD_PAYLOAD = 100_000  # what a dead letter keeps of a line
 
 
 class ImportFormatError(ValueError):
@@ -80,41 +95,91 @@ def check_account(engine: Engine, account_id: int) -> tuple[str, str]:
     return str(row["external_user_id"]), str(row["platform"])
 
 
+def _lines(fh: BinaryIO) -> Iterator[tuple[bytes | None, int]]:
+    """(line, bytes read) for each line; a line over MAX_LINE_BYTES comes as (None, its length),
+    read in chunks and dropped, so memory stays bounded whatever the file holds."""
+    while True:
+        line = fh.readline(MAX_LINE_BYTES + 1)
+        if not line:
+            return
+        if len(line) <= MAX_LINE_BYTES or line.endswith(b"\n"):
+            yield line, len(line)
+            continue
+        size = len(line)
+        while not line.endswith(b"\n"):
+            line = fh.readline(CHUNK)
+            if not line:
+                break
+            size += len(line)
+        yield None, size
+
+
+def _loads(line: bytes) -> Any:
+    """One JSON document; ValueError when it is not one."""
+    if len(line) <= LEAN_DECODE_BYTES:
+        return orjson.loads(line)
+    try:
+        return json.loads(line)
+    except RecursionError as exc:
+        raise ValueError("nested too deep to decode") from exc
+
+
+def _container(line: bytes) -> bool:
+    """True when the line is a JSON object or array: evidence that the file is JSONL."""
+    if line[:64].lstrip()[:1] not in (b"{", b"["):
+        return False
+    try:
+        return isinstance(_loads(line), dict | list)
+    except ValueError:  # orjson's JSONDecodeError is one too
+        return False
+
+
+def _is_jsonl(path: Path) -> bool:
+    """Whether any line holds a JSON object or array (read line by line, stops at the first)."""
+    with path.open("rb") as fh:
+        return any(line is not None and _container(line) for line, _ in _lines(fh))
+
+
 def _documents(path: Path, on_bytes: Callable[[int], None]) -> Iterator[tuple[int, Any, str | None]]:
     """(line number, decoded object, error) for each document of a JSONL or JSON file; on a
-    malformed line the object is the raw line text and error says why."""
-    with path.open("rb") as fh:
-        head = [line for line in (fh.readline() for _ in range(SNIFF_LINES)) if line.strip()]
-    parsed_any = False
-    for line in head:
-        try:
-            orjson.loads(line)
-            parsed_any = True
-            break
-        except orjson.JSONDecodeError:
-            continue
-    if not parsed_any:
+    malformed line the object is the raw line text (or a note) and error says why."""
+    if not _is_jsonl(path):
+        size = path.stat().st_size
+        with path.open("rb") as fh:
+            head = fh.read(CHUNK)
+        if not head.strip():
+            return  # an empty file
+        if size > MAX_DOCUMENT_BYTES:
+            raise ImportFormatError(
+                f"{path} is not JSONL and, at {size:,} bytes, too big to read as one JSON document "
+                f"(limit {MAX_DOCUMENT_BYTES:,}): write one page or post per line (e.g. jq -c '.[]')"
+            )
         try:
             whole = orjson.loads(path.read_bytes())
         except orjson.JSONDecodeError as exc:
-            if not head:
-                return  # an empty file
             raise ImportFormatError(
                 f"{path} is neither JSON nor JSONL ({exc}): give X API v2 response pages, "
-                "or one page or post per line as twarc2 writes them"
+                "or one page or post per line as twarc2 writes them; nothing was imported"
             ) from exc
-        on_bytes(path.stat().st_size)
+        on_bytes(size)
         yield 1, whole, None
         return
     with path.open("rb") as fh:
-        for number, line in enumerate(fh, 1):
-            on_bytes(len(line))
-            if not line.strip():
+        for number, (line, size) in enumerate(_lines(fh), 1):
+            on_bytes(size)
+            if line is None:
+                yield number, "", f"the line is {size:,} bytes, over the {MAX_LINE_BYTES:,}-byte limit"
+                continue
+            if line.isspace():
                 continue
             try:
-                yield number, orjson.loads(line), None
-            except orjson.JSONDecodeError as exc:
-                yield number, line.rstrip(b"\r\n").decode(errors="replace"), str(exc)
+                yield number, _loads(line), None
+            except ValueError as exc:
+                yield (
+                    number,
+                    line.rstrip(b"\r\n")[:MAX_DEAD_PAYLOAD].decode(errors="replace"),
+                    f"malformed JSON ({exc})",
+                )
 
 
 def import_file(
@@ -152,10 +217,10 @@ def import_file(
         report.lines = number
         origin = f"import:{name}:{number}"
         if bad is not None:
-            reason = f"line {number}: malformed JSON ({bad})"
+            reason = f"line {number}: {bad}"
             report.bad_lines.append((number, reason))
             on_bad_line(number, reason)
-            dead.append(DeadLetter(origin, reason, str(obj)[:100_000]))
+            dead.append(DeadLetter(origin, reason, str(obj)[:MAX_DEAD_PAYLOAD]))
             continue
         for got in archive.iter_archive_items(obj, org_user_id=org_user_id, origin=origin):
             if isinstance(got, DeadLetter):

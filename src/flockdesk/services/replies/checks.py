@@ -2,7 +2,11 @@
 
 - the conversation's context: kind, account, contact, latest inbound post;
 - the DM texts a public text must not repeat: every DM of the contact (both directions, queued ones
-  included), and the account's most recent DMs received from anyone (RECENT_DM_LIMIT);
+  included), the account's most recent DMs received from anyone (RECENT_DM_LIMIT), and the team's own
+  recent DMs to anyone that carry personal data (an address, an order number: what a DM to one
+  customer says about them never goes out in another customer's thread). The team's DMs without
+  personal data (stock phrases) stay usable in public. No override lifts this rule: the guard override
+  is for the guard's warning only;
 - the reply guard (flockdesk.triage.check_reply) on public text, refused unless overridden.
 """
 
@@ -16,6 +20,7 @@ from sqlalchemy import Connection
 from flockdesk.domain import rules
 from flockdesk.services.errors import GuardFlagged, ReplyRefused, conversation_not_found
 from flockdesk.store.schema import accounts, contacts, conversations, messages, outbox
+from flockdesk.triage import check_reply, sensitive_kinds
 
 DM_HISTORY_LIMIT = 2000
 RECENT_DM_LIMIT = 2000
@@ -110,11 +115,39 @@ def recent_dm_texts(conn: Connection, account_id: int) -> list[str]:
     return [r[0] for r in conn.execute(dm_msgs)]
 
 
-def dm_texts_for(conn: Connection, ctx: dict[str, Any]) -> list[str]:
-    """DM texts a public text of this conversation must not repeat: every DM of its contact, and the
-    account's recent DMs received from anyone."""
-    return dm_texts_of_contact(conn, ctx["contact_id"], ctx["contact_external_id"]) + recent_dm_texts(
-        conn, ctx["account_id"]
+def team_dms_with_personal_data(conn: Connection, account_id: int, public_text: str) -> list[str]:
+    """The account's recent DMs to anyone (queued, sent or failed outbox rows, and outbound DMs that came
+    back from the platform) that this public text repeats and that carry personal data. Only the DMs the
+    text repeats are classified, so the personal-data scan runs on a handful of texts, not thousands."""
+    queued = (
+        sa.select(outbox.c.text)
+        .where(outbox.c.account_id == account_id, outbox.c.kind == "dm")
+        .order_by(outbox.c.id.desc())
+        .limit(RECENT_DM_LIMIT)
+    )
+    sent = (
+        sa.select(messages.c.text)
+        .select_from(messages.join(conversations, conversations.c.id == messages.c.conversation_id))
+        .where(
+            conversations.c.kind == "dm",
+            conversations.c.account_id == account_id,
+            messages.c.direction == "out",
+        )
+        .order_by(messages.c.id.desc())
+        .limit(RECENT_DM_LIMIT)
+    )
+    texts = {r[0] for r in conn.execute(queued)} | {r[0] for r in conn.execute(sent)}
+    return [t for t in texts if rules.dm_leak(public_text, [t]) is not None and sensitive_kinds(t)]
+
+
+def dm_texts_for(conn: Connection, ctx: dict[str, Any], public_text: str) -> list[str]:
+    """DM texts this public text of this conversation must not repeat: every DM of its contact, the
+    account's recent DMs received from anyone, and the team's recent DMs to anyone that carry personal
+    data."""
+    return (
+        dm_texts_of_contact(conn, ctx["contact_id"], ctx["contact_external_id"])
+        + recent_dm_texts(conn, ctx["account_id"])
+        + team_dms_with_personal_data(conn, ctx["account_id"], public_text)
     )
 
 
@@ -123,21 +156,11 @@ def refuse(v: rules.Violation | None) -> None:
         raise ReplyRefused(v.reason, v.message)
 
 
-def run_guard(text: str) -> Any:
-    try:
-        from flockdesk.triage import check_reply
-    except ImportError as exc:  # pragma: no cover - triage ships with flockdesk
-        raise RuntimeError(
-            "the reply guard (flockdesk.triage.check_reply) is not installed; "
-            "public replies cannot be checked, so none are queued"
-        ) from exc
-    return check_reply(text)
-
-
 def check_public(conn: Connection, ctx: dict[str, Any], text: str, override_guard: bool) -> Any:
-    """Run the DM-leak rule and the guard on a public text; returns the guard's check if overridden."""
-    refuse(rules.dm_leak(text, dm_texts_for(conn, ctx)))
-    check = run_guard(text)
+    """Run the DM-leak rule (never overridable) and the guard on a public text; returns the guard's
+    check if the agent overrode it."""
+    refuse(rules.dm_leak(text, dm_texts_for(conn, ctx, text)))
+    check = check_reply(text)
     flagged = bool(check.asks_for_sensitive or check.contains_sensitive)
     if flagged and not override_guard:
         raise GuardFlagged(f"the reply guard flagged this public reply: {check.advice}", check)

@@ -4,7 +4,8 @@
   inbound post (domain/rules.py); nothing else can be queued here.
 - Public text runs the reply guard (triage.check_reply); a flagged reply is refused unless the agent
   overrides, and the override is audited. Public text may never repeat a DM of that contact (whole
-  history) nor one of the account's recent DMs with anyone (RECENT_DM_LIMIT).
+  history), one of the account's recent DMs received from anyone (RECENT_DM_LIMIT), nor one of the
+  team's recent DMs to anyone that carries personal data; no override lifts this rule.
 - Idempotency keys are unique: a double-click (same key, or without one the same text to the same
   latest message) returns the row already queued. The sender (services/replies/outbox.py) sends each row once.
 - Rows are made by services/replies/outbox.py (`enqueue`, `retry_in`), through services/replies/rows.py.
@@ -118,7 +119,7 @@ def retry(engine: Engine, outbox_id: int, user_id: int) -> OutboxRow:
         ctx = load_context(conn, old["conversation_id"])
         refuse(rules.channel_violation(ctx["kind"], old["kind"]))
         if old["kind"] != "dm":
-            refuse(rules.dm_leak(old["text"], dm_texts_for(conn, ctx)))
+            refuse(rules.dm_leak(old["text"], dm_texts_for(conn, ctx, old["text"])))
 
     def run(conn: Connection) -> OutboxRow:
         actor = audit.actor_name(conn, user_id)

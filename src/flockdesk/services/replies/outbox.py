@@ -7,9 +7,12 @@ or failed (with the platform's reason).
 
 At most once: a row found in 'sending' (the worker died mid-send, or the platform timed out) is never
 sent again. It becomes 'sent' when its echo comes back through the API (services/ingest/ingestor.py matches
-it), else, after a grace period, 'failed' with "interrupted mid-send: check X before retrying" (the
-platform's display name, from its profile in the connector registry).
-Retrying is an explicit action (`retry`) that creates a new row, a new attempt.
+it), or when, after a grace period, the account's own recent posts (or DMs) show it landed
+(services/replies/reconcile.py); else it becomes 'failed' with "interrupted mid-send: check X before
+retrying" (the platform's display name, from its profile in the connector registry). Retrying is an
+explicit action (`retry`) that creates a new row, a new attempt; before that attempt is sent, the same
+read looks for the interrupted attempt's post, and a match settles the retry as sent with that post
+instead of posting again.
 
 Channel rule (invariant 1): a `dm` row goes only through the DM API; `reply` and `public_ack` rows
 only through the post API, and never into a DM conversation.
@@ -40,12 +43,16 @@ from flockdesk.connectors.base import (
 from flockdesk.domain.types import SendResult
 from flockdesk.domain.utc import as_utc, utcnow
 from flockdesk.services.errors import Conflict, InvalidInput, NotFound
+from flockdesk.services.replies import reconcile
+from flockdesk.services.replies.reconcile import interrupted
 from flockdesk.store.schema import accounts, conversations, messages, outbox
 
 log = logging.getLogger(__name__)
 
 KINDS = ("reply", "dm", "public_ack")
 DEFAULT_GRACE_S = 300.0
+# a row whose fate cannot be read back (rate limit, outage) stays in doubt this long, then fails
+MAX_DOUBT = timedelta(days=1)
 # what a retry takes from the failed row (the rest is new: key, status, attempts, times)
 RETRY_COPIES = (
     "account_id",
@@ -64,6 +71,7 @@ class SendReport:
     requeued: int = 0
     in_doubt: int = 0  # left in 'sending' for the echo to settle
     interrupted: int = 0  # 'sending' rows failed after the grace period
+    found_sent: int = 0  # in-flight rows (or retries) found already on the platform
     blocked_accounts: dict[int, float | None] = field(default_factory=dict)  # account -> reset_at
 
 
@@ -151,11 +159,6 @@ def _conversation_kind(engine: Engine, conversation_id: int | None) -> str | Non
         ).scalar()
 
 
-def interrupted(platform_name: str) -> str:
-    """The error of a row whose send was cut off: only the platform can say whether it landed."""
-    return f"interrupted mid-send: check {platform_name} before retrying"
-
-
 def _rate_limited(platform_name: str) -> str:
     return f"rate limited by {platform_name}: will send after the reset"
 
@@ -239,8 +242,45 @@ def mark_sent(engine: Engine, row: Mapping[str, Any], result: SendResult) -> Non
         )
 
 
+def _earlier_attempt_landed(engine: Engine, row: Mapping[str, Any], connector: Sender) -> str | None:
+    """For a retry of an attempt interrupted mid-send: what to do instead of sending. "sent" when the
+    earlier post is on the platform (this row is settled with it), "queued"/"failed" when the platform
+    could not be asked, None to go on and send."""
+    claimed = reconcile.interrupted_claim(engine, row)
+    if claimed is None:
+        return None
+    try:
+        found = reconcile.find_sent(engine, row, connector, claimed)
+    except (RateLimited, TransientError) as exc:
+        name = _platform_name(engine, row["account_id"])
+        _set(
+            engine,
+            row["id"],
+            status="queued",
+            error=f"checking {name} for the earlier attempt ({exc.detail}): will try again",
+        )
+        return "queued"
+    except ConnectorError as exc:
+        name = _platform_name(engine, row["account_id"])
+        _set(
+            engine,
+            row["id"],
+            status="failed",
+            error=f"could not check {name} for the earlier attempt ({exc.detail}); check {name} before retrying",
+        )
+        return "failed"
+    if found is None:
+        return None
+    log.info("outbox %s: the interrupted attempt landed as %s; not sent again", row["id"], found)
+    mark_sent(engine, row, SendResult(external_id=found))
+    return "sent"
+
+
 def deliver(engine: Engine, row: Mapping[str, Any], connector: Sender) -> str:
     """Send one claimed row; returns its resulting status (sent|failed|queued|sending)."""
+    settled = _earlier_attempt_landed(engine, row, connector)
+    if settled is not None:
+        return settled
     try:
         result = _dispatch(engine, row, connector)
     except InvalidInput as exc:
@@ -274,31 +314,76 @@ def deliver(engine: Engine, row: Mapping[str, Any], connector: Sender) -> str:
     return "sent"
 
 
-def reconcile_interrupted(
-    engine: Engine, *, grace_s: float = DEFAULT_GRACE_S, now: datetime | None = None
-) -> int:
-    """Fail the 'sending' rows whose echo has not come back within the grace period."""
-    cutoff = (now or utcnow()) - timedelta(seconds=grace_s)
-    stale: dict[str, list[int]] = {}  # platform -> its stale rows
-    with engine.begin() as conn:
-        rows = conn.execute(
-            sa.select(outbox.c.id, outbox.c.claimed_at, accounts.c.platform)
-            .join(accounts, accounts.c.id == outbox.c.account_id)
-            .where(outbox.c.status == "sending")
-        ).all()
-        for r in rows:
-            if r.claimed_at is None or as_utc(r.claimed_at) <= cutoff:
-                stale.setdefault(r.platform, []).append(int(r.id))
-        for platform, ids in stale.items():
-            error = interrupted(_display_name(platform))
-            conn.execute(
-                outbox.update()
-                .where(outbox.c.id.in_(ids), outbox.c.status == "sending")
-                .values(status="failed", error=error)
+def _find_stale(
+    row: Mapping[str, Any], engine: Engine, connector_for: Callable[[int], Sender] | None
+) -> str | None:
+    """The platform id of this stale row's post when the account's own posts show it, "" when its fate
+    cannot be read now (keep it in doubt), None when it is not there (or cannot be read back at all)."""
+    if connector_for is None:
+        return None
+    try:
+        return reconcile.find_sent(
+            engine, row, connector_for(row["account_id"]), row["claimed_at"] or row["created_at"]
+        )
+    except (RateLimited, TransientError) as exc:
+        log.info("outbox %s: cannot check the platform now (%s); still in doubt", row["id"], exc.detail)
+        return ""
+    except Exception:
+        log.warning("outbox %s: cannot check the platform for this send", row["id"], exc_info=True)
+        return None
+
+
+def settle_in_flight(
+    engine: Engine,
+    connector_for: Callable[[int], Sender] | None = None,
+    *,
+    grace_s: float = DEFAULT_GRACE_S,
+    now: datetime | None = None,
+) -> tuple[int, int]:
+    """Settle the 'sending' rows whose echo has not come back within the grace period: sent when the
+    account's own recent posts (or DMs) show them, else failed. Returns (failed, found sent)."""
+    now = now or utcnow()
+    cutoff = now - timedelta(seconds=grace_s)
+    with engine.connect() as conn:
+        rows = [
+            dict(r) for r in conn.execute(sa.select(outbox).where(outbox.c.status == "sending")).mappings()
+        ]
+    stale = [r for r in rows if r["claimed_at"] is None or as_utc(r["claimed_at"]) <= cutoff]
+    failed = found = 0
+    for row in stale:
+        external_id = _find_stale(row, engine, connector_for)
+        if external_id:
+            log.info(
+                "outbox %s: found on the platform as %s after its answer was lost", row["id"], external_id
             )
-            for outbox_id in ids:
-                log.warning("outbox %s: %s", outbox_id, error)
-    return sum(len(ids) for ids in stale.values())
+            mark_sent(engine, row, SendResult(external_id=external_id))
+            found += 1
+            continue
+        claimed = as_utc(row["claimed_at"] or row["created_at"])
+        if external_id == "" and claimed > now - MAX_DOUBT:
+            continue
+        error = interrupted(_platform_name(engine, row["account_id"]))
+        with engine.begin() as conn:
+            done = conn.execute(
+                outbox.update()
+                .where(outbox.c.id == row["id"], outbox.c.status == "sending")
+                .values(status="failed", error=error)
+            ).rowcount
+        if done:
+            log.warning("outbox %s: %s", row["id"], error)
+            failed += 1
+    return failed, found
+
+
+def reconcile_interrupted(
+    engine: Engine,
+    *,
+    grace_s: float = DEFAULT_GRACE_S,
+    now: datetime | None = None,
+    connector_for: Callable[[int], Sender] | None = None,
+) -> int:
+    """Settle the stale 'sending' rows (settle_in_flight); returns how many failed."""
+    return settle_in_flight(engine, connector_for, grace_s=grace_s, now=now)[0]
 
 
 def send_pending(
@@ -310,7 +395,8 @@ def send_pending(
     should_stop: Callable[[], bool] = lambda: False,
 ) -> SendReport:
     """Settle interrupted rows, then send up to `limit` queued rows."""
-    report = SendReport(interrupted=reconcile_interrupted(engine, grace_s=grace_s))
+    interrupted, found = settle_in_flight(engine, connector_for, grace_s=grace_s)
+    report = SendReport(interrupted=interrupted, found_sent=found)
     for _ in range(limit):
         if should_stop():
             break

@@ -100,6 +100,7 @@ def list_events(
 
 
 MANAGERS = ("admin", "manager")
+CLI = "cli"  # the actor of an admin action run from the command line (`flockdesk users ...`)
 
 
 def _active_user(conn: Connection, user_id: int) -> Any:
@@ -116,6 +117,12 @@ def actor_name(conn: Connection, user_id: int | None) -> str:
     if user_id is None:
         return "system"
     return str(_active_user(conn, user_id).username)
+
+
+def admin_actor(conn: Connection, user_id: int | None) -> str:
+    """The actor to record for an admin action: the acting user's name, or "cli" when None (the
+    command line acts as no user). Raises PermissionError for an unknown or disabled user."""
+    return CLI if user_id is None else str(_active_user(conn, user_id).username)
 
 
 def manager_name(conn: Connection, user_id: int, doing: str) -> str:

@@ -15,6 +15,10 @@ with engine.connect() as connection:
         compare_type=True,
     )
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            # a migration may rewrite a large table: the request-sized statement timeout
+            # (settings.db_statement_timeout_s) does not apply to it
+            connection.exec_driver_sql("SET LOCAL statement_timeout = 0")
         context.run_migrations()
     if connection.in_transaction():
         connection.commit()

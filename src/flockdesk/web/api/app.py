@@ -12,7 +12,16 @@ from flockdesk.services.team import users as users_svc
 from flockdesk.services.team.users import User
 from flockdesk.web import errors
 from flockdesk.web.api import models as m
-from flockdesk.web.security import ApiAuthError, CsrfError, WebContext, api_role, api_user, csrf_protect, web
+from flockdesk.web.middleware import UnhandledErrorMiddleware
+from flockdesk.web.security import (
+    ApiAuthError,
+    CsrfError,
+    WebContext,
+    api_csrf_protect,
+    api_role,
+    api_user,
+    web,
+)
 
 VIEWS_DOC = "all | mine | unassigned | mentions | dms | listening | snoozed | resolved | leads | influencers"
 
@@ -51,10 +60,17 @@ def create_api(ctx: WebContext) -> FastAPI:
         openapi_url="/openapi.json",
         docs_url=None,
         redoc_url=None,
-        dependencies=[Depends(csrf_protect)],
+        dependencies=[Depends(api_csrf_protect)],
         description="Send `Authorization: Bearer <token>` (create one on your profile page).",
     )
     api.state.web = ctx
+    api.add_middleware(
+        UnhandledErrorMiddleware,
+        render=lambda _request: JSONResponse(
+            {"detail": "Internal server error; it was logged. Try again, or tell your admin."},
+            status_code=500,
+        ),
+    )
 
     @api.exception_handler(ApiAuthError)
     async def _auth(request: Request, exc: ApiAuthError) -> JSONResponse:
@@ -222,7 +238,7 @@ def create_api(ctx: WebContext) -> FastAPI:
     async def create_user(body: m.UserIn, request: Request, user: User = Depends(admin_user)) -> m.UserOut:
         created = await run_in_threadpool(
             lambda: users_svc.create_user(
-                engine(request), body.username, body.password, body.role, name=body.name
+                engine(request), body.username, body.password, body.role, name=body.name, actor_id=user.id
             )
         )
         return m.UserOut.model_validate(created)

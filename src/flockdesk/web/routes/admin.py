@@ -44,7 +44,7 @@ async def users_add(
     engine = web(request).engine
     return await attempt(
         "/settings/users",
-        lambda: users_svc.create_user(engine, username, password, role, name=name),
+        lambda: users_svc.create_user(engine, username, password, role, name=name, actor_id=user.id),
         f"User {username.strip()} added.",
     )
 
@@ -57,7 +57,23 @@ async def users_active(
         return back("/settings/users", error="You cannot disable your own account; ask another admin.")
     engine = web(request).engine
     return await attempt(
-        "/settings/users", lambda: users_svc.set_active(engine, uid, active == "yes"), "User updated."
+        "/settings/users",
+        lambda: users_svc.set_active(engine, uid, active == "yes", actor_id=user.id),
+        "User updated." if active == "yes" else "User disabled; their sessions and API tokens were revoked.",
+    )
+
+
+@router.post("/settings/users/{uid}/role")
+async def users_role(
+    uid: int, request: Request, role: str = Form(""), user: User = Depends(admin_only)
+) -> Response:
+    if uid == user.id:
+        return back("/settings/users", error="You cannot change your own role; ask another admin.")
+    engine = web(request).engine
+    return await attempt(
+        "/settings/users",
+        lambda: users_svc.set_role(engine, uid, role, actor_id=user.id),
+        lambda u: f"{u.username} is now {u.role}.",
     )
 
 
@@ -65,14 +81,17 @@ async def users_active(
 async def users_password(
     uid: int, request: Request, password: str = Form(""), user: User = Depends(admin_only)
 ) -> Response:
-    """An admin resets someone's password (they are signed out everywhere; audited)."""
+    """An admin resets someone's password (their sessions and API tokens are revoked; audited)."""
     from flockdesk.services.team import sessions as auth_svc
 
     engine = web(request).engine
     return await attempt(
         "/settings/users",
         lambda: auth_svc.reset_password(engine, uid, password, actor_id=user.id),
-        lambda u: f"Password of {u.username} reset. Tell them the new one in person; they were signed out.",
+        lambda u: (
+            f"Password of {u.username} reset. Tell them the new one in person; they were signed out "
+            "and their API tokens revoked."
+        ),
     )
 
 

@@ -48,16 +48,17 @@ async def accounts_connect(
     client_id: str = Form(""),
     user: User = Depends(admin_only),
 ) -> Response:
-    engine = web(request).engine
+    ctx = web(request)
     try:
         url = await run_in_threadpool(
             lambda: oauth_svc.start(
-                engine,
+                ctx.engine,
                 base_url=base_url,
                 purpose=purpose,
                 client_id=client_id,
                 redirect_uri=callback_url(request),
                 user_id=user.id,
+                allowed_hosts=ctx.settings.allowed_api_hosts,
             )
         )
     except oauth_svc.OAuthError as exc:
@@ -87,6 +88,7 @@ async def accounts_callback(request: Request, user: User = Depends(admin_only)) 
             redirect_uri=callback_url(request),
             user_id=user.id,
             timeout_s=ctx.settings.http_timeout_s,
+            allowed_hosts=ctx.settings.allowed_api_hosts,
         )
         return accounts_svc.add_account_from_oauth(
             ctx.engine,
@@ -97,6 +99,7 @@ async def accounts_callback(request: Request, user: User = Depends(admin_only)) 
             expires_in=tokens.expires_in,
             purpose=tokens.purpose,
             client_id=tokens.client_id,
+            actor_id=user.id,
         )
 
     return await attempt(
@@ -149,12 +152,14 @@ async def listening_add(
     volume = float(given) if given is not None else DEFAULT_POSTS_PER_DAY
 
     def run() -> sources_svc.SourceInfo:
-        src = sources_svc.add_search_source(
-            ctx.engine, ctx.settings, query, include_retweets=include_retweets == "yes"
+        return sources_svc.add_search_source(
+            ctx.engine,
+            ctx.settings,
+            query,
+            include_retweets=include_retweets == "yes",
+            expected_posts_per_day=given,
+            actor_id=user.id,
         )
-        if given is not None:
-            listening.set_expected_volume(ctx.engine, src.id, given)
-        return src
 
     def added(src: sources_svc.SourceInfo) -> str:
         cost = _cost(volume, src.platform)
@@ -179,7 +184,7 @@ async def listening_volume(
         return back("/settings/listening", error=str(exc))
     return await attempt(
         "/settings/listening",
-        lambda: listening.set_expected_volume(engine, source_id, given),
+        lambda: listening.set_expected_volume(engine, source_id, given, actor_id=user.id),
         "Expected volume saved.",
     )
 
@@ -191,6 +196,6 @@ async def listening_delete(source_id: int, request: Request, user: User = Depend
     engine = web(request).engine
     return await attempt(
         "/settings/listening",
-        lambda: sources_svc.remove_source(engine, source_id),
+        lambda: sources_svc.remove_source(engine, source_id, actor_id=user.id),
         "Listening query removed.",
     )

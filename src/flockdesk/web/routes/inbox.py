@@ -34,7 +34,7 @@ CHANNELS = {"mention": "Mention", "search": "Listening", "dm": "DM"}
 
 def _int(v: str | None) -> int | None:
     try:
-        return int(v) if v not in (None, "") else None  # type: ignore[arg-type]
+        return int(v) if v not in (None, "") else None
     except ValueError:
         return None
 
@@ -125,7 +125,8 @@ async def inbox_rows(view: str, request: Request, user: User = Depends(page_user
     if view not in VIEW_LABELS:
         view = "all"
     data = await run_in_threadpool(load_page, request, user, view)
-    return web(request).templates.TemplateResponse(request, "_rows.html", data)
+    resp: Response = web(request).templates.TemplateResponse(request, "_rows.html", data)
+    return resp
 
 
 @router.get("/search")
@@ -152,6 +153,7 @@ async def search_page(request: Request, user: User = Depends(page_user)) -> Resp
         request,
         user,
         "search.html",
+        status_code=400 if error else 200,
         q=q,
         rows=rows,
         more_url=more,
