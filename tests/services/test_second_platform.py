@@ -46,8 +46,11 @@ def _source(engine: Engine, account_id: int, kind: str) -> sa.RowMapping:
 
 
 def _connect(engine: Engine, settings: Settings) -> int:
+    allowed = settings.model_copy(
+        update={"allowed_api_hosts": [*settings.allowed_api_hosts, "fakenet.example"]}
+    )
     info = connected.add_account(
-        engine, settings, base_url="https://fakenet.example", token="t", platform="fakenet"
+        engine, allowed, base_url="https://fakenet.example", token="t", platform="fakenet"
     )
     return int(info.id)
 
