@@ -20,6 +20,7 @@ from flockdesk.emulator.faults import FaultInjector
 from flockdesk.emulator.ids import IdGenerator, created_at
 from flockdesk.emulator.model import DmEvent, Post, User, dm_conversation_id
 from flockdesk.emulator.ratelimit import RateLimiter
+from flockdesk.emulator.scenario import load_scenario
 
 REQUEST_LOG_MAX = 200_000
 
@@ -69,7 +70,6 @@ class EmulatorState:
         self.oauth: Any = None  # set by oauth.OAuthStore on app creation
         self.closing = threading.Event()  # set while a server shuts down: stalled responses end early
         self._clear()
-        from flockdesk.emulator.scenario import load_scenario
 
         self.set_org(load_scenario(self.config.scenario).org)
 
@@ -103,8 +103,6 @@ class EmulatorState:
             self.add_user(org)
 
     def reset(self, scenario: str | None = None) -> None:
-        from flockdesk.emulator.scenario import load_scenario
-
         with self.lock:
             if scenario:
                 self.config.scenario = scenario
