@@ -1,4 +1,4 @@
-"""Golden paths in a real browser (Debian chromium): the inbox (issue 3) and triage in the UI (issue 4)."""
+"""Golden paths in a real browser (Debian chromium): the inbox and triage in the UI."""
 
 from __future__ import annotations
 

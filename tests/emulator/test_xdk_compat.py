@@ -1,4 +1,4 @@
-"""xdk (the SDK helper C's connector uses) reads and writes against the emulator with its typed models."""
+"""xdk (the SDK the X connector uses) reads and writes against the emulator with its typed models."""
 
 from __future__ import annotations
 

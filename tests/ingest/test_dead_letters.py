@@ -84,7 +84,7 @@ def test_migration_keeps_old_duplicates_and_fingerprints_the_first(engine: Engin
     fps = [r[3] for r in rows]
     assert fps.count(None) == 1
     assert set(fps) - {None} == {dead_letter_fingerprint(r[0], r[1], r[2]) for r in rows}
-    # and the ingest path now recognises the old row
+    # the ingest path recognises the filled-in row as the same dead letter
     assert Ingestor(engine).ingest_page(_account(engine), [], dead=[DeadLetter(**row)]).dead_letters == 0
 
 

@@ -1,5 +1,5 @@
 """Admin actions and logins leave exactly one audit event each, written by the services, with the
-actor (the acting user, or "cli" for the command line) and the target (issue 7, section 5, defect 8)."""
+actor (the acting user, or "cli" for the command line) and the target."""
 
 from __future__ import annotations
 
