@@ -33,9 +33,9 @@ def test_triage_does_not_load_the_web_stack() -> None:
         "import sys\n"
         "from typer.testing import CliRunner\n"
         "from flockdesk.cli.main import app\n"
-        "r = CliRunner().invoke(app, ['triage'], input='{\"id\": \"1\", \"text\": \"refund please\"}\\n')\n"
+        'r = CliRunner().invoke(app, [\'triage\'], input=\'{"id": "1", "text": "refund please"}\\n\')\n'
         "assert r.exit_code == 0, r.output\n"
-        "assert '\"id\": \"1\"' in r.output or '\"id\":\"1\"' in r.output, r.output\n"
+        'assert \'"id": "1"\' in r.output or \'"id":"1"\' in r.output, r.output\n'
         "loaded = [m for m in ('fastapi', 'uvicorn', 'flockdesk.web', 'flockdesk.emulator') if m in sys.modules]\n"
         "assert not loaded, loaded\n"
     )
