@@ -362,7 +362,7 @@ def create_tweet(ctx: Ctx) -> tuple[int, dict[str, Any]]:
         deep_link=deep_link,
     )
     if parent is not None and post.conversation_id in state.posts:
-        state.traffic_cursor.setdefault("org_threads", []).append(post.conversation_id)
+        state.traffic_cursor.org_threads.append(post.conversation_id)
     state.sent.append(
         SentRecord(
             id=str(post.id),

@@ -19,6 +19,7 @@ from flockdesk.emulator.activity import ActivityLog
 from flockdesk.emulator.faults import FaultInjector
 from flockdesk.emulator.ids import IdGenerator, created_at
 from flockdesk.emulator.model import DmEvent, Post, User, dm_conversation_id
+from flockdesk.emulator.oauth import OAuthStore
 from flockdesk.emulator.ratelimit import RateLimiter
 from flockdesk.emulator.scenario import load_scenario
 
@@ -39,6 +40,17 @@ class EmulatorConfig:
     token_ttl_s: int = 7200
     search_days: int = 7
     reject_duplicates: bool = False
+
+
+@dataclass
+class TrafficCursor:
+    """Where generated traffic left off, so that the next burst continues the same conversations."""
+
+    threads: list[int] = field(default_factory=list)  # roots of customers' public threads
+    public: list[int] = field(default_factory=list)  # customers' public posts, for quotes and reposts
+    dm_users: list[str] = field(default_factory=list)  # customers who have a DM thread with the org
+    org_threads: list[int] = field(default_factory=list)  # conversations the org replied in
+    outreach_pending: list[str] = field(default_factory=list)  # users the org DMed, not answered yet
 
 
 @dataclass
@@ -67,7 +79,7 @@ class EmulatorState:
         self.faults = FaultInjector()
         self.faults.configure(0.0, None, self.config.seed)
         self.limiter = RateLimiter(self.config.speedup)
-        self.oauth: Any = None  # set by oauth.OAuthStore on app creation
+        self.oauth = OAuthStore(self)
         self.closing = threading.Event()  # set while a server shuts down: stalled responses end early
         self._clear()
 
@@ -89,7 +101,7 @@ class EmulatorState:
         self.followers: list[str] = []  # user ids, oldest first
         self.sent: list[SentRecord] = []
         self.hidden: set[int] = set()  # replies the org hid in its own conversations
-        self.traffic_cursor: dict[str, Any] = {}
+        self.traffic_cursor = TrafficCursor()
         # every X API request, oldest first, for tests that count polls (GET /_emulator/requests)
         self.requests: deque[dict[str, Any]] = deque(maxlen=REQUEST_LOG_MAX)
         # X Activity API events (emulator/activity.py): producers emit, the stream and webhooks deliver
