@@ -13,7 +13,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 from starlette.testclient import TestClient
 
-from .helpers import inject
+from tests.emulator.helpers import inject
 
 SPEC_URI = "urn:x-openapi-2.159"
 TWEET_PARAMS = {
