@@ -5,15 +5,21 @@ emulated customers decrypt the answer, and ground truth says what they read."""
 from __future__ import annotations
 
 import base64
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 from chat_xdk import Chat, QuickReply
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
 from starlette.testclient import TestClient
 
 from flockdesk.emulator import EmulatorState
 from flockdesk.emulator import chat as xchat
 from flockdesk.emulator.chat import parse_whole_struct
+from flockdesk.emulator.model import User
 
 
 class Brand:
@@ -382,3 +388,88 @@ def test_read_typing_and_errors(client: TestClient, brand: Brand, auth: dict[str
 def test_chat_needs_user_context_and_dm_scopes(client: TestClient, app_auth: dict[str, str]) -> None:
     assert client.get("/2/chat/conversations", headers=app_auth).status_code == 403
     assert client.get("/2/chat/conversations").status_code == 401
+
+
+SPEC_167 = "urn:x-openapi-2.167"
+
+
+def _spec_check(spec: dict[str, Any], path: str, method: str, status: str, body: Any) -> None:
+    registry = Registry().with_resource(
+        SPEC_167, Resource.from_contents(spec, default_specification=DRAFT202012)
+    )
+    pointer = "/".join(
+        ["#", "paths", path.replace("~", "~0").replace("/", "~1"), method, "responses", status]
+        + ["content", "application~1json", "schema"]
+    )
+    validator = Draft202012Validator({"$ref": SPEC_167 + pointer}, registry=registry)
+    errors = sorted(validator.iter_errors(body), key=lambda e: list(e.path))
+    assert not errors, f"{method} {path}: " + "\n".join(f"{list(e.path)}: {e.message}" for e in errors[:10])
+
+
+def test_chat_responses_validate_against_spec_2_167(
+    client: TestClient, brand: Brand, auth: dict[str, str], shared_dir: Path
+) -> None:
+    spec_path = shared_dir / "reference" / "x-openapi" / "openapi-2.167.json"
+    if not spec_path.exists():
+        pytest.skip(f"{spec_path} is absent")
+    spec = json.loads(spec_path.read_text())
+    _spec_check(spec, "/2/users/{id}/public_keys", "post", "200", brand.publish_keys())
+    _traffic(client, 60)
+    keys = client.get(f"/2/users/{brand.org_id}/public_keys", headers=auth).json()
+    _spec_check(spec, "/2/users/{id}/public_keys", "get", "200", keys)
+    params = {"chat_conversation.fields": "created_at,updated_at,group_name,type,id,is_muted"}
+    params["expansions"] = "participant_ids,member_ids,admin_ids"
+    listing = client.get("/2/chat/conversations", headers=auth, params={**params, "max_results": 2}).json()
+    _spec_check(spec, "/2/chat/conversations", "get", "200", listing)
+    conv = listing["data"][0]
+    one = client.get(f"/2/chat/conversations/{conv['id']}", headers=auth, params=params).json()
+    _spec_check(spec, "/2/chat/conversations/{id}", "get", "200", one)
+    fields = (
+        "conversation_id,created_at,encoded_event,id,is_trusted,message_event_signature,previous_id,sender_id"
+    )
+    events = client.get(
+        f"/2/chat/conversations/{conv['id']}/events",
+        headers=auth,
+        params={"chat_message_event.fields": fields, "max_results": 2},
+    ).json()
+    _spec_check(spec, "/2/chat/conversations/{id}/events", "get", "200", events)
+    brand.read(conv)
+    sent = brand.send(conv["id"], "validated")
+    assert sent.status_code == 201
+    _spec_check(spec, "/2/chat/conversations/{id}/messages", "post", "201", sent.json())
+    url = f"/2/chat/conversations/{conv['id']}"
+    read = client.post(url + "/read", headers=auth, json={"seen_until_sequence_id": events["data"][0]["id"]})
+    _spec_check(spec, "/2/chat/conversations/{id}/read", "post", "200", read.json())
+    _spec_check(
+        spec,
+        "/2/chat/conversations/{id}/typing",
+        "post",
+        "200",
+        client.post(url + "/typing", headers=auth).json(),
+    )
+
+
+def test_a_group_with_the_org_is_a_conversation_join(
+    client: TestClient, brand: Brand, state: EmulatorState
+) -> None:
+    brand.publish_keys()
+    inject_dm = client.post("/_emulator/post", json={"author": "ana_g", "text": "hi", "dm": True}).json()
+    assert inject_dm["kind"] == "dm"
+    with state.lock:
+        ana = state.user_by_username("ana_g")
+        ben = state.add_user(User(id="4242", username="ben_g", name="Ben G"))
+        assert ana is not None
+        peer = xchat.peer_for(state, ana.id)
+        xchat.peer_for(state, ben.id)
+        conv = xchat.group_create(state, peer, [state.org.id, ben.id], "Ana's trip")
+        xchat.customer_send(state, peer, conv, "hello group")
+    joins = [e for e in state.activity.since(0, 1000) if e.event_type == "chat.conversation_join"]
+    assert len(joins) == 1 and joins[0].payload["conversation_id"] == conv.id
+    listed = [v for v in brand.conversations() if v["id"] == conv.id]
+    assert listed and listed[0]["type"] == "group" and set(listed[0]["member_ids"]) == set(conv.participants)
+    result = brand.read(listed[0])
+    assert [m["event"]["type"] for m in result["messages"]] == ["KeyChange", "GroupChange", "Message"]
+    assert result["errors"] == {}
+    assert brand.send(conv.id, "hello both").status_code == 201
+    last = _truth(client)["chats"][-1]
+    assert last["readable"] is True and last["text"] == "hello both"

@@ -283,7 +283,7 @@ def _chat(run: _Run, remaining: int) -> None:
             conv = xchat.group_create(state, peer, [org.id, friend.id], title)
         else:
             conv = xchat.conversation(state, xchat.one_to_one_id(author.id, org.id), [author.id, org.id])
-    elif run.rng.random() < run.sc.chat_chance("rotate"):
+    if conv.latest_key is not None and run.rng.random() < run.sc.chat_chance("rotate"):
         xchat.customer_rotate(state, peer, conv)
     if author.id not in users:
         users.append(author.id)
