@@ -52,6 +52,8 @@ class TrafficCursor:
     dm_users: list[str] = field(default_factory=list)  # customers who have a DM thread with the org
     org_threads: list[int] = field(default_factory=list)  # conversations the org replied in
     outreach_pending: list[str] = field(default_factory=list)  # users the org DMed, not answered yet
+    chat_users: list[str] = field(default_factory=list)  # customers who have an X Chat with the org
+    chat_replied: list[str] = field(default_factory=list)  # X Chat conversations the org wrote in last
 
 
 @dataclass

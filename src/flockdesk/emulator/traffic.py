@@ -257,8 +257,8 @@ def _chat(run: _Run, remaining: int) -> None:
     group with a friend; sometimes a key rotation first, sometimes a message garbled in transit."""
     state, org = run.state, run.state.org
     cursor = state.traffic_cursor
-    users: list[str] = cursor.setdefault("chat_users", [])
-    replied: list[str] = cursor.setdefault("chat_replied", [])
+    users = cursor.chat_users
+    replied = cursor.chat_replied
     conv: xchat.ChatConversation | None = None
     first_text, quick = "", None
     if replied and run.rng.random() < run.sc.chat_chance("answer"):
