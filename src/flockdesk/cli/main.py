@@ -9,6 +9,7 @@ every module to list them all.
 from __future__ import annotations
 
 import importlib
+from typing import Any
 
 import typer
 
@@ -52,7 +53,9 @@ def _load_module(module: str) -> TyperGroup:
 class LazyGroup(TyperGroup):
     """The root group: lists every command in COMMANDS, imports a command's module on first use."""
 
-    _loaded: dict[str, TyperGroup]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._loaded: dict[str, TyperGroup] = {}  # module name -> its commands
 
     def list_commands(self, ctx: Context) -> list[str]:
         return list(COMMANDS)
@@ -61,10 +64,9 @@ class LazyGroup(TyperGroup):
         module = COMMANDS.get(cmd_name)
         if module is None:
             return None
-        loaded = self.__dict__.setdefault("_loaded", {})
-        if module not in loaded:
-            loaded[module] = _load_module(module)
-        command: Command | None = loaded[module].commands.get(cmd_name)
+        if module not in self._loaded:
+            self._loaded[module] = _load_module(module)
+        command: Command | None = self._loaded[module].commands.get(cmd_name)
         return command
 
 
