@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import httpx
+from xdk import Client
 
 from flockdesk.emulator import EmulatorServer
 
 
 def test_xdk_client_reads_and_writes() -> None:
-    from xdk import Client
-
     with EmulatorServer(speedup=900) as emu:
         httpx.post(emu.base_url + "/_emulator/traffic", json={"messages": 120, "seed": 1})
         truth = httpx.get(emu.base_url + "/_emulator/truth").json()
