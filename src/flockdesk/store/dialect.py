@@ -8,6 +8,7 @@ from typing import Any
 
 import orjson
 import sqlalchemy as sa
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, Engine
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -68,3 +69,25 @@ def serialize_transaction(conn: Connection, key: int) -> None:
     (BEGIN IMMEDIATE, store/db.py)."""
     if is_postgresql(conn):
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
+
+
+def compare_column_type(
+    context: MigrationContext,
+    inspected_column: sa.Column[Any],
+    metadata_column: sa.Column[Any],
+    inspected_type: sa.types.TypeEngine[Any],
+    metadata_type: sa.types.TypeEngine[Any],
+) -> bool | None:
+    """Alembic's `compare_type` hook: its own comparison (None), except that on SQLite a VARCHAR's
+    declared length is no difference. SQLite stores text of any length in a VARCHAR column, so
+    migrations widen ids only on PostgreSQL (0008) and SQLite keeps the lengths it was created with."""
+    if (
+        context.dialect.name == "sqlite"
+        and isinstance(inspected_type, sa.String)
+        and isinstance(metadata_type, sa.String)
+        and not isinstance(inspected_type, sa.Text)
+        and not isinstance(metadata_type, sa.Text)
+        and inspected_type.length != metadata_type.length
+    ):
+        return False
+    return None
