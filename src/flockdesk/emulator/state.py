@@ -16,6 +16,7 @@ from typing import Any
 
 from flockdesk.emulator import entities as ent
 from flockdesk.emulator.activity import ActivityLog
+from flockdesk.emulator.chat import ChatWorld
 from flockdesk.emulator.faults import FaultInjector
 from flockdesk.emulator.ids import IdGenerator, created_at
 from flockdesk.emulator.model import DmEvent, Post, User, dm_conversation_id
@@ -43,7 +44,7 @@ class EmulatorConfig:
 @dataclass
 class SentRecord:
     id: str
-    kind: str  # "post" | "dm"
+    kind: str  # "post" | "dm" | "chat"
     text: str
     created_at: str
     in_reply_to_tweet_id: str | None = None
@@ -94,6 +95,8 @@ class EmulatorState:
         self.requests: deque[dict[str, Any]] = deque(maxlen=REQUEST_LOG_MAX)
         # X Activity API events (emulator/activity.py): producers emit, the stream and webhooks deliver
         self.activity = ActivityLog()
+        # X Chat: public keys, encrypted conversations, and the customers' chatxdk identities (chat.py)
+        self.chat = ChatWorld()
         self.scenario_name = self.config.scenario
 
     # -- org and users -------------------------------------------------------------------------
@@ -233,6 +236,9 @@ class EmulatorState:
                 "received_dms": sum(1 for s in self.sent if s.kind == "dm"),
                 "users": len(self.users),
                 "followers": len(self.followers),
+                "chats": len(self.chat.conversations),
+                "chat_messages": sum(1 for e in self.chat.events.values() if e.kind == "message"),
+                "received_chats": sum(1 for s in self.sent if s.kind == "chat"),
             }
 
 
