@@ -35,8 +35,13 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         return to_store(value, dialect.name == "sqlite")
 
-    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
-        return utc_from_store(value)
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        # runs for every datetime of every row read: the common cases first, without further calls
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value if value.tzinfo is UTC else value.astimezone(UTC)
 
     def process_literal_param(self, value: datetime | None, dialect: Dialect) -> str:
         # only for compiled SQL with literal_binds (migrations, debugging output)
