@@ -128,6 +128,7 @@ def test_write_responses_validate(client: TestClient, auth, state, spec) -> None
     assert r.status_code == 201
     _check(spec, "/2/tweets", "post", "201", r.json())
     uid = state.users[root["author_id"]].id
+    inject(client, author="maria", text="my booking is ABC123", dm=True)  # X's 2026 rule: she DMs first
     r = client.post(f"/2/dm_conversations/with/{uid}/messages", headers=auth, json={"text": "Hi Maria"})
     assert r.status_code == 201
     _check(spec, "/2/dm_conversations/with/{participant_id}/messages", "post", "201", r.json())
