@@ -133,7 +133,7 @@ def endpoint(
         if request.method in ("POST", "PUT"):
             raw = await request.body()
             try:
-                body = orjson.loads(raw) if raw else None
+                body = orjson.loads(raw) if raw else {}  # PUT /2/webhooks/:id has no body
             except orjson.JSONDecodeError:
                 return problem(
                     400,

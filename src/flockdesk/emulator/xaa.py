@@ -387,11 +387,16 @@ async def activity_stream(ctx: Ctx) -> Response:
                 connection_issue="TooManyConnections",
             )
         state.stream_open += 1
-    cursor = state.activity.last_seq if start is None else state.activity.seq_at(start)
-    return StreamingResponse(_stream(state, cursor, end), media_type="application/json")
+    live_from = state.activity.last_seq
+    cursor = live_from if start is None else state.activity.seq_at(start)
+    return StreamingResponse(_stream(state, cursor, live_from, end), media_type="application/json")
 
 
-async def _stream(state: EmulatorState, cursor: int, end: float | None) -> AsyncIterator[bytes]:
+async def _stream(
+    state: EmulatorState, cursor: int, live_from: int, end: float | None
+) -> AsyncIterator[bytes]:
+    """Deliver from `cursor`; events up to `live_from` are backfill, which cut faults do not count (so a
+    client that reconnects with backfill always gets further)."""
     delivered = 0
     last_write = time.monotonic()
     try:
@@ -407,10 +412,10 @@ async def _stream(state: EmulatorState, cursor: int, end: float | None) -> Async
                 for sub in subs:
                     yield orjson.dumps(envelope(event, sub)) + b"\r\n"
                     last_write = time.monotonic()
-                    delivered += 1
+                    delivered += event.seq > live_from
                     with state.lock:
                         billing.charge_event(state.billing, event.seq, event.event_type, event.payload)
-                        cut = state.faults.stream_cut(delivered)
+                        cut = event.seq > live_from and state.faults.stream_cut(delivered)
                     if cut:  # an injected drop: the connection ends and the client must reconnect
                         return
             if batch:
