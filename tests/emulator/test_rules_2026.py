@@ -31,6 +31,7 @@ def test_replies_only_where_the_author_summoned_the_org(
 
 
 def test_dms_only_to_people_who_dmed_first(client: TestClient, auth, state: EmulatorState) -> None:
+    client.post("/_emulator/config", json={"dm_restriction": True})
     stranger = inject(client, author="maria", text=f"@{state.org.username} hi")
     url = f"/2/dm_conversations/with/{stranger['author_id']}/messages"
     refused = client.post(url, headers=auth, json={"text": "Hello!"})
