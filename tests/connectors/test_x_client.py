@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from flockdesk.connectors import base
-from flockdesk.connectors.base import CallRecord
+from flockdesk.connectors.base import CallRecord, EndpointPacing
 from flockdesk.connectors.registry import connector_for
 from flockdesk.connectors.x.client import XClient
 from flockdesk.emulator.server import EmulatorServer
@@ -124,7 +124,7 @@ def test_timeouts_come_from_settings_and_are_transient(emu: EmulatorServer) -> N
     _faults(emu, "timeout")
     with pytest.raises(base.TransientError):
         _client(emu, calls, timeout_s=0.2, read_retries=0).fetch_mentions(emu.org_user["id"])
-    assert calls == [CallRecord("mentions", None)]
+    assert calls == [CallRecord("mentions", None, pacing=EndpointPacing(min_spacing_s=3.0))]  # 300 per 15 min
 
 
 def test_a_bad_token_is_an_auth_error(emu: EmulatorServer) -> None:

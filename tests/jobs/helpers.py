@@ -125,6 +125,9 @@ class FakeConnector:
         )
         return FetchedPage(page)
 
+    def compare_ids(self, a: str, b: str) -> int:
+        return (int(a) > int(b)) - (int(a) < int(b))
+
     def send_post(self, text: str, *, in_reply_to: str | None = None) -> SendResult:
         if self.send_error:
             raise self.send_error

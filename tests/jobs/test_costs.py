@@ -5,19 +5,22 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import Engine
 
+from flockdesk.connectors import registry
+from flockdesk.connectors.x.pricing import UNIT_PRICES
 from flockdesk.services.accounts import costs
 
 
 def test_unit_prices_follow_the_pay_per_use_table() -> None:
-    assert costs.unit_cost("search", 10) == pytest.approx(10 * costs.UNIT_PRICES["post_read"])
-    assert costs.unit_cost("mentions", 10) == pytest.approx(10 * costs.UNIT_PRICES["owned_read"])
+    x = registry.profile("x")
+    assert x.call_cost("search", 10) == pytest.approx(10 * UNIT_PRICES["post_read"])
+    assert x.call_cost("mentions", 10) == pytest.approx(10 * UNIT_PRICES["owned_read"])
     # reading the account's own posts back (the outbox's check for a lost answer) is an owned read
-    assert costs.unit_cost("own_posts", 3) == pytest.approx(3 * 0.001)
-    assert costs.unit_cost("dm_events", 3) == pytest.approx(3 * costs.UNIT_PRICES["dm_event_read"])
-    assert costs.unit_cost("post_create", 1) == costs.UNIT_PRICES["post_create"]
-    assert costs.unit_cost("post_create", 1, has_url=True) == costs.UNIT_PRICES["post_create_with_url"]
-    assert costs.unit_cost("post_create", 0) == 0.0  # a refused post costs nothing
-    assert costs.unit_cost("token", 1) == 0.0
+    assert x.call_cost("own_posts", 3) == pytest.approx(3 * 0.001)
+    assert x.call_cost("dm_events", 3) == pytest.approx(3 * UNIT_PRICES["dm_event_read"])
+    assert x.call_cost("post_create", 1) == UNIT_PRICES["post_create"]
+    assert x.call_cost("post_create", 1, has_url=True) == UNIT_PRICES["post_create_with_url"]
+    assert x.call_cost("post_create", 0) == 0.0  # a refused post costs nothing
+    assert x.call_cost("token", 1) == 0.0
 
 
 def test_calls_accumulate_per_day_and_endpoint(engine: Engine, account_id: int) -> None:
@@ -52,7 +55,7 @@ def test_budget_policy_slows_then_stops_reads_but_not_dms() -> None:
 
 
 def test_query_cost_estimate_scales_with_volume() -> None:
-    assert costs.estimate_query_monthly_cost(0) == 0.0
-    assert costs.estimate_query_monthly_cost(200) == pytest.approx(200 * 30 * 0.005)
+    assert costs.estimate_query_monthly_cost(0, platform="x") == 0.0
+    assert costs.estimate_query_monthly_cost(200, platform="x") == pytest.approx(200 * 30 * 0.005)
     with pytest.raises(ValueError):
-        costs.estimate_query_monthly_cost(-1)
+        costs.estimate_query_monthly_cost(-1, platform="x")

@@ -131,7 +131,7 @@ def test_ambiguous_failure_is_never_resent_and_fails_after_grace(engine: Engine,
     assert fake.sent == [] and _row(engine, oid)["status"] == "sending"
     assert outbox.reconcile_interrupted(engine, grace_s=60, now=utcnow() + timedelta(seconds=61)) == 1
     row = _row(engine, oid)
-    assert row["status"] == "failed" and row["error"] == outbox.INTERRUPTED
+    assert row["status"] == "failed" and row["error"] == outbox.interrupted("X")
     assert fake.sent == []
 
 

@@ -116,7 +116,7 @@ def test_retry_of_an_interrupted_post_that_landed_posts_nothing(
     _send_with_lost_answer(emu, engine, connector_for)
     # the worker that settled it could not read X back (an older worker, an outage): it failed
     assert outbox.reconcile_interrupted(engine, grace_s=0) == 1
-    assert _row(engine, oid)["error"] == outbox.INTERRUPTED
+    assert _row(engine, oid)["error"] == outbox.interrupted("X")
     retry_id = outbox.retry(engine, oid)
     report = outbox.send_pending(engine, connector_for)
     landed = _sent_by_us(emu)

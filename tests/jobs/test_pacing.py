@@ -2,8 +2,11 @@ from __future__ import annotations
 
 import pytest
 
+from flockdesk.connectors import registry
 from flockdesk.connectors.base import RateLimitState
 from flockdesk.jobs.pacing import Pacer
+
+X_DM_READS = registry.profile("x").pacing("dm_events")  # what the X connector reports with a DM read
 
 
 class Clock:
@@ -38,7 +41,7 @@ def test_429_without_reset_backs_off_exponentially_never_zero() -> None:
 def test_dm_reads_are_spread_over_the_window() -> None:
     clock = Clock()
     p = Pacer(clock=clock)
-    p.note(1, "dm_events", RateLimitState(15, 5, clock.t + 100), status=200)
+    p.note(1, "dm_events", RateLimitState(15, 5, clock.t + 100), status=200, pacing=X_DM_READS)
     assert p.wait_s(1, "dm_events") == pytest.approx(20.0)
     # plenty left on mentions: no pacing
     p.note(1, "mentions", RateLimitState(300, 200, clock.t + 100), status=200)
@@ -51,5 +54,5 @@ def test_dm_reads_are_spread_over_the_window() -> None:
 def test_dm_reads_without_headers_keep_to_the_documented_limit() -> None:
     clock = Clock()
     p = Pacer(clock=clock)
-    p.note(1, "dm_events", None, status=200)
+    p.note(1, "dm_events", None, status=200, pacing=X_DM_READS)
     assert p.wait_s(1, "dm_events") == pytest.approx(60.0)  # 15 per 15 minutes

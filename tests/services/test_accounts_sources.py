@@ -28,11 +28,11 @@ def _account(engine: Engine, ext_id: str) -> int:
     ],
 )
 def test_queries_are_normalised_and_exclude_retweets(raw: str, expected: str) -> None:
-    assert sources.normalise_query(raw) == expected
+    assert sources.normalise_query(raw, platform="x") == expected
 
 
 def test_retweets_can_be_included_on_request() -> None:
-    assert sources.normalise_query("#acmehelp", include_retweets=True) == "#acmehelp"
+    assert sources.normalise_query("#acmehelp", platform="x", include_retweets=True) == "#acmehelp"
 
 
 @pytest.mark.parametrize(
@@ -52,7 +52,7 @@ def test_retweets_can_be_included_on_request() -> None:
 )
 def test_unusable_queries_are_refused_with_a_clear_error(raw: str, message: str) -> None:
     with pytest.raises(sources.QueryError, match=message):
-        sources.normalise_query(raw)
+        sources.normalise_query(raw, platform="x")
 
 
 def test_search_sources_are_added_listed_and_removed(engine: Engine, settings: Settings) -> None:

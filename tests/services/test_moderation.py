@@ -127,7 +127,7 @@ def test_when_the_root_is_unknown_the_platforms_refusal_is_shown(
 ) -> None:
     mid = _message_id(engine, world["other_reply"]["id"])
     with engine.begin() as conn:  # forget who the reply answered: only X can tell
-        conn.execute(messages.update().where(messages.c.id == mid).values(raw=None))
+        conn.execute(messages.update().where(messages.c.id == mid).values(in_reply_to_user_id=None))
         conn.execute(messages.delete().where(messages.c.external_id == world["other_root"]["id"]))
     with pytest.raises(
         moderation.HideRefused, match="X refused to hide this reply: .*conversations you started"
@@ -165,7 +165,7 @@ class _Limited:
 
 def test_rate_limit_is_a_clear_conflict(engine: Engine, settings: Settings, world: dict[str, Any]) -> None:
     mid = _message_id(engine, world["reply"]["id"])
-    with pytest.raises(Conflict, match="50 per 15 minutes"):
+    with pytest.raises(Conflict, match="limit for hiding replies is spent"):
         moderation.hide_reply(
             engine, settings, user_id=world["user_id"], message_id=mid, connector=_Limited()
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flockdesk.domain.types import Author, InboundItem
+from flockdesk.domain.types import Author, Engagement, InboundItem
 from flockdesk.domain.vocabulary import LABEL_KEYS
 from flockdesk.triage import triage_items, triage_message
 
@@ -17,7 +17,7 @@ def _item(
     *,
     dm: bool = False,
     author: Author | None = None,
-    raw: dict[str, object] | None = None,
+    engagement: Engagement | None = None,
 ) -> InboundItem:
     return InboundItem(
         platform="x",
@@ -30,7 +30,7 @@ def _item(
         text=text,
         created_at=T0,
         author=author,
-        raw=raw,
+        engagement=engagement,
     )
 
 
@@ -51,7 +51,7 @@ def test_labels_in_order_for_each_item() -> None:
         _item(
             "4",
             "@acme this blender broke after a day, awful",
-            raw={"public_metrics": {"retweet_count": 120, "reply_count": 40, "quote_count": 3}},
+            engagement=Engagement(likes=900, reposts=120, replies=40, quotes=3),
         ),
     ]
     labels = triage_items(items)

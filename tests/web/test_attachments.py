@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from flockdesk.connectors.x.parse import parse_tweet
+from flockdesk.domain.types import InboundItem, Link, Media
 from flockdesk.services.conversations.attachments import attachments_of
 
 from .conftest import Browser
@@ -62,20 +64,39 @@ def _entities_and_raw() -> tuple[dict, dict]:
     return entities, raw
 
 
-def test_attachments_are_read_from_entities_and_raw() -> None:
+def _parsed(entities: dict, raw: dict) -> InboundItem:
+    tweet = {**raw, "text": "@acmecare look at this https://t.co/p", "author_id": "9", "entities": entities}
+    return parse_tweet(tweet, {}, channel="mention", org_user_id="1")
+
+
+def test_attachments_come_from_the_parsed_media_and_links() -> None:
     entities, raw = _entities_and_raw()
-    got = [(a.kind, a.url) for a in attachments_of(entities, raw)]
+    item = _parsed(entities, raw)
+    got = [(a.kind, a.url) for a in attachments_of(item.media, item.links)]
     assert got[:2] == [("Photo", "https://pbs.twimg.com/media/p.jpg"), ("Video", VIDEO_URL)]
     assert ("Link", "https://acme.example/help") in got
     # with only media_keys and the media's entity (no includes), the post's photo page stands in
-    bare = [(a.kind, a.url) for a in attachments_of(entities, {"attachments": {"media_keys": ["3_1"]}})]
-    assert bare[0] == ("Media", PHOTO_PAGE)
-    assert attachments_of(None, None) == [] and attachments_of({"urls": "nope"}, {"attachments": 5}) == []
+    bare = _parsed(entities, {"id": "1", "attachments": {"media_keys": ["3_1"]}})
+    assert [(a.kind, a.url) for a in attachments_of(bare.media, bare.links)][0] == ("Media", PHOTO_PAGE)
+    assert attachments_of((), ()) == []
+    junk = _parsed({"urls": "nope"}, {"id": "1", "attachments": 5})
+    assert attachments_of(junk.media, junk.links) == []
+    # what the store holds reads back the same
+    stored = [m.to_json() for m in item.media], [link.to_json() for link in item.links]
+    assert Media.list_from_json(stored[0]) == item.media and Link.list_from_json(stored[1]) == item.links
 
 
 def test_thread_shows_media_as_safe_links_and_hostile_urls_inert(agent: Browser, engine) -> None:
     entities, raw = _entities_and_raw()
-    t = thread(engine, text="@acmecare look at this https://t.co/p", entities=entities, raw=raw)
+    item = _parsed(entities, raw)
+    t = thread(
+        engine,
+        text="@acmecare look at this https://t.co/p",
+        entities=entities,
+        raw=raw,
+        media=[m.to_json() for m in item.media],
+        links=[link.to_json() for link in item.links],
+    )
     html = agent.client.get(f"/c/{t['conversation']}").text
     assert 'aria-label="Attachments"' in html
     assert (

@@ -39,7 +39,10 @@ def test_each_query_shows_its_own_expected_cost(admin: Browser, engine) -> None:
     r3 = admin.post("/settings/listening", {"query": "acmecorp"})
     assert all(r.status_code == 303 and "notice=" in r.headers["location"] for r in (r1, r2, r3))
     html = admin.client.get("/settings/listening").text
-    want = [costs.estimate_query_monthly_cost(v) for v in (40, 2000, listening.DEFAULT_POSTS_PER_DAY)]
+    want = [
+        costs.estimate_query_monthly_cost(v, platform="x")
+        for v in (40, 2000, listening.DEFAULT_POSTS_PER_DAY)
+    ]
     assert _cost_cells(html) == [f"{w:.2f}" for w in want]
     assert len(set(_cost_cells(html))) == 3
     assert "(expected)" in html and "(assumed)" in html
@@ -69,7 +72,7 @@ def test_observed_volume_wins_once_a_full_day_has_run(admin: Browser, engine) ->
     (q,) = listening.query_costs(engine, now=now)
     assert q.basis == "observed" and q.observed_days == 7
     assert q.observed_per_day == (300 + 100 + 200) / 7
-    assert q.monthly_cost == costs.estimate_query_monthly_cost((300 + 100 + 200) / 7)
+    assert q.monthly_cost == costs.estimate_query_monthly_cost((300 + 100 + 200) / 7, platform="x")
     html = admin.client.get("/settings/listening").text
     assert "observed 86/day over 7 days" in html and "(observed)" in html
 
@@ -91,7 +94,7 @@ def test_new_or_shared_queries_keep_the_expected_volume(engine) -> None:
     )
     by_query = {q.source.query: q for q in listening.query_costs(engine, now=now)}
     assert by_query["#new"].observed_per_day is None and by_query["#new"].basis == "expected"
-    assert by_query["#new"].monthly_cost == costs.estimate_query_monthly_cost(50)
+    assert by_query["#new"].monthly_cost == costs.estimate_query_monthly_cost(50, platform="x")
     # two queries share the account's search usage: shown, but not used as either query's own volume
     assert by_query["#old"].shared_with == 1 and by_query["#old"].observed_per_day == 300.0
     assert by_query["#old"].basis == "assumed"
@@ -101,7 +104,9 @@ def test_expected_volume_can_be_changed_and_cleared(admin: Browser, engine) -> N
     acct = account(engine)
     sid = _search_source(engine, acct, "#acme", created=datetime.now(UTC))
     assert admin.post(f"/settings/listening/{sid}/volume", {"posts_per_day": "1000"}).status_code == 303
-    assert listening.query_costs(engine)[0].monthly_cost == costs.estimate_query_monthly_cost(1000)
+    assert listening.query_costs(engine)[0].monthly_cost == costs.estimate_query_monthly_cost(
+        1000, platform="x"
+    )
     admin.post(f"/settings/listening/{sid}/volume", {"posts_per_day": ""})
     assert listening.query_costs(engine)[0].basis == "assumed"
     bad = admin.post(f"/settings/listening/{sid}/volume", {"posts_per_day": "-3"})

@@ -44,7 +44,7 @@ def import_command(
     try:
         upgrade(engine)  # an empty store gets its tables first (`flockdesk db upgrade`)
         if account_id is None:
-            account_id = ensure_import_account(engine, settings.resolved_secret_key())
+            account_id = ensure_import_account(engine, settings.resolved_secret_key(), platform="x")
         with Progress(
             TextColumn("[bold]importing[/] {task.description}"),
             BarColumn(),

@@ -1,17 +1,30 @@
 """Small Protocols, one per platform capability, and the errors and results they share.
 
-A connector parses platform JSON into Flockdesk's own types (domain.types) before anything else sees
-it; the raw payload travels only as the opaque `raw` of an item or the `payload` of a dead letter.
+Two kinds of object come from the registry (connectors/registry.py) for a platform:
+
+* a **connector**, one account's network client (needs a token): the reader and sender Protocols
+  below (`MentionsReader`, `DMReader`, `SearchReader`, `OwnPostsReader`, `PostSender`, `DMSender`,
+  `ReplyModerator`, ...), plus the platform's `CursorOrder`;
+* a **profile**, the platform's rules, which need no token: `DMLinks`, `Pricing`, `QueryRules`,
+  `CursorOrder`, `HandleRules`, `PacingRules`, `ArchiveParser`, `TokenRefresher`, and a display name.
+
+Callers depend on the smallest Protocol they use. A connector parses platform JSON into Flockdesk's
+own types (domain.types) before anything else sees it; the raw payload travels only as the opaque
+`raw` of an item (stored for audit) or the `payload` of a dead letter.
+
+Endpoint names in `CallRecord`, `RateLimited` and pricing are Flockdesk's logical names, the same for
+every platform: mentions | search | own_posts | dm_events | followers | users_me | post_create |
+dm_create | hide_reply | token.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
-from flockdesk.domain.types import Author, Page, SendResult
+from flockdesk.domain.types import Author, DeadLetter, InboundItem, Page, SendResult
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,16 +37,23 @@ class RateLimitState:
 
 
 @dataclass(frozen=True, slots=True)
+class EndpointPacing:
+    """How calls to one endpoint are spread when the platform's headers say nothing (PacingRules)."""
+
+    min_spacing_s: float = 0.0  # the shortest even spacing that keeps within the documented limit
+    always_spread: bool = False  # spread calls evenly over the window even while quota is left
+
+
+@dataclass(frozen=True, slots=True)
 class CallRecord:
     """One HTTP call, reported to the `on_call` observer for cost accounting and rate-limit state."""
 
-    # mentions | search | own_posts | dm_events | followers | users_me | post_create | dm_create |
-    # hide_reply | token
-    endpoint: str
+    endpoint: str  # a logical endpoint name (module docstring)
     status: int | None  # None: no response (timeout, connection error)
     items: int = 0
     rate: RateLimitState | None = None
-    has_url: bool = False  # post_create only: the text carried a URL (priced higher)
+    has_url: bool = False  # post_create only: the text carried a URL (priced higher on X)
+    pacing: EndpointPacing | None = None  # the platform's fallback pacing for this endpoint
 
 
 CallObserver = Callable[[CallRecord], None]
@@ -89,13 +109,28 @@ class PlatformRejected(ConnectorError):
         self.status = status
 
 
-class MalformedResponse(ConnectorError):
-    """The body is not the JSON the API promises; `body` is kept for the dead letter."""
+class InvalidQuery(ValueError):
+    """A listening query the platform cannot run; the message says how to fix it."""
 
-    def __init__(self, endpoint: str, reason: str, body: str) -> None:
+
+@dataclass(frozen=True)
+class TokenSet:
+    """What a token refresh returned (expires_at: Unix seconds, None when the platform gave none)."""
+
+    access_token: str
+    refresh_token: str | None
+    expires_at: float | None
+
+
+class MalformedResponse(ConnectorError):
+    """The body is not the JSON the API promises; `body` is kept for the dead letter, whose origin
+    names the platform."""
+
+    def __init__(self, endpoint: str, reason: str, body: str, *, platform: str = "unknown") -> None:
         super().__init__(reason)
         self.endpoint = endpoint
         self.body = body
+        self.platform = platform
 
 
 @runtime_checkable
@@ -152,3 +187,135 @@ class ReplyModerator(Protocol):
     """Hides or unhides a reply in a conversation the account started (X: PUT /2/tweets/:id/hidden)."""
 
     def hide_reply(self, post_id: str, *, hidden: bool = True) -> bool: ...
+
+
+# ---- a connector's composite views (what the worker and the outbox hold) --------------------------
+
+
+@runtime_checkable
+class CursorOrder(Protocol):
+    """How the platform's ids order in time, so a sweep's cursor can move (any id format)."""
+
+    def compare_ids(self, a: str, b: str) -> int:
+        """Negative when `a` is older than `b`, 0 when equal, positive when newer."""
+        ...
+
+
+@runtime_checkable
+class Closeable(Protocol):
+    def close(self) -> None: ...
+
+
+@runtime_checkable
+class SourceReader(MentionsReader, SearchReader, DMReader, CursorOrder, Protocol):
+    """What a sweep of any source kind needs."""
+
+
+@runtime_checkable
+class Sender(PostSender, DMSender, Protocol):
+    """What the outbox needs: one API for posts, one for DMs."""
+
+
+@runtime_checkable
+class Connector(
+    IdentityReader,
+    MentionsReader,
+    SearchReader,
+    OwnPostsReader,
+    DMReader,
+    FollowersReader,
+    PostSender,
+    DMSender,
+    ReplyModerator,
+    CursorOrder,
+    Closeable,
+    Protocol,
+):
+    """One account's client for a platform, as the registry returns it. A platform without one of
+    these capabilities raises PlatformRejected from that method."""
+
+
+ConnectorFactory = Callable[..., Connector]
+
+
+# ---- a platform's rules (need no token) ----------------------------------------------------------
+
+
+@runtime_checkable
+class DMLinks(Protocol):
+    def dm_deep_link(self, recipient_id: str) -> str:
+        """A link that opens a new DM to `recipient_id` (the brand account, for a customer to click)."""
+        ...
+
+    def dm_thread_id(self, a: str, b: str) -> str:
+        """The platform's id of the one-to-one DM thread between users `a` and `b`."""
+        ...
+
+
+@runtime_checkable
+class Pricing(Protocol):
+    def call_cost(self, endpoint: str, items: int, *, has_url: bool = False) -> float:
+        """USD for one call to `endpoint` that returned (or created) `items` items."""
+        ...
+
+    def search_item_cost(self) -> float:
+        """USD to read one post that a listening query matched."""
+        ...
+
+
+@runtime_checkable
+class QueryRules(Protocol):
+    max_query_length: int
+
+    def normalise_query(self, query: str, *, include_reposts: bool = False) -> str:
+        """The listening query as stored and sent; InvalidQuery says what is wrong."""
+        ...
+
+
+@runtime_checkable
+class HandleRules(Protocol):
+    def strip_leading_mentions(self, text: str) -> str:
+        """The text without the @handles the platform puts in front of a reply."""
+        ...
+
+
+@runtime_checkable
+class PacingRules(Protocol):
+    def pacing(self, endpoint: str) -> EndpointPacing: ...
+
+
+@runtime_checkable
+class ArchiveParser(Protocol):
+    def iter_archive_items(
+        self, obj: Any, *, org_user_id: str | None = None, origin: str = "import"
+    ) -> Iterator[InboundItem | DeadLetter]:
+        """Everything in one decoded line (or document) of an exported archive of this platform."""
+        ...
+
+
+@runtime_checkable
+class TokenRefresher(Protocol):
+    def refresh_access_token(
+        self, base_url: str, refresh_token: str, *, client_id: str | None, timeout_s: float = 10.0
+    ) -> TokenSet:
+        """A new access token; AuthError when the refresh token is refused (reconnect the account),
+        TransientError when the platform cannot be reached."""
+        ...
+
+
+@runtime_checkable
+class PlatformProfile(
+    DMLinks,
+    Pricing,
+    QueryRules,
+    CursorOrder,
+    HandleRules,
+    PacingRules,
+    ArchiveParser,
+    TokenRefresher,
+    Protocol,
+):
+    """A platform's rules: everything about it that needs no account or token."""
+
+    name: str  # the registry key, e.g. "x"
+    display_name: str  # for people, e.g. "X"

@@ -1,35 +1,65 @@
-"""Platform name -> connector factory. One line per platform, like an integrations registry."""
+"""Platform name -> its profile (rules, no token) and its connector factory (a network client).
+
+Services look a platform up here by the account's `platform` string and never import a platform's
+folder (tests/meta/test_layering.py). One line per platform in `_REGISTRY`, like an integrations
+registry; tests add fakes with `register`.
+
+A built-in platform's client is named by its dotted path and imported the first time a connector is
+made, as entry points are: X's client pulls in the xdk SDK (about a second to import, and tens of
+thousands of objects every garbage collection then walks), which the web process and `flockdesk
+import` need only when they verify or call an account.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib
+from dataclasses import dataclass
 from typing import Any
 
-ConnectorFactory = Callable[..., Any]
+from flockdesk.connectors.base import Connector, ConnectorFactory, PlatformProfile
+from flockdesk.connectors.x.profile import PROFILE as X_PROFILE
 
 
-def _x_factory(base_url: str, access_token: str, **kwargs: Any) -> Any:
-    from flockdesk.connectors.x.client import XClient
-
-    return XClient(base_url, access_token, **kwargs)
-
-
-_REGISTRY: dict[str, ConnectorFactory] = {"x": _x_factory}
+@dataclass(frozen=True)
+class Platform:
+    profile: PlatformProfile
+    # (base_url, access_token, **options) -> Connector, or "package.module:Name" of such a callable
+    factory: ConnectorFactory | str
 
 
-def register(platform: str, factory: ConnectorFactory) -> None:
-    """Add (or replace, e.g. in tests) the factory for a platform."""
-    _REGISTRY[platform] = factory
+_REGISTRY: dict[str, Platform] = {"x": Platform(X_PROFILE, "flockdesk.connectors.x.client:XClient")}
+
+
+def register(name: str, profile: PlatformProfile, factory: ConnectorFactory | str) -> None:
+    """Add (or replace, e.g. in tests) a platform."""
+    _REGISTRY[name] = Platform(profile, factory)
+
+
+def unregister(name: str) -> None:
+    _REGISTRY.pop(name, None)
 
 
 def platforms() -> list[str]:
     return sorted(_REGISTRY)
 
 
-def connector_for(platform: str, base_url: str, access_token: str, **kwargs: Any) -> Any:
-    """A connector for `platform`; kwargs: org_user_id, timeout_s, on_call, ..."""
+def _get(name: str) -> Platform:
     try:
-        factory = _REGISTRY[platform]
+        return _REGISTRY[name]
     except KeyError:
-        raise ValueError(f"unknown platform {platform!r}; known: {', '.join(platforms())}") from None
+        raise ValueError(f"unknown platform {name!r}; known: {', '.join(platforms())}") from None
+
+
+def profile(name: str) -> PlatformProfile:
+    """The platform's rules: links, pricing, query rules, id order, handles, pacing, archives, tokens."""
+    return _get(name).profile
+
+
+def connector_for(platform: str, base_url: str, access_token: str, **kwargs: Any) -> Connector:
+    """A connector for `platform`; kwargs: org_user_id, timeout_s, on_call, read_retries, ..."""
+    factory = _get(platform).factory
+    if isinstance(factory, str):
+        module, _, name = factory.partition(":")
+        factory = getattr(importlib.import_module(module), name)
+        assert callable(factory)
     return factory(base_url, access_token, **kwargs)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from flockdesk.domain.vocabulary import Channel, MessageKind, OutboxKind
 from flockdesk.domain.vocabulary import ConversationKind as ThreadKind
@@ -21,6 +21,124 @@ class Author:
     followers_count: int = 0
     verified: bool = False
     profile: dict[str, Any] | None = None
+    host: str | None = None  # the instance or server of a federated network (Mastodon); None on X
+
+
+@dataclass(frozen=True, slots=True)
+class Engagement:
+    """Public counts a platform shows on a post (impressions only where the platform gives them)."""
+
+    likes: int = 0
+    reposts: int = 0
+    replies: int = 0
+    quotes: int = 0
+    impressions: int | None = None
+
+    def to_json(self) -> dict[str, int]:
+        """The counts that are not zero (or not unknown): stored on every post, so kept small."""
+        out: dict[str, int] = {}
+        if self.likes:
+            out["likes"] = self.likes
+        if self.reposts:
+            out["reposts"] = self.reposts
+        if self.replies:
+            out["replies"] = self.replies
+        if self.quotes:
+            out["quotes"] = self.quotes
+        if self.impressions:
+            out["impressions"] = self.impressions
+        return out
+
+    @classmethod
+    def from_json(cls, data: Any) -> Engagement | None:
+        """As stored in `messages.engagement` (None when absent or not an object)."""
+        if not isinstance(data, dict):
+            return None
+        impressions = data.get("impressions")
+        return cls(
+            _count(data.get("likes")),
+            _count(data.get("reposts")),
+            _count(data.get("replies")),
+            _count(data.get("quotes")),
+            _count(impressions) if impressions is not None else None,
+        )
+
+
+MediaKind = Literal["photo", "video", "gif", "other"]
+
+
+@dataclass(frozen=True, slots=True)
+class Media:
+    """A photo, video or GIF attached to a message; url is the media itself or its page."""
+
+    kind: MediaKind
+    url: str | None = None
+    preview_url: str | None = None
+    alt_text: str | None = None
+    width: int | None = None
+    height: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "url": self.url,
+            "preview_url": self.preview_url,
+            "alt_text": self.alt_text,
+            "width": self.width,
+            "height": self.height,
+        }
+
+    @classmethod
+    def list_from_json(cls, data: Any) -> tuple[Media, ...]:
+        """As stored in `messages.media` (unusable entries skipped)."""
+        out = []
+        for m in data if isinstance(data, list) else []:
+            if not isinstance(m, dict):
+                continue
+            kind = m.get("kind")
+            out.append(
+                cls(
+                    kind if kind in ("photo", "video", "gif") else "other",
+                    _str(m.get("url")),
+                    _str(m.get("preview_url")),
+                    _str(m.get("alt_text")),
+                    _size(m.get("width")),
+                    _size(m.get("height")),
+                )
+            )
+        return tuple(out)
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """A link in a message's text, expanded (url) as the platform resolved it."""
+
+    url: str
+    display: str = ""
+
+    def to_json(self) -> dict[str, str]:
+        return {"url": self.url, "display": self.display}
+
+    @classmethod
+    def list_from_json(cls, data: Any) -> tuple[Link, ...]:
+        """As stored in `messages.links` (entries without a url skipped)."""
+        out = []
+        for link in data if isinstance(data, list) else []:
+            if isinstance(link, dict) and isinstance(link.get("url"), str) and link["url"]:
+                out.append(cls(link["url"], link.get("display") or ""))
+        return tuple(out)
+
+
+def _count(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
+
+
+def _size(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +149,7 @@ class InboundItem:
     external_id: str
     kind: MessageKind
     thread_kind: ThreadKind
-    thread_id: str  # X conversation_id for posts, dm_conversation_id for DMs
+    thread_id: str  # the platform's thread: X conversation_id for posts, dm_conversation_id for DMs
     channel: Channel
     author_id: str
     text: str
@@ -41,7 +159,10 @@ class InboundItem:
     in_reply_to_external_id: str | None = None
     in_reply_to_user_id: str | None = None
     recipient_id: str | None = None  # for DMs: the other participant when the author is us
-    raw: dict[str, Any] | None = None
+    engagement: Engagement | None = None
+    media: tuple[Media, ...] = ()
+    links: tuple[Link, ...] = ()
+    raw: dict[str, Any] | None = None  # the platform's own JSON, stored for audit; never read again
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from flockdesk.emulator import billing, handlers, strict, webhooks, xaa
+from flockdesk.emulator import billing, chat_handlers, handlers, strict, webhooks, xaa
 from flockdesk.emulator.http import ApiError, invalid_request, json_response, problem
 from flockdesk.emulator.render import ParamError
 from flockdesk.emulator.state import EmulatorState
@@ -142,7 +142,7 @@ def endpoint(
                     "invalid-request",
                     headers=headers,
                 )
-            if not isinstance(body, dict):
+            if not isinstance(body, dict) and not (body is None and key in NO_BODY):
                 return problem(
                     400,
                     "Invalid Request",
@@ -204,6 +204,7 @@ def endpoint(
     return run
 
 
+NO_BODY = frozenset({"chat_typing"})  # POSTs whose operation has no request body
 FIELDS = frozenset(
     {
         "tweet.fields",
@@ -266,6 +267,17 @@ PARAMS = {
     "webhooks": frozenset({"webhook_config.fields"}),
     "webhooks_replay": frozenset(),
     "removed": frozenset(),
+    "chat_conversations": frozenset(
+        {"max_results", "pagination_token", "chat_conversation.fields", "expansions", "user.fields"}
+    ),
+    "chat_conversation": frozenset({"chat_conversation.fields", "expansions", "user.fields"}),
+    "chat_events": frozenset({"max_results", "pagination_token", "chat_message_event.fields"}),
+    "chat_send": frozenset(),
+    "chat_keys": frozenset(),
+    "chat_read": frozenset(),
+    "chat_typing": frozenset(),
+    "public_keys": frozenset({"public_key.fields"}),
+    "add_public_key": frozenset(),
 }
 
 
@@ -383,6 +395,7 @@ def routes() -> list[Route]:
             none,
             "DELETE",
         ),
+        *chat_routes(),
     ]
     routes = [
         Route(path, endpoint(key, fn, user_only=user_only, read=read, scopes=scopes), methods=[method])
@@ -409,3 +422,30 @@ def app_only(inner: Callable[[Request], Awaitable[Response]]) -> Callable[[Reque
 
     run.__name__ = "api_activity_stream"
     return run
+
+
+def chat_routes() -> list[tuple[str, str, Handler, bool, bool, set[str], str]]:
+    """X Chat, user context only; scopes as openapi-2.167 lists them per operation."""
+    chat_list = {"dm.read", "users.read"}
+    chat_read = {"dm.read", "users.read", "tweet.read"}
+    chat_write = {"dm.write", "users.read", "tweet.read"}
+    h = chat_handlers
+    return [
+        ("/2/chat/conversations", "chat_conversations", h.list_conversations, True, True, chat_list, "GET"),
+        ("/2/chat/conversations/{id}", "chat_conversation", h.get_conversation, True, True, chat_read, "GET"),
+        (
+            "/2/chat/conversations/{id}/events",
+            "chat_events",
+            h.conversation_events,
+            True,
+            True,
+            chat_read,
+            "GET",
+        ),
+        ("/2/chat/conversations/{id}/messages", "chat_send", h.send_message, True, False, chat_write, "POST"),
+        ("/2/chat/conversations/{id}/keys", "chat_keys", h.add_keys, True, False, chat_write, "POST"),
+        ("/2/chat/conversations/{id}/read", "chat_read", h.mark_read, True, False, chat_write, "POST"),
+        ("/2/chat/conversations/{id}/typing", "chat_typing", h.typing, True, False, chat_write, "POST"),
+        ("/2/users/{id}/public_keys", "public_keys", h.get_public_keys, True, True, chat_read, "GET"),
+        ("/2/users/{id}/public_keys", "add_public_key", h.add_public_key, True, False, chat_write, "POST"),
+    ]

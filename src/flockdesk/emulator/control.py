@@ -10,6 +10,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from flockdesk.emulator import events, strict
+from flockdesk.emulator.chat import api_id
 from flockdesk.emulator.faults import FaultConfigError
 from flockdesk.emulator.http import json_response, problem
 from flockdesk.emulator.model import User
@@ -186,7 +187,56 @@ async def truth(request: Request) -> dict[str, Any]:
             }
             for e in (state.dms[i] for i in state.dm_ids)
         ]
-        return {"org": {"id": state.org.id, "username": state.org.username}, "posts": posts, "dms": dms}
+        return {
+            "org": {"id": state.org.id, "username": state.org.username},
+            "posts": posts,
+            "dms": dms,
+            "chats": _chat_truth(state),
+            "chat_conversations": [
+                {
+                    "id": api_id(v.id),
+                    "participant_ids": list(v.participants),
+                    "group": v.is_group,
+                    "key_versions": sorted(v.key_changes, key=int),
+                    "latest_key_version": v.latest_key,
+                    "org_seen_until": v.seen_until.get(state.org.id),
+                    "typing": v.typing,
+                }
+                for v in state.chat.conversations.values()
+            ],
+            "org_public_key_versions": [k.version for k in state.chat.keys.get(state.org.id, [])],
+        }
+
+
+def _chat_truth(state: EmulatorState) -> list[dict[str, Any]]:
+    """Every X Chat message with its plaintext (the customers' side of the encryption)."""
+    out = []
+    for seq in sorted(state.chat.events):
+        e = state.chat.events[seq]
+        if e.kind != "message":
+            continue
+        conv = state.chat.conversations[e.conversation_id]
+        out.append(
+            {
+                "id": str(e.sequence_id),
+                "message_id": e.message_id,
+                "kind": "org_chat" if e.from_org else "chat",
+                "text": e.text,
+                "quick_reply": e.quick_reply,
+                "author_id": e.sender_id,
+                "sender_id": e.sender_id,
+                "conversation_id": api_id(e.conversation_id),
+                "participant_ids": list(conv.participants),
+                "key_version": e.key_version,
+                "created_at": e.created_at,
+                "from_org": e.from_org,
+                "sent_by_client": e.sent_by_client,
+                "garbled": e.garbled,
+                "readable": e.readable,
+                "problem": e.problem,
+            }
+        )
+    return out
 
 
 async def config(request: Request) -> dict[str, Any]:

@@ -25,6 +25,16 @@ LIMITS: dict[str, tuple[int, int | None]] = {
     "webhooks": (50, 50),
     "webhooks_replay": (50, 50),
     "removed": (50, None),
+    # X Chat: X publishes no figures for these; generous enough for one desk polling its inbox
+    "chat_conversations": (300, None),
+    "chat_conversation": (300, None),
+    "chat_events": (900, None),
+    "chat_send": (300, None),
+    "chat_keys": (100, None),
+    "chat_read": (300, None),
+    "chat_typing": (300, None),
+    "public_keys": (300, None),
+    "add_public_key": (10, None),
 }
 
 

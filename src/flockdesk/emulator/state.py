@@ -18,6 +18,7 @@ from flockdesk.emulator import entities as ent
 from flockdesk.emulator import events
 from flockdesk.emulator.activity import ActivityLog
 from flockdesk.emulator.billing import Ledger
+from flockdesk.emulator.chat import ChatWorld
 from flockdesk.emulator.faults import FaultInjector
 from flockdesk.emulator.ids import IdGenerator, created_at
 from flockdesk.emulator.model import DmEvent, Post, User, dm_conversation_id
@@ -62,7 +63,7 @@ class EmulatorConfig:
 @dataclass
 class SentRecord:
     id: str
-    kind: str  # "post" | "dm"
+    kind: str  # "post" | "dm" | "chat"
     text: str
     created_at: str
     in_reply_to_tweet_id: str | None = None
@@ -121,6 +122,8 @@ class EmulatorState:
         self.webhooks: dict[str, Any] = {}  # webhooks.Webhook by id
         self.stream_open = 0  # persistent stream connections now open
         self.billing.clear()
+        # X Chat: public keys, encrypted conversations, and the customers' chatxdk identities (chat.py)
+        self.chat = ChatWorld()
         self.scenario_name = self.config.scenario
 
     # -- org and users -------------------------------------------------------------------------
@@ -282,6 +285,9 @@ class EmulatorState:
                 "received_dms": sum(1 for s in self.sent if s.kind == "dm"),
                 "users": len(self.users),
                 "followers": len(self.followers),
+                "chats": len(self.chat.conversations),
+                "chat_messages": sum(1 for e in self.chat.events.values() if e.kind == "message"),
+                "received_chats": sum(1 for s in self.sent if s.kind == "chat"),
             }
 
 

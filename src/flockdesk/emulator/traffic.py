@@ -12,6 +12,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from chat_xdk import QuickReply
+
+from flockdesk.emulator import chat as xchat
 from flockdesk.emulator.model import Post, User
 from flockdesk.emulator.scenario import Scenario, user_from
 from flockdesk.emulator.state import EmulatorState
@@ -241,6 +244,78 @@ def _dm(run: _Run, remaining: int) -> None:
         users.append(author.id)
 
 
+def _chat_answer(run: _Run, conv: xchat.ChatConversation) -> tuple[str, QuickReply | None]:
+    """A customer's answer to the org's last message: a quick-reply choice when it offered options."""
+    state = run.state
+    for seq in reversed(conv.events):
+        event = state.chat.events[seq]
+        if event.kind != "message":
+            continue
+        request = (event.quick_reply or {}).get("request") if event.from_org else None
+        options = ((request or {}).get("options") or {}).get("options") or []
+        if not options:
+            break
+        chosen = run.rng.choice(options)
+        response: QuickReply = {
+            "response": {
+                "options": {
+                    "request_id": (request or {}).get("options", {}).get("id"),
+                    "selected_option_id": chosen.get("id"),
+                }
+            }
+        }
+        return str(chosen.get("label") or chosen.get("id") or "ok"), response
+    return "", None
+
+
+def _chat(run: _Run, remaining: int) -> None:
+    """X Chat from a customer: answers to the org's replies, follow-ups, new 1:1s and now and then a
+    group with a friend; sometimes a key rotation first, sometimes a message garbled in transit."""
+    state, org = run.state, run.state.org
+    cursor = state.traffic_cursor
+    users: list[str] = cursor.setdefault("chat_users", [])
+    replied: list[str] = cursor.setdefault("chat_replied", [])
+    conv: xchat.ChatConversation | None = None
+    first_text, quick = "", None
+    if replied and run.rng.random() < run.sc.chat_chance("answer"):
+        conv = state.chat.conversations.get(replied.pop(run.rng.randrange(len(replied))))
+    if conv is not None:
+        customers = [u for u in conv.participants if u != org.id]
+        author = state.users[run.rng.choice(customers)]
+        first_text, quick = _chat_answer(run, conv)
+        key = "dm_followup"
+    elif users and run.rng.random() < 0.5:
+        author, key = state.users[run.rng.choice(users[-200:])], "dm_followup"
+    else:
+        author, key = run.crowd_user(), "dm_open"
+    peer = xchat.peer_for(state, author.id)
+    if conv is None:
+        if key == "dm_open" and run.rng.random() < run.sc.chat_chance("group"):
+            friend = run.crowd_user()
+            if friend.id in (author.id, org.id):
+                friend = run.crowd_user()
+            xchat.peer_for(state, friend.id)
+            title = f"{author.name.split()[0]} & {org.name}"
+            conv = xchat.group_create(state, peer, [org.id, friend.id], title)
+        else:
+            conv = xchat.conversation(state, xchat.one_to_one_id(author.id, org.id), [author.id, org.id])
+    if conv.latest_key is not None and run.rng.random() < run.sc.chat_chance("rotate"):
+        xchat.customer_rotate(state, peer, conv)
+    if author.id not in users:
+        users.append(author.id)
+    burst = 1 if run.rng.random() < 0.7 else run.rng.choice([2, 2, 3])
+    for i in range(max(1, min(burst, remaining))):
+        if i == 0 and first_text:
+            text = first_text
+        else:
+            text = run.fill(run.pick(key if i == 0 else "dm_followup"), author)
+        garble = run.rng.random() < run.sc.chat_chance("garbled")
+        event = xchat.customer_send(
+            state, peer, conv, text, quick_reply=quick if i == 0 else None, garble=garble
+        )
+        run.inbound("chat", event.sequence_id)
+
+
 def _public(run: _Run, kind: str) -> None:
     author = run.cast_user(("influencer",)) if run.rng.random() < 0.05 else None
     author = author or run.crowd_user()
@@ -315,7 +390,9 @@ def generate(state: EmulatorState, sc: Scenario, messages: int, seed: int) -> di
         start = f"{sc.name}:{seed}:{len(state.posts)}:{len(state.dms)}"
         rng = random.Random(start)
         run = _Run(state, sc, rng, random.Random("aux:" + start))
-        kinds = list(sc.mix)
+        # customers reach the org on X Chat only once it has published its public keys
+        chat_ready = state.chat.latest_key(state.org.id) is not None
+        kinds = [k for k in sc.mix if k != "chat" or chat_ready]
         weights = [sc.mix[k] for k in kinds]
         guard = 0
         while len(run.created) < messages and guard < messages * 20 + 100:
@@ -327,6 +404,8 @@ def generate(state: EmulatorState, sc: Scenario, messages: int, seed: int) -> di
                 _reply(run)
             elif kind == "dm":
                 _dm(run, messages - len(run.created))
+            elif kind == "chat":
+                _chat(run, messages - len(run.created))
             elif kind in ("hashtag", "name"):
                 _public(run, kind)
             elif kind == "retweet":

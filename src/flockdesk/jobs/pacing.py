@@ -1,11 +1,13 @@
-"""Per-account, per-endpoint pacing from the platform's own `x-rate-limit-*` headers.
+"""Per-account, per-endpoint pacing from the platform's own rate-limit headers (as the connector
+read them into a RateLimitState).
 
 * After a 429 (or `remaining` 0) the endpoint is closed until `reset` plus jitter; without a reset
   header, until an exponential backoff (never a hot loop).
-* DM reads (15 per 15 minutes per user) are always spread: the next call waits
-  (reset - now) / remaining, so the DM source never outruns its quota. Other endpoints are spread
-  the same way once fewer than 10% of their calls are left.
-* A response without headers falls back to the documented per-user limit (ratelimit.PER_USER_LIMITS).
+* Endpoints the platform marks `always_spread` (X: DM reads and sends, 15 per 15 minutes per user)
+  are always spread: the next call waits (reset - now) / remaining, so the DM source never outruns
+  its quota. Other endpoints are spread the same way once fewer than 10% of their calls are left.
+* A response without headers falls back to the platform's documented limit: the `EndpointPacing`
+  the connector reports with each call (X: connectors/x/limits.py).
 
 The state is kept in memory for the worker's decisions; the worker also saves the last headers for
 `flockdesk status` (services/monitoring/rate_limits.py).
@@ -17,10 +19,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from flockdesk.connectors.base import RateLimitState
-from flockdesk.connectors.x.ratelimit import backoff_s, jitter, min_spacing_s
+from flockdesk.connectors.backoff import backoff_s, jitter
+from flockdesk.connectors.base import EndpointPacing, RateLimitState
 
-ALWAYS_SPREAD = frozenset({"dm_events", "dm_create"})
+NO_PACING = EndpointPacing()
 SPREAD_BELOW = 0.10
 
 
@@ -51,9 +53,16 @@ class Pacer:
         return max(0.0, self._gate(account_id, endpoint).not_before - self._clock())
 
     def note(
-        self, account_id: int, endpoint: str, rate: RateLimitState | None, *, status: int | None
+        self,
+        account_id: int,
+        endpoint: str,
+        rate: RateLimitState | None,
+        *,
+        status: int | None,
+        pacing: EndpointPacing | None = None,
     ) -> None:
-        """Take in one response's headers."""
+        """Take in one response's headers (pacing: the platform's fallback for this endpoint)."""
+        pacing = pacing or NO_PACING
         now = self._clock()
         gate = self._gate(account_id, endpoint)
         if status == 429:
@@ -61,8 +70,8 @@ class Pacer:
             self.blocked(account_id, endpoint, rate.reset_at if rate else None)
             return
         if rate is None or rate.remaining is None:
-            if endpoint in ALWAYS_SPREAD and status is not None and status < 400:
-                gate.not_before = max(gate.not_before, now + min_spacing_s(endpoint))
+            if pacing.always_spread and status is not None and status < 400:
+                gate.not_before = max(gate.not_before, now + pacing.min_spacing_s)
             return
         gate.strikes = 0
         reset = rate.reset_at if rate.reset_at is not None else now + 900.0
@@ -71,7 +80,7 @@ class Pacer:
                 gate.not_before = max(gate.not_before, now + jitter(reset - now + 0.05))
             return
         low = rate.limit is not None and rate.remaining < max(1, rate.limit * SPREAD_BELOW)
-        if endpoint in ALWAYS_SPREAD or low:
+        if pacing.always_spread or low:
             gate.not_before = max(gate.not_before, now + max(0.0, reset - now) / rate.remaining)
 
     def blocked(self, account_id: int, endpoint: str, reset_at: float | None) -> float:

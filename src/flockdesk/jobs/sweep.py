@@ -7,6 +7,8 @@ Cursor protocol (sync_cursors), newest first:
   * the last page (no next_token) moves `since_id` up to `pending_newest_id` and clears the rest.
 Mentions and search send `since_id`; the DM endpoint has none, so a DM sweep stops at the first page
 that reaches back to `since_id` (every older event was stored by an earlier, completed sweep).
+Ids are ordered by the connector (`CursorOrder.compare_ids`): X's are numbers, other platforms'
+need not be, and the cursor moves either way.
 """
 
 from __future__ import annotations
@@ -22,9 +24,11 @@ from sqlalchemy import Engine
 from flockdesk.connectors.base import (
     AuthError,
     ConnectorError,
+    CursorOrder,
     FetchedPage,
     MalformedResponse,
     RateLimited,
+    SourceReader,
     TransientError,
 )
 from flockdesk.domain.types import CursorUpdate, DeadLetter
@@ -46,21 +50,20 @@ class SweepOutcome:
     error: str | None = None
 
 
-def _newer(a: str | None, b: str | None) -> str | None:
-    """The larger of two numeric ids (X ids are decimal snowflakes)."""
-    if a is None or not a.isdigit():
-        return b if b and b.isdigit() else a
-    if b is None or not b.isdigit():
+def _newer(order: CursorOrder, a: str | None, b: str | None) -> str | None:
+    """The newer of two ids in the platform's order (either may be None)."""
+    if not a:
+        return b or a
+    if not b:
         return a
-    return a if (len(a), a) >= (len(b), b) else b
+    return a if order.compare_ids(a, b) >= 0 else b
 
 
-def _reaches(page_ids: list[str], since_id: str | None) -> bool:
-    """True when the page holds an id at or below since_id."""
-    if not since_id or not since_id.isdigit():
+def _reaches(order: CursorOrder, page_ids: list[str], since_id: str | None) -> bool:
+    """True when the page holds an id at or before since_id."""
+    if not since_id:
         return False
-    s = (len(since_id), since_id)
-    return any(i.isdigit() and (len(i), i) <= s for i in page_ids)
+    return any(order.compare_ids(i, since_id) <= 0 for i in page_ids)
 
 
 class Sweeper:
@@ -86,18 +89,23 @@ class Sweeper:
         self.clock = clock
 
     def _fetch(
-        self, connector: Any, source: Any, account_ext_id: str, since_id: str | None, token: str | None
+        self,
+        connector: SourceReader,
+        source: Any,
+        account_ext_id: str,
+        since_id: str | None,
+        token: str | None,
     ) -> FetchedPage:
         kind = source["kind"]
         if kind == "mentions":
-            return connector.fetch_mentions(account_ext_id, since_id=since_id, pagination_token=token)  # type: ignore[no-any-return]
+            return connector.fetch_mentions(account_ext_id, since_id=since_id, pagination_token=token)
         if kind == "search":
-            return connector.fetch_search(source["query"], since_id=since_id, next_token=token)  # type: ignore[no-any-return]
+            return connector.fetch_search(source["query"], since_id=since_id, next_token=token)
         if kind == "dms":
-            return connector.fetch_dm_events(pagination_token=token)  # type: ignore[no-any-return]
+            return connector.fetch_dm_events(pagination_token=token)
         raise ValueError(f"unknown source kind {kind!r}")
 
-    def sweep(self, source: Any, account_ext_id: str, connector: Any) -> SweepOutcome:
+    def sweep(self, source: Any, account_ext_id: str, connector: SourceReader) -> SweepOutcome:
         sid, account_id, kind = int(source["id"]), int(source["account_id"]), source["kind"]
         endpoint = ENDPOINT_OF[kind]
         since_id, pending, token = load_cursor(self.engine, sid)
@@ -130,7 +138,9 @@ class Sweeper:
             except MalformedResponse as exc:
                 malformed += 1
                 dead = DeadLetter(
-                    origin=f"x:{kind}", reason=f"malformed response: {exc.detail}", payload=exc.body
+                    origin=f"{exc.platform}:{kind}",
+                    reason=f"malformed response: {exc.detail}",
+                    payload=exc.body,
                 )
                 self.ingestor.ingest_page(account_id, [], dead=[dead], source_id=sid)
                 out.dead += 1
@@ -146,13 +156,15 @@ class Sweeper:
                 return out
             page = fetched.page
             out.pages += 1
-            pending = _newer(pending, page.newest_id)
+            pending = _newer(connector, pending, page.newest_id)
             if kind == "dms":
-                last = page.next_token is None or _reaches([i.external_id for i in page.items], since_id)
+                last = page.next_token is None or _reaches(
+                    connector, [i.external_id for i in page.items], since_id
+                )
             else:
                 last = page.next_token is None
             if last:
-                cursor = CursorUpdate(sid, _newer(since_id, pending), None, None)
+                cursor = CursorUpdate(sid, _newer(connector, since_id, pending), None, None)
             else:
                 cursor = CursorUpdate(sid, since_id, pending, page.next_token)
             result = self.ingestor.ingest_page(

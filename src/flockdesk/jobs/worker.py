@@ -23,7 +23,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from flockdesk.connectors.base import CallRecord, RateLimited
+from flockdesk.connectors.base import CallRecord, Connector, RateLimited
 from flockdesk.jobs.pacing import Pacer
 from flockdesk.jobs.registry import Registry, default_registry
 from flockdesk.jobs.sweep import Sweeper, SweepOutcome
@@ -93,7 +93,7 @@ class Worker:
         self.registry = registry if registry is not None else default_registry()
         self.owner = owner or schedule.new_owner()  # names this worker's leases
         self.lease_ttl_s = settings.lease_ttl_s
-        self._connectors: dict[int, tuple[Any, float | None]] = {}
+        self._connectors: dict[int, tuple[Connector, float | None]] = {}
         self._failures: dict[int, int] = {}
         self._jobs_known = False
 
@@ -104,7 +104,7 @@ class Worker:
 
     def _observer(self, account_id: int) -> Callable[[CallRecord], None]:
         def on_call(rec: CallRecord) -> None:
-            self.pacer.note(account_id, rec.endpoint, rec.rate, status=rec.status)
+            self.pacer.note(account_id, rec.endpoint, rec.rate, status=rec.status, pacing=rec.pacing)
             try:
                 costs.record_call(self.engine, account_id, rec.endpoint, rec.items, has_url=rec.has_url)
                 if rec.rate is not None:
@@ -114,7 +114,7 @@ class Worker:
 
         return on_call
 
-    def connector(self, account_id: int) -> Any:
+    def connector(self, account_id: int) -> Connector:
         cached = self._connectors.get(account_id)
         if cached is not None and (
             cached[1] is None or cached[1] - accounts_svc.REFRESH_MARGIN_S > self.clock()
@@ -253,7 +253,7 @@ class Worker:
             )
 
     def send_outbox(self) -> outbox.SendReport:
-        def connector_for(account_id: int) -> Any:
+        def connector_for(account_id: int) -> Connector:
             wait = self.pacer.wait_s(account_id, "post_create")
             if wait > 0:
                 raise RateLimited("post_create", self.clock() + wait)
@@ -303,9 +303,7 @@ class Worker:
             except Exception:
                 log.exception("could not give the leases back; they run out after %ss", self.lease_ttl_s)
             for conn, _ in self._connectors.values():
-                close = getattr(conn, "close", None)
-                if close:
-                    close()
+                conn.close()
         log.info("worker stopped")
 
     def _loop(self, once: bool) -> None:

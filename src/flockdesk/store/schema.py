@@ -36,6 +36,11 @@ metadata = MetaData(naming_convention=NAMING)
 TS = DateTime(timezone=True)
 # BIGINT primary keys on PostgreSQL, INTEGER (rowid alias) on SQLite.
 PK = BigInteger().with_variant(Integer(), "sqlite")
+# A platform's ids and cursors (migration 0008): wide enough for X snowflakes, Mastodon ids and
+# Bluesky `at://did:plc:.../app.bsky.feed.post/...` URIs.
+EXTERNAL_ID_LEN = 512
+# A platform handle: X's 15 characters, a Bluesky domain handle (253), a Mastodon user@instance.
+HANDLE_LEN = 320
 
 users = Table(
     "users",
@@ -67,8 +72,8 @@ accounts = Table(
     metadata,
     Column("id", PK, primary_key=True),
     Column("platform", String(16), nullable=False),  # x | bluesky | mastodon
-    Column("external_user_id", String(64), nullable=False),
-    Column("username", String(64), nullable=False),
+    Column("external_user_id", String(EXTERNAL_ID_LEN), nullable=False),
+    Column("username", String(HANDLE_LEN), nullable=False),
     Column("display_name", String(200), nullable=False, default=""),
     Column("purpose", String(16), nullable=False, default="care"),  # corporate | care | personal
     Column("base_url", String(500), nullable=False),
@@ -114,9 +119,9 @@ sync_cursors = Table(
     "sync_cursors",
     metadata,
     Column("source_id", ForeignKey("sources.id", ondelete="CASCADE"), primary_key=True),
-    Column("since_id", String(32)),  # high-water mark of a completed sweep
-    Column("pending_newest_id", String(32)),  # newest id seen in the sweep in progress
-    Column("next_token", String(200)),  # pagination token of the sweep in progress
+    Column("since_id", String(EXTERNAL_ID_LEN)),  # high-water mark of a completed sweep
+    Column("pending_newest_id", String(EXTERNAL_ID_LEN)),  # newest id seen in the sweep in progress
+    Column("next_token", String(1024)),  # pagination token (or cursor) of the sweep in progress
     Column("updated_at", TS, nullable=False),
 )
 
@@ -125,8 +130,8 @@ contacts = Table(
     metadata,
     Column("id", PK, primary_key=True),
     Column("platform", String(16), nullable=False),
-    Column("external_id", String(64), nullable=False),
-    Column("username", String(64), nullable=False, default=""),
+    Column("external_id", String(EXTERNAL_ID_LEN), nullable=False),
+    Column("username", String(HANDLE_LEN), nullable=False, default=""),
     Column("name", Text, nullable=False, default=""),
     Column("bio", Text, nullable=False, default=""),
     Column("followers_count", Integer, nullable=False, default=0),
@@ -134,6 +139,7 @@ contacts = Table(
     Column("profile", JSON),
     Column("first_seen_at", TS, nullable=False),
     Column("updated_at", TS, nullable=False),
+    Column("host", String(255)),  # migration 0008: the contact's instance or server (Mastodon); NULL on X
     UniqueConstraint("platform", "external_id", name="uq_contacts_platform_external"),
 )
 
@@ -145,7 +151,7 @@ conversations = Table(
     Column("platform", String(16), nullable=False),
     Column("kind", String(8), nullable=False),  # public | dm
     Column("channel", String(16), nullable=False),  # mention | search | dm
-    Column("external_thread_id", String(64), nullable=False),  # conversation_id or dm_conversation_id
+    Column("external_thread_id", String(EXTERNAL_ID_LEN), nullable=False),  # the platform's thread id
     Column("contact_id", ForeignKey("contacts.id")),
     Column("status", String(16), nullable=False, default="open"),  # open | snoozed | resolved
     Column("assignee_id", ForeignKey("users.id", ondelete="SET NULL")),
@@ -194,12 +200,12 @@ outbox = Table(
     Column("conversation_id", ForeignKey("conversations.id")),
     Column("kind", String(16), nullable=False),  # reply | dm | public_ack
     Column("text", Text, nullable=False),
-    Column("in_reply_to_external_id", String(32)),
-    Column("recipient_external_id", String(64)),
+    Column("in_reply_to_external_id", String(EXTERNAL_ID_LEN)),
+    Column("recipient_external_id", String(EXTERNAL_ID_LEN)),
     Column("status", String(16), nullable=False, default="queued"),  # queued | sending | sent | failed
     Column("attempts", Integer, nullable=False, default=0),
     Column("error", Text),
-    Column("external_id", String(64)),  # id the platform gave the sent post / DM event
+    Column("external_id", String(EXTERNAL_ID_LEN)),  # id the platform gave the sent post / DM event
     Column("created_by", ForeignKey("users.id", ondelete="SET NULL")),
     Column("created_at", TS, nullable=False),
     Column("sent_at", TS),
@@ -214,13 +220,13 @@ messages = Table(
     Column("id", PK, primary_key=True),
     Column("conversation_id", ForeignKey("conversations.id", ondelete="CASCADE"), nullable=False),
     Column("platform", String(16), nullable=False),
-    Column("external_id", String(64), nullable=False),
+    Column("external_id", String(EXTERNAL_ID_LEN), nullable=False),
     Column("kind", String(16), nullable=False),  # mention | reply | search | dm | post
     Column("direction", String(8), nullable=False),  # in | out
     Column("author_contact_id", ForeignKey("contacts.id")),
     Column("text", Text, nullable=False),
     Column("entities", JSON),
-    Column("in_reply_to_external_id", String(64)),
+    Column("in_reply_to_external_id", String(EXTERNAL_ID_LEN)),
     Column("created_at", TS, nullable=False),
     Column("ingested_at", TS, nullable=False),
     Column("outbox_id", ForeignKey("outbox.id")),
@@ -234,6 +240,11 @@ messages = Table(
     Column("influencer", Boolean),
     Column("priority", Float),
     Column("hidden", Boolean),  # migration 0005 (helper G): hidden on the platform; NULL = never changed
+    # migration 0008: what the connector parsed besides the text (domain.types), so nothing reads `raw`
+    Column("in_reply_to_user_id", String(EXTERNAL_ID_LEN)),  # whom a reply answered
+    Column("engagement", JSON),  # Engagement.to_json(): likes, reposts, replies, quotes, impressions
+    Column("media", JSON),  # [Media.to_json()]
+    Column("links", JSON),  # [Link.to_json()]
     UniqueConstraint("platform", "external_id", name="uq_messages_platform_external"),
     Index("ix_messages_conversation_created", "conversation_id", "created_at", "id"),
 )

@@ -192,11 +192,9 @@ def _duration(seconds: float) -> str:
 
 
 def _engagement(item: InboundItem) -> int:
-    raw = item.raw or {}
-    metrics = raw.get("public_metrics") if isinstance(raw, Mapping) else None
-    if not isinstance(metrics, Mapping):
-        return 0
-    return sum(_as_int(metrics.get(k)) for k in ("retweet_count", "reply_count", "quote_count"))
+    """How far a post travels: reposts, replies and quotes (likes do not spread it)."""
+    e = item.engagement
+    return 0 if e is None else e.reposts + e.replies + e.quotes
 
 
 def triage_items(items: Sequence[InboundItem]) -> list[dict[str, Any]]:

@@ -27,6 +27,7 @@ from xdk.direct_messages.models import CreateByParticipantIdRequest
 from xdk.posts.models import CreateRequest, HideReplyRequest
 from xdk.schemas import CreatePostsReply
 
+from flockdesk.connectors.backoff import backoff_s
 from flockdesk.connectors.base import (
     AuthError,
     CallObserver,
@@ -40,8 +41,8 @@ from flockdesk.connectors.base import (
     RateLimitState,
     TransientError,
 )
-from flockdesk.connectors.x import parse
-from flockdesk.connectors.x.ratelimit import backoff_s, read_headers
+from flockdesk.connectors.x import links, parse
+from flockdesk.connectors.x.limits import pacing, read_headers
 from flockdesk.domain.types import Author, SendResult
 
 log = logging.getLogger(__name__)
@@ -119,7 +120,7 @@ def _not_sent(exc: BaseException) -> bool:
 
 
 class XClient:
-    """One account's view of the X API v2. Implements every Protocol in connectors/base.py."""
+    """One account's view of the X API v2: a connectors.base.Connector (every capability)."""
 
     def __init__(
         self,
@@ -161,7 +162,10 @@ class XClient:
         has_url: bool = False,
     ) -> None:
         if self._on_call is not None:
-            self._on_call(CallRecord(endpoint, status, items, rate, has_url))
+            self._on_call(CallRecord(endpoint, status, items, rate, has_url, pacing(endpoint)))
+
+    def compare_ids(self, a: str, b: str) -> int:
+        return links.compare_ids(a, b)
 
     def _once(
         self, endpoint: str, call: Callable[[], Any], *, has_url: bool = False
@@ -199,13 +203,13 @@ class XClient:
             body = orjson.loads(resp.content)
         except orjson.JSONDecodeError as exc:
             self._report(endpoint, status, rate=rate)
-            raise MalformedResponse(
+            raise _malformed(
                 endpoint, f"response is not JSON: {exc}", resp.content.decode("utf-8", "replace")[:100_000]
             ) from exc
         reason = _envelope_problem(body)
         if reason:
             self._report(endpoint, status, rate=rate)
-            raise MalformedResponse(endpoint, reason, resp.content.decode("utf-8", "replace")[:100_000])
+            raise _malformed(endpoint, reason, resp.content.decode("utf-8", "replace")[:100_000])
         data = body.get("data")
         self._report(
             endpoint, status, len(data) if isinstance(data, list) else int(data is not None), rate, has_url
@@ -231,7 +235,7 @@ class XClient:
         body, _ = self._read("users_me", lambda: self._sdk.users.get_me(user_fields=USER_FIELDS))
         author = parse.parse_author(body.get("data"))
         if author is None or not author.username:
-            raise MalformedResponse("users_me", "users/me returned no user", _dump(body))
+            raise _malformed("users_me", "users/me returned no user", _dump(body))
         return author
 
     def fetch_mentions(
@@ -341,7 +345,7 @@ class XClient:
         body, _ = self._once("post_create", lambda: self._sdk.posts.create(body=request), has_url=has_url)
         data = body.get("data") or {}
         if not isinstance(data, dict) or not data.get("id"):
-            raise MalformedResponse("post_create", "POST /2/tweets returned no id", _dump(body))
+            raise _malformed("post_create", "POST /2/tweets returned no id", _dump(body))
         return SendResult(external_id=str(data["id"]), thread_id=None)
 
     def send_dm(self, recipient_id: str, text: str) -> SendResult:
@@ -352,7 +356,7 @@ class XClient:
         )
         data = body.get("data") or {}
         if not isinstance(data, dict) or not data.get("dm_event_id"):
-            raise MalformedResponse("dm_create", "DM create returned no dm_event_id", _dump(body))
+            raise _malformed("dm_create", "DM create returned no dm_event_id", _dump(body))
         conv = data.get("dm_conversation_id")
         return SendResult(external_id=str(data["dm_event_id"]), thread_id=str(conv) if conv else None)
 
@@ -366,10 +370,12 @@ class XClient:
         body, _ = self._once("hide_reply", lambda: self._sdk.posts.hide_reply(post_id, body=request))
         data = body.get("data") or {}
         if not isinstance(data, dict) or not isinstance(data.get("hidden"), bool):
-            raise MalformedResponse(
-                "hide_reply", "PUT /2/tweets/:id/hidden returned no `hidden`", _dump(body)
-            )
+            raise _malformed("hide_reply", "PUT /2/tweets/:id/hidden returned no `hidden`", _dump(body))
         return bool(data["hidden"])
+
+
+def _malformed(endpoint: str, reason: str, body: str) -> MalformedResponse:
+    return MalformedResponse(endpoint, reason, body, platform=parse.PLATFORM)
 
 
 def _dump(body: Any) -> str:

@@ -8,18 +8,10 @@ call is a plain form POST to `{base_url}/2/oauth2/token` with httpx.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 
 import httpx
 
-from flockdesk.connectors.base import AuthError, TransientError
-
-
-@dataclass(frozen=True)
-class TokenSet:
-    access_token: str
-    refresh_token: str | None
-    expires_at: float | None
+from flockdesk.connectors.base import AuthError, TokenSet, TransientError
 
 
 def token_set_from_response(data: dict[str, object], *, now: float | None = None) -> TokenSet:

@@ -15,12 +15,24 @@ from typing import Any
 import orjson
 
 from flockdesk.domain.limits import MAX_NESTING, MAX_RAW_BYTES, MAX_TEXT_CHARS
-from flockdesk.domain.types import Author, DeadLetter, InboundItem, Page
+from flockdesk.domain.types import (
+    Author,
+    DeadLetter,
+    Engagement,
+    InboundItem,
+    Link,
+    Media,
+    MediaKind,
+    Page,
+)
 from flockdesk.domain.vocabulary import Channel, MessageKind
 
 PLATFORM = "x"
 MAX_DEAD_PAYLOAD = 100_000
 DM_ENTITY_KEYS = ("hashtags", "mentions", "urls", "cashtags")
+MEDIA_KINDS: dict[str, MediaKind] = {"photo": "photo", "video": "video", "animated_gif": "gif"}
+MAX_MEDIA = 10
+MAX_LINKS = 20
 
 
 class _Malformed(ValueError):
@@ -238,17 +250,120 @@ def _mentions_user(tweet: Mapping[str, Any], user_id: str) -> bool:
     return False
 
 
+def _count(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
+
+
+def engagement(obj: Mapping[str, Any]) -> Engagement | None:
+    """A post's `public_metrics` (impressions from `impression_count` when X gave it)."""
+    metrics = obj.get("public_metrics")
+    if not isinstance(metrics, dict):
+        return None
+    impressions = metrics.get("impression_count")
+    return Engagement(
+        likes=_count(metrics.get("like_count")),
+        reposts=_count(metrics.get("retweet_count", metrics.get("repost_count"))),
+        replies=_count(metrics.get("reply_count")),
+        quotes=_count(metrics.get("quote_count")),
+        impressions=_count(impressions) if impressions is not None else None,
+    )
+
+
+def _media_index(payload: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """A page's includes.media by media_key."""
+    includes = payload.get("includes")
+    media = includes.get("media") if isinstance(includes, dict) else None
+    if not isinstance(media, list):
+        return {}
+    return {m["media_key"]: m for m in media if isinstance(m, dict) and isinstance(m.get("media_key"), str)}
+
+
+def _entity_urls(obj: Mapping[str, Any]) -> list[dict[str, Any]]:
+    entities = obj.get("entities")
+    urls = entities.get("urls") if isinstance(entities, dict) else obj.get("urls")
+    return [u for u in urls if isinstance(u, dict)] if isinstance(urls, list) else []
+
+
+def _opt_str(value: Any) -> str | None:
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def _size(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
+
+
+def media_and_links(
+    obj: Mapping[str, Any], includes_media: Mapping[str, dict[str, Any]]
+) -> tuple[tuple[Media, ...], tuple[Link, ...]]:
+    """A post's or DM's media (photos, videos, GIFs, in its own order) and the other links in its text.
+
+    X names media in `attachments.media_keys` and describes them in the page's `includes.media`
+    (twarc2's flattened output puts them inline as `attachments.media`); each media item also appears
+    in `entities.urls` with its `media_key` and the `expanded_url` of its page on X."""
+    att = obj.get("attachments")
+    urls = _entity_urls(obj)
+    if not urls and not att:
+        return (), ()  # most posts: nothing to look up
+    att = att if isinstance(att, dict) else {}
+    inline = att.get("media")
+    by_key = dict(includes_media)
+    inline_keys = []
+    for m in inline if isinstance(inline, list) else []:
+        if isinstance(m, dict) and isinstance(m.get("media_key"), str):
+            by_key[m["media_key"]] = m
+            inline_keys.append(m["media_key"])
+    media_pages = {u["media_key"]: u for u in urls if isinstance(u.get("media_key"), str)}
+    keys = att.get("media_keys")
+    ordered = [k for k in keys if isinstance(k, str)] if isinstance(keys, list) else []
+    if not ordered:
+        ordered = inline_keys or list(media_pages)
+    media: list[Media] = []
+    seen: set[str] = set()
+    for key in ordered:
+        if key in seen or len(media) >= MAX_MEDIA:
+            continue
+        seen.add(key)
+        item = by_key.get(key, {})
+        page = media_pages.get(key, {})
+        preview = _opt_str(item.get("preview_image_url"))
+        url = _opt_str(item.get("url")) or _opt_str(page.get("expanded_url"))
+        if url is None and preview is None:
+            continue
+        media.append(
+            Media(
+                kind=MEDIA_KINDS.get(str(item.get("type", "")), "other"),
+                url=url,
+                preview_url=preview,
+                alt_text=_opt_str(item.get("alt_text")),
+                width=_size(item.get("width")),
+                height=_size(item.get("height")),
+            )
+        )
+    found: list[Link] = []
+    seen_urls: set[str] = set()
+    for u in urls:
+        if isinstance(u.get("media_key"), str) or len(found) >= MAX_LINKS:
+            continue
+        url = _opt_str(u.get("expanded_url")) or _opt_str(u.get("url"))
+        if url is None or url in seen_urls:
+            continue
+        seen_urls.add(url)
+        found.append(Link(url, _opt_str(u.get("display_url")) or ""))
+    return tuple(media), tuple(found)
+
+
 def parse_tweet(
     tweet: Any,
     users: Mapping[str, dict[str, Any]],
     *,
     channel: Channel | None,
     org_user_id: str | None,
+    includes_media: Mapping[str, dict[str, Any]] | None = None,
 ) -> InboundItem:
     """One tweet object as an InboundItem; raises _Malformed (module-internal) when unusable.
 
     channel None means "decide": a post that mentions or answers the organisation is a mention,
-    anything else is a search (listening) hit.
+    anything else is a search (listening) hit. includes_media: the page's `includes.media` by key.
     """
     if not isinstance(tweet, dict):
         raise _Malformed(f"a post must be an object, got {type(tweet).__name__}")
@@ -278,6 +393,7 @@ def parse_tweet(
     author = parse_author(embedded) if isinstance(embedded, dict) else _author(users, author_id)
     entities = tweet.get("entities")
     reply_user = _id(tweet, "in_reply_to_user_id", required=False)
+    media, found_links = media_and_links(tweet, includes_media or {})
     return InboundItem(
         platform=PLATFORM,
         external_id=tid,
@@ -292,6 +408,9 @@ def parse_tweet(
         entities=entities if isinstance(entities, dict) else None,
         in_reply_to_external_id=in_reply_to,
         in_reply_to_user_id=reply_user,
+        engagement=engagement(tweet),
+        media=media,
+        links=found_links,
         raw=tweet,
     )
 
@@ -328,12 +447,15 @@ def _tweet_page(payload: Any, *, channel: Channel | None, org_user_id: str | Non
         page.dead.append(DeadLetter(origin=origin, reason=str(exc), payload=dump_payload(payload)))
         return page
     users = _users(payload)
+    media = _media_index(payload)
     for tweet in data:
         tweet = _admit(tweet, origin, page.dead)
         if tweet is None:
             continue
         try:
-            page.items.append(parse_tweet(tweet, users, channel=channel, org_user_id=org_user_id))
+            page.items.append(
+                parse_tweet(tweet, users, channel=channel, org_user_id=org_user_id, includes_media=media)
+            )
         except _Malformed as exc:
             page.dead.append(DeadLetter(origin=origin, reason=str(exc), payload=dump_payload(tweet)))
     page.next_token = _next_token(payload)
@@ -374,7 +496,11 @@ def other_participant(dm_conversation_id: str, user_id: str) -> str | None:
 
 
 def parse_dm_event(
-    event: Any, users: Mapping[str, dict[str, Any]], *, org_user_id: str | None
+    event: Any,
+    users: Mapping[str, dict[str, Any]],
+    *,
+    org_user_id: str | None,
+    includes_media: Mapping[str, dict[str, Any]] | None = None,
 ) -> InboundItem | None:
     """A MessageCreate event as an InboundItem; None for ParticipantsJoin/Leave."""
     if not isinstance(event, dict):
@@ -394,6 +520,7 @@ def parse_dm_event(
     created_raw = event.get("created_at")
     created_at = parse_time(created_raw) if created_raw is not None else datetime.now(UTC)
     recipient = other_participant(conv, sender) if org_user_id and sender == org_user_id else None
+    media, found_links = media_and_links(event, includes_media or {})
     return InboundItem(
         platform=PLATFORM,
         external_id=eid,
@@ -407,6 +534,8 @@ def parse_dm_event(
         author=_author(users, sender),
         entities=_dm_entities(event),
         recipient_id=recipient,
+        media=media,
+        links=found_links,
         raw=event,
     )
 
@@ -420,13 +549,14 @@ def parse_dm_page(payload: dict[str, Any], *, org_user_id: str | None, origin: s
         page.dead.append(DeadLetter(origin=origin, reason=str(exc), payload=dump_payload(payload)))
         return page
     users = _users(payload)
+    media = _media_index(payload)
     ids: list[str] = []
     for event in data:
         event = _admit(event, origin, page.dead)
         if event is None:
             continue
         try:
-            item = parse_dm_event(event, users, org_user_id=org_user_id)
+            item = parse_dm_event(event, users, org_user_id=org_user_id, includes_media=media)
         except _Malformed as exc:
             page.dead.append(DeadLetter(origin=origin, reason=str(exc), payload=dump_payload(event)))
             continue

@@ -21,11 +21,11 @@ from flockdesk.connectors import registry
 from flockdesk.connectors.base import (
     AuthError,
     CallObserver,
+    Connector,
     ConnectorError,
     PlatformRejected,
     TransientError,
 )
-from flockdesk.connectors.x.oauth import refresh_access_token
 from flockdesk.domain.errors import InvalidInput
 from flockdesk.domain.utc import utcnow
 from flockdesk.services.accounts.api_hosts import ApiUrlRefused, check_api_url
@@ -154,11 +154,10 @@ def add_account(
             f"{base_url} refused GET /2/users/me (HTTP {exc.status}): check --base-url"
         ) from exc
     except ConnectorError as exc:
-        raise AccountError(f"{base_url} did not answer like the X API: check --base-url") from exc
+        name = registry.profile(platform).display_name
+        raise AccountError(f"{base_url} did not answer like the {name} API: check --base-url") from exc
     finally:
-        close = getattr(connector, "close", None)
-        if close:
-            close()
+        connector.close()
     creds = Credentials(
         Secret(token.strip()), Secret(refresh_token) if refresh_token else None, expires_at, client_id
     )
@@ -287,8 +286,9 @@ def fresh_credentials(
     now = time.time() if now is None else now
     if creds.expires_at is None or creds.expires_at - REFRESH_MARGIN_S > now or creds.refresh_token is None:
         return creds
-    base_url = _safe_url(get_account(engine, account_id).base_url, settings)
-    tokens = refresh_access_token(
+    info = get_account(engine, account_id)
+    base_url = _safe_url(info.base_url, settings)
+    tokens = registry.profile(info.platform).refresh_access_token(
         base_url, creds.refresh_token.reveal(), client_id=creds.client_id, timeout_s=settings.http_timeout_s
     )
     new = Credentials(
@@ -309,7 +309,7 @@ def fresh_credentials(
 
 def connector_for_account(
     engine: Engine, settings: Settings, account_id: int, *, on_call: CallObserver | None = None, **kwargs: Any
-) -> Any:
+) -> Connector:
     """A connector for the account, with fresh credentials and the account's own user id."""
     info = get_account(engine, account_id)
     creds = fresh_credentials(engine, settings, account_id)

@@ -1,12 +1,6 @@
-"""API cost: every call and the items it returned are counted in `api_usage`, priced with X's
-pay-per-use unit prices (../shared/reference/x-api.md section 2, "Access and pricing", 2026-02-06):
-
-  Post read $0.005 - User read $0.010 - DM Event read $0.010 - Followers read $0.010 -
-  Post create $0.015 ($0.20 with a URL) - DM create $0.015 - Owned Reads $0.001 (your own
-  /2/users/{id}/mentions, /tweets and /followers, since 2026-04-20).
-
-Only the items in a response's `data` are priced (expanded users in `includes` are not); X
-deduplicates per 24 h UTC, so these figures are an upper bound.
+"""API cost: every call and the items it returned are counted in `api_usage`, priced with the
+account's platform's unit prices (its profile's `Pricing`, from the connector registry; X's are in
+connectors/x/pricing.py).
 
 Budget policy (`polling_multiplier`), against settings.monthly_budget_usd:
   * projected month spend (month-to-date / days elapsed x days in month) below 80% of the budget:
@@ -30,47 +24,12 @@ from sqlalchemy import Engine
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from flockdesk.connectors import registry
 from flockdesk.domain.errors import InvalidInput
-from flockdesk.store.schema import api_usage
-
-# USD per unit; a settings-like table that a deployment may override via `set_unit_prices`.
-UNIT_PRICES: dict[str, float] = {
-    "post_read": 0.005,
-    "user_read": 0.010,
-    "dm_event_read": 0.010,
-    "followers_read": 0.010,
-    "owned_read": 0.001,
-    "post_create": 0.015,
-    "post_create_with_url": 0.20,
-    "dm_create": 0.015,
-}
-
-# endpoint (as connectors report it) -> the unit its items are priced at
-ENDPOINT_UNIT: dict[str, str] = {
-    "mentions": "owned_read",
-    "own_posts": "owned_read",  # GET /2/users/{id}/tweets: the outbox's check for a lost answer
-    "followers": "owned_read",
-    "search": "post_read",
-    "dm_events": "dm_event_read",
-    "users_me": "user_read",
-    "post_create": "post_create",
-    "dm_create": "dm_create",
-}
+from flockdesk.store.schema import accounts, api_usage
 
 SLOW_FROM = 0.8
 MAX_SLOWDOWN = 4.0
-
-
-def unit_cost(endpoint: str, items: int, *, has_url: bool = False) -> float:
-    """Cost of one call to `endpoint` that returned (or created) `items` items."""
-    unit = ENDPOINT_UNIT.get(endpoint)
-    if unit is None:
-        return 0.0
-    if unit == "post_create" and has_url:
-        unit = "post_create_with_url"
-    if endpoint in ("post_create", "dm_create"):
-        return UNIT_PRICES[unit] if items else 0.0
-    return UNIT_PRICES[unit] * items
 
 
 def record_call(
@@ -82,9 +41,14 @@ def record_call(
     has_url: bool = False,
     at: datetime | None = None,
 ) -> float:
-    """Add one call (and its items and cost) to today's row for the account and endpoint."""
+    """Add one call (and its items and cost, at the account's platform's prices) to today's row for
+    the account and endpoint."""
     day = (at or datetime.now(UTC)).astimezone(UTC).date().isoformat()
-    cost = unit_cost(endpoint, items, has_url=has_url)
+    with engine.connect() as conn:
+        platform = conn.execute(
+            sa.select(accounts.c.platform).where(accounts.c.id == account_id)
+        ).scalar_one()
+    cost = registry.profile(platform).call_cost(endpoint, items, has_url=has_url)
     values = {
         "account_id": account_id,
         "day": day,
@@ -159,12 +123,12 @@ def polling_multiplier(estimate: MonthEstimate, source_kind: str) -> float | Non
     return MAX_SLOWDOWN * 2 if source_kind == "search" else MAX_SLOWDOWN
 
 
-def estimate_query_monthly_cost(query_volume_per_day: float, *, days: int = 30) -> float:
-    """What a listening query that matches `query_volume_per_day` posts a day costs a month
-    (each matching post is read once, at the Post read price)."""
+def estimate_query_monthly_cost(query_volume_per_day: float, *, platform: str, days: int = 30) -> float:
+    """What a listening query on `platform` that matches `query_volume_per_day` posts a day costs a
+    month (each matching post is read once, at the platform's price for a search hit)."""
     if query_volume_per_day < 0:
         raise InvalidInput("query_volume_per_day must be zero or more")
-    return round(query_volume_per_day * days * UNIT_PRICES["post_read"], 2)
+    return round(query_volume_per_day * days * registry.profile(platform).search_item_cost(), 2)
 
 
 def usage_by_endpoint(engine: Engine, *, today: date | None = None) -> list[dict[str, object]]:

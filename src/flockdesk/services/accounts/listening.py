@@ -134,7 +134,7 @@ def query_costs(engine: Engine, *, now: datetime | None = None) -> list[QueryCos
                 observed_days=days if observed is not None else 0,
                 shared_with=shared,
                 basis=basis,
-                monthly_cost=costs.estimate_query_monthly_cost(volume),
+                monthly_cost=costs.estimate_query_monthly_cost(volume, platform=s.platform),
             )
         )
     return out

@@ -1,8 +1,7 @@
 """Listening sources: an account's mentions and DMs, and its search queries.
 
-A search query is validated and normalised before it is stored: whitespace collapsed, retweets
-excluded by default (`-is:retweet`), at most 512 characters (X's self-serve limit, x-api.md), and a
-query with nothing to match (empty, a lone `#` or `@`, only operators) is refused.
+A search query is validated and normalised by the account's platform before it is stored (its
+profile's `QueryRules`, from the connector registry; X's rules are in connectors/x/query.py).
 
 Adding, changing and removing a source is audited; `actor_id` is the admin, None for the command
 line (recorded as "cli").
@@ -10,26 +9,20 @@ line (recorded as "cli").
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
+from flockdesk.connectors import registry
+from flockdesk.connectors.base import InvalidQuery
 from flockdesk.domain.errors import InvalidInput
 from flockdesk.domain.utc import utcnow
 from flockdesk.services.accounts.connected import AccountError, default_interval
 from flockdesk.services.team import audit
 from flockdesk.settings import Settings
 from flockdesk.store.schema import accounts, sources, sync_cursors
-
-MAX_QUERY_LEN = 512
-NO_RETWEETS = "-is:retweet"
-
-# Operators that need a standalone term beside them (x-api.md: "Conjunction-required").
-_CONJUNCTION_ONLY = re.compile(r"^-?(is|has|lang|place_country|sample):\S*$", re.IGNORECASE)
-_TOKEN = re.compile(r'"[^"]*"|\S+')
 
 
 class QueryError(InvalidInput):
@@ -41,6 +34,7 @@ class SourceInfo:
     id: int
     account_id: int
     account_username: str
+    platform: str
     kind: str
     query: str | None
     enabled: bool
@@ -52,55 +46,12 @@ class SourceInfo:
     next_token: str | None
 
 
-def _is_standalone(token: str) -> bool:
-    """A term that matches posts by itself (keyword, phrase, #tag, @user, from:x ...)."""
-    word = token.strip("()")
-    if not word or word.upper() == "OR" or word.startswith("-"):
-        return False
-    if word.startswith('"'):
-        return len(word.strip('"').strip()) > 0
-    if _CONJUNCTION_ONLY.match(word):
-        return False
-    if word[0] in "#@$":
-        return len(word) > 1 and bool(re.match(r"\w", word[1:]))
-    return bool(re.search(r"\w", word))
-
-
-def _one_group(text: str) -> bool:
-    """True when the whole query is one parenthesised group, e.g. "(#a OR #b)"."""
-    if not (text.startswith("(") and text.endswith(")")):
-        return False
-    depth = 0
-    for i, ch in enumerate(text):
-        depth += {"(": 1, ")": -1}.get(ch, 0)
-        if depth == 0 and i < len(text) - 1:
-            return False
-    return True
-
-
-def normalise_query(query: str, *, include_retweets: bool = False) -> str:
-    """The query as stored and sent to X, or QueryError saying what is wrong."""
-    text = " ".join((query or "").split())
-    if not text:
-        raise QueryError('the query is empty: give a keyword, #hashtag, @name or "phrase" to listen for')
-    if text.count('"') % 2:
-        raise QueryError('the query has an unclosed double quote: close the "phrase"')
-    if text.count("(") != text.count(")"):
-        raise QueryError("the query's parentheses do not balance")
-    tokens = _TOKEN.findall(text)
-    if not any(_is_standalone(t) for t in tokens):
-        raise QueryError(
-            f"the query {text!r} has nothing to match: a lone # or @ or only operators is not enough; "
-            'add a keyword, #hashtag, @name or "phrase"'
-        )
-    lowered = {t.lower() for t in tokens}
-    if not include_retweets and NO_RETWEETS not in lowered and "is:retweet" not in lowered:
-        if any(t.upper() == "OR" for t in tokens) and not _one_group(text):
-            text = f"({text})"
-        text = f"{text} {NO_RETWEETS}"
-    if len(text) > MAX_QUERY_LEN:
-        raise QueryError(f"the query is {len(text)} characters; X allows {MAX_QUERY_LEN}: shorten it")
-    return text
+def normalise_query(query: str, *, platform: str, include_retweets: bool = False) -> str:
+    """The query as stored and sent to `platform`, or QueryError saying what is wrong."""
+    try:
+        return registry.profile(platform).normalise_query(query, include_reposts=include_retweets)
+    except InvalidQuery as exc:
+        raise QueryError(str(exc)) from exc
 
 
 def _pick_account(conn: sa.Connection, account_id: int | None) -> int:
@@ -131,10 +82,11 @@ def add_search_source(
     expected_posts_per_day: int | None = None,
     actor_id: int | None = None,
 ) -> SourceInfo:
-    normalised = normalise_query(query, include_retweets=include_retweets)
     with engine.begin() as conn:
         actor = audit.admin_actor(conn, actor_id)
         acc = _pick_account(conn, account_id)
+        platform = conn.execute(sa.select(accounts.c.platform).where(accounts.c.id == acc)).scalar_one()
+        normalised = normalise_query(query, platform=platform, include_retweets=include_retweets)
         dup = conn.execute(
             sa.select(sources.c.id).where(
                 sources.c.account_id == acc, sources.c.kind == "search", sources.c.query == normalised
@@ -174,6 +126,7 @@ def _select() -> sa.Select[tuple[object, ...]]:
         sa.select(
             sources,
             accounts.c.username.label("account_username"),
+            accounts.c.platform,
             sync_cursors.c.since_id,
             sync_cursors.c.next_token,
         )
@@ -187,6 +140,7 @@ def _info(r: sa.RowMapping) -> SourceInfo:
         r["id"],
         r["account_id"],
         r["account_username"],
+        r["platform"],
         r["kind"],
         r["query"],
         bool(r["enabled"]),

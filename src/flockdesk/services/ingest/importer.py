@@ -1,4 +1,6 @@
-"""Import of X API v2 JSON / JSONL files (as twarc2 writes them) through the same Ingestor.
+"""Import of exported archives (X: API v2 JSON / JSONL files as twarc2 writes them) through the
+same Ingestor. The account's platform parses each line (its profile's `ArchiveParser`, from the
+connector registry).
 
 A malformed line is reported with its line number, recorded as a dead letter with the reason and
 skipped; everything else in the file is kept, wherever the bad lines are (the first lines included).
@@ -28,7 +30,7 @@ from typing import Any, BinaryIO
 import orjson
 from sqlalchemy import Engine
 
-from flockdesk.connectors.x.parse import iter_items_from_jsonl_line
+from flockdesk.connectors import registry
 from flockdesk.domain.errors import InvalidInput
 from flockdesk.domain.types import DeadLetter, InboundItem
 from flockdesk.domain.utc import utcnow
@@ -59,10 +61,11 @@ class ImportReport:
     result: IngestResult | None = None
 
 
-def ensure_import_account(engine: Engine, secret_key: str) -> int:
-    """The account that imported files belong to (platform x, purpose corporate, no credentials)."""
+def ensure_import_account(engine: Engine, secret_key: str, *, platform: str) -> int:
+    """The account that imported files of `platform` belong to (purpose corporate, no credentials)."""
+    registry.profile(platform)  # an unknown platform is refused before anything is stored
     with engine.begin() as conn:
-        row = account_by_external_user(conn, "x", IMPORT_USER_ID)
+        row = account_by_external_user(conn, platform, IMPORT_USER_ID)
         if row is not None:
             return int(row["id"])
         blob = encrypt_credentials(secret_key, Credentials(access_token=Secret("")))
@@ -70,7 +73,7 @@ def ensure_import_account(engine: Engine, secret_key: str) -> int:
             conn.execute(
                 accounts.insert().returning(accounts.c.id),
                 {
-                    "platform": "x",
+                    "platform": platform,
                     "external_user_id": IMPORT_USER_ID,
                     "username": "import",
                     "display_name": "Imported archives",
@@ -84,13 +87,13 @@ def ensure_import_account(engine: Engine, secret_key: str) -> int:
         )
 
 
-def check_account(engine: Engine, account_id: int) -> str:
-    """The account's external user id; a clear error when it does not exist."""
+def check_account(engine: Engine, account_id: int) -> tuple[str, str]:
+    """The account's (external user id, platform); a clear error when it does not exist."""
     with engine.connect() as conn:
         row = get_account(conn, account_id)
     if row is None:
         raise ImportFormatError(f"no account with id {account_id}: list them with `flockdesk accounts list`")
-    return str(row["external_user_id"])
+    return str(row["external_user_id"]), str(row["platform"])
 
 
 def _lines(fh: BinaryIO) -> Iterator[tuple[bytes | None, int]]:
@@ -193,8 +196,9 @@ def import_file(
 ) -> ImportReport:
     if not path.is_file():
         raise ImportFormatError(f"{path}: no such file; give the path of a JSON or JSONL file")
-    org = check_account(engine, account_id)
+    org, platform = check_account(engine, account_id)
     org_user_id = None if org == IMPORT_USER_ID else org
+    archive = registry.profile(platform)
     if ingestor is None:
         hook = default_triage() if triage else None
         ingestor = Ingestor(engine, batch_size=batch_size, bulk=True, triage=hook)
@@ -219,7 +223,7 @@ def import_file(
             on_bad_line(number, reason)
             dead.append(DeadLetter(origin, reason, str(obj)[:MAX_DEAD_PAYLOAD]))
             continue
-        for got in iter_items_from_jsonl_line(obj, org_user_id=org_user_id, origin=origin):
+        for got in archive.iter_archive_items(obj, org_user_id=org_user_id, origin=origin):
             if isinstance(got, DeadLetter):
                 dead.append(DeadLetter(got.origin, f"line {number}: {got.reason}", got.payload))
             else:

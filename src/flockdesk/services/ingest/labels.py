@@ -2,7 +2,7 @@
 `flockdesk import --no-triage`, or messages stored while triage was failing (`flockdesk label-stored`).
 
 The messages are rebuilt as InboundItems from the store (text, channel, author's contact profile,
-raw payload) and go through the same hook as ingest (`default_triage`). Each batch is one
+the parsed engagement, media and links) and go through the same hook as ingest (`default_triage`). Each batch is one
 transaction: it writes the labels and raises the priority of conversations still waiting on those
 messages (a conversation's priority is the max of its unanswered inbound messages, domain/conversation_state.py).
 A message is "unlabelled" while its intent is NULL; messages are visited once each, in id order.
@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import Connection, Engine
 
-from flockdesk.domain.types import Author, InboundItem
+from flockdesk.domain.types import Author, Engagement, InboundItem, Link, Media
 from flockdesk.domain.utc import as_utc
 from flockdesk.services.ingest.ingestor import Triage, default_triage
 from flockdesk.services.ingest.rules import labels_to_columns
@@ -33,9 +33,12 @@ def _unlabelled(conn: Connection, after: int, limit: int) -> list[Any]:
             messages.c.kind,
             messages.c.text,
             messages.c.created_at,
-            messages.c.raw,
             messages.c.entities,
             messages.c.in_reply_to_external_id,
+            messages.c.in_reply_to_user_id,
+            messages.c.engagement,
+            messages.c.media,
+            messages.c.links,
             conversations.c.kind.label("thread_kind"),
             conversations.c.channel,
             conversations.c.external_thread_id,
@@ -83,7 +86,10 @@ def _item(row: Any) -> InboundItem:
         author=author,
         entities=row.entities,
         in_reply_to_external_id=row.in_reply_to_external_id,
-        raw=row.raw if isinstance(row.raw, dict) else None,
+        in_reply_to_user_id=row.in_reply_to_user_id,
+        engagement=Engagement.from_json(row.engagement),
+        media=Media.list_from_json(row.media),
+        links=Link.list_from_json(row.links),
     )
 
 

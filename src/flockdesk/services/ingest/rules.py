@@ -7,14 +7,13 @@ No I/O here; services/ingest/ingestor.py feeds these with rows it read in bulk.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from flockdesk.connectors.base import HandleRules
 from flockdesk.domain.types import InboundItem
 from flockdesk.domain.vocabulary import LABEL_KEYS, PUBLIC_OUTBOX_KINDS
 
-_LEADING_MENTIONS = re.compile(r"^(?:\s*@\w{1,15})+\s*")
 NO_LABELS: dict[str, Any] = dict.fromkeys(LABEL_KEYS)
 
 
@@ -42,17 +41,15 @@ def labels_to_columns(labels: Mapping[str, Any] | None) -> dict[str, Any]:
     return out
 
 
-def _bare(text: str) -> str:
-    return _LEADING_MENTIONS.sub("", text).strip()
-
-
-def same_text(sent: str, echoed: str) -> bool:
-    """An echo's text matches what was sent (X prepends @mentions to replies)."""
-    return sent == echoed or _bare(sent) == _bare(echoed)
+def same_text(sent: str, echoed: str, handles: HandleRules) -> bool:
+    """An echo's text matches what was sent (a platform may prepend @mentions to replies)."""
+    if sent == echoed:
+        return True
+    return handles.strip_leading_mentions(sent).strip() == handles.strip_leading_mentions(echoed).strip()
 
 
 def match_sending(
-    item: InboundItem, candidates: Sequence[Mapping[Any, Any]], used: set[int]
+    item: InboundItem, candidates: Sequence[Mapping[Any, Any]], used: set[int], handles: HandleRules
 ) -> Mapping[Any, Any] | None:
     """The outbox row in status 'sending' that this echo is, by kind, text and target."""
     for row in candidates:
@@ -68,6 +65,6 @@ def match_sending(
                 continue
             if row["in_reply_to_external_id"] != item.in_reply_to_external_id:
                 continue
-        if same_text(row["text"], item.text):
+        if same_text(row["text"], item.text, handles):
             return row
     return None

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy import Connection
 from sqlalchemy.dialects import postgresql, sqlite
 
+from flockdesk.connectors import registry
 from flockdesk.domain.types import CursorUpdate, DeadLetter, InboundItem
 from flockdesk.services.ingest.rules import match_sending
 from flockdesk.store.bulk import bulk_insert, bulk_update
@@ -83,7 +84,7 @@ def match_outbox(
         candidates = list(conn.execute(q.order_by(outbox.c.id)).mappings())
         used = {row["id"] for row in matched.values()}
         for item in rest:
-            hit = match_sending(item, candidates, used)
+            hit = match_sending(item, candidates, used, registry.profile(item.platform))
             if hit is not None:
                 used.add(hit["id"])
                 matched[item.external_id] = hit
@@ -114,11 +115,12 @@ def _snapshot(item: InboundItem) -> dict[str, Any] | None:
         "bio": a.bio,
         "followers_count": a.followers_count,
         "verified": a.verified,
+        "host": a.host,
         "profile": a.profile,
     }
 
 
-_SNAPSHOT_COLS = ("username", "name", "bio", "followers_count", "verified")
+_SNAPSHOT_COLS = ("username", "name", "bio", "followers_count", "verified", "host")
 
 
 def upsert_contacts(
@@ -161,6 +163,7 @@ def upsert_contacts(
             "bio": "",
             "followers_count": 0,
             "verified": False,
+            "host": None,
             "profile": None,
         }
         rows.append(

@@ -1,6 +1,7 @@
 """Hide a reply on the platform (X's hide replies) when a public reply holds personal data.
 
-X lets an account hide replies only in conversations it started, so the checks run in this order:
+The platform (X) lets an account hide replies only in conversations it started, so the checks run in
+this order:
 the message must be inbound, public and a reply; when the store knows who started the thread (the
 root post is stored, or the reply answers the root directly and the platform said whom it answered)
 a thread started by someone else is refused here, without a call; when the root is unknown the
@@ -17,6 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import Connection, Engine
 
+from flockdesk.connectors import registry
 from flockdesk.connectors.base import (
     AuthError,
     ConnectorError,
@@ -72,13 +74,14 @@ def _reply_rows(conn: Connection, where: Any) -> list[Any]:
                 m.external_id,
                 m.direction,
                 m.in_reply_to_external_id,
-                m.raw,
+                m.in_reply_to_user_id,
                 m.sensitive,
                 m.move_to_dm,
                 m.hidden,
                 c.kind.label("conv_kind"),
                 c.external_thread_id,
                 c.account_id,
+                c.platform,
                 contacts.c.username.label("author_username"),
             )
             .select_from(
@@ -147,7 +150,8 @@ def _pick(conn: Connection, message_id: int | None, conversation_id: int | None)
     if not replies:
         raise HideRefused(
             "not_a_reply",
-            "This conversation has no public reply from a customer to hide; only replies can be hidden on X.",
+            "This conversation has no public reply from a customer to hide; only replies can be hidden on "
+            f"{_name(rows[0]) if rows else 'the platform'}.",
         )
     exposed = [r for r in replies if r["sensitive"]]
     flagged = [r for r in replies if _flagged(r)]
@@ -167,14 +171,15 @@ def _check(conn: Connection, row: Any) -> str:
     if not row["in_reply_to_external_id"]:
         raise HideRefused(
             "not_a_reply",
-            "This post starts its own thread, it is not a reply: X hides only replies. Move it to DM instead.",
+            f"This post starts its own thread, it is not a reply: {_name(row)} hides only replies. "
+            "Move it to DM instead.",
         )
     org_id = _org_id(conn, row)
     if _thread_owner(conn, row, org_id) == "other":
         raise HideRefused(
             "not_conversation_owner",
-            "X hides replies only in conversations your account started, and someone else started this "
-            "one. Move it to DM instead, and ask the customer to delete the post.",
+            f"{_name(row)} hides replies only in conversations your account started, and someone else "
+            "started this one. Move it to DM instead, and ask the customer to delete the post.",
         )
     return org_id
 
@@ -194,29 +199,33 @@ def _thread_owner(conn: Connection, row: Any, org_id: str) -> str:
     ).first()
     if root is not None:
         return "org" if root.direction == "out" or root.external_id == org_id else "other"
-    raw = row["raw"] if isinstance(row["raw"], dict) else {}
-    answered = raw.get("in_reply_to_user_id")
-    if row["in_reply_to_external_id"] == root_id and isinstance(answered, str) and answered:
+    answered = row["in_reply_to_user_id"]
+    if row["in_reply_to_external_id"] == root_id and answered:
         return "org" if answered == org_id else "other"
     return "unknown"
 
 
-def _platform_refusal(exc: ConnectorError, hidden: bool) -> Exception:
+def _name(row: Any) -> str:
+    """The platform's name for people ("X")."""
+    return registry.profile(str(row["platform"])).display_name
+
+
+def _platform_refusal(exc: ConnectorError, hidden: bool, name: str) -> Exception:
     verb = "hide" if hidden else "unhide"
     if isinstance(exc, RateLimited):
         when = "in a few minutes"
         if exc.reset_at is not None:
             when = "after " + datetime.fromtimestamp(exc.reset_at, UTC).strftime("%H:%M UTC")
-        return Conflict(f"X's limit for hiding replies (50 per 15 minutes) is spent; try again {when}.")
+        return Conflict(f"{name}'s limit for hiding replies is spent; try again {when}.")
     if isinstance(exc, TransientError):
-        return Conflict(f"X did not answer ({exc.detail}); try again: hiding twice is harmless.")
+        return Conflict(f"{name} did not answer ({exc.detail}); try again: hiding twice is harmless.")
     if isinstance(exc, AuthError | PlatformRejected):
         detail = exc.detail.split(": ", 1)[-1] if isinstance(exc, AuthError) else exc.detail
         advice = " Move it to DM instead."
         if "scope" in detail.lower():
             advice = " Reconnect the account in Settings > Accounts so it may moderate replies."
-        return HideRefused("platform_refused", f"X refused to {verb} this reply: {detail}.{advice}")
-    return Conflict(f"X could not {verb} this reply: {exc.detail}; try again later.")
+        return HideRefused("platform_refused", f"{name} refused to {verb} this reply: {detail}.{advice}")
+    return Conflict(f"{name} could not {verb} this reply: {exc.detail}; try again later.")
 
 
 def hide_reply(
@@ -253,7 +262,7 @@ def hide_reply(
                 row["id"],
                 {"hidden": hidden, "reason": exc.detail[:500]},
             )
-        raise _platform_refusal(exc, hidden) from exc
+        raise _platform_refusal(exc, hidden, _name(row)) from exc
     with engine.begin() as conn:
         conn.execute(messages.update().where(messages.c.id == row["id"]).values(hidden=state))
         audit.record(

@@ -1,8 +1,9 @@
 """Move to DM: a public acknowledgement with the DM deep link, and the linked DM conversation.
 
 The acknowledgement repeats nothing from the thread (default text in the brand voice, no personal
-data) and links to a DM with the brand account. The DM conversation with the contact is found or
-created (external_thread_id "<min>-<max>" of the two X user ids, as X names it) and linked both
+data) and links to a DM with the brand account (the platform's deep link, from its profile in the
+connector registry). The DM conversation with the contact is found or created (external_thread_id
+as the platform names the thread between the two users, e.g. X's "<min>-<max>") and linked both
 ways to the public one; a first DM can be queued in the same transaction.
 """
 
@@ -14,6 +15,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import Connection, Engine
 
+from flockdesk.connectors import registry
+from flockdesk.connectors.base import DMLinks
 from flockdesk.domain import conversation_state, rules
 from flockdesk.domain.conversation_state import ConversationState
 from flockdesk.domain.errors import Conflict, ReplyRefused
@@ -28,7 +31,6 @@ from flockdesk.services.replies.rows import (
     by_key,
     clean_key,
     derived_key,
-    dm_deep_link,
     insert,
     with_retry_on_race,
 )
@@ -36,17 +38,11 @@ from flockdesk.services.team import audit
 from flockdesk.store.schema import conversations, outbox
 
 
-def dm_thread_id(a: str, b: str) -> str:
-    """X's dm_conversation_id for a one-to-one DM: the two user ids, smaller first."""
-    ids = sorted([a, b], key=lambda s: (0, int(s)) if s.isdigit() else (1, s))  # type: ignore[arg-type]
-    return f"{ids[0]}-{ids[1]}"
-
-
 def _find_or_create_dm(
-    conn: Connection, ctx: dict[str, Any], public_id: int, assignee: int | None, user_id: int
+    conn: Connection, ctx: dict[str, Any], links: DMLinks, public_id: int, assignee: int | None, user_id: int
 ) -> int:
     c = conversations.c
-    thread = dm_thread_id(ctx["account_user_id"], ctx["contact_external_id"])
+    thread = links.dm_thread_id(ctx["account_user_id"], ctx["contact_external_id"])
     found = conn.execute(
         sa.select(c.id)
         .where(
@@ -138,7 +134,12 @@ def _move(
         raise ReplyRefused(
             "nothing_to_reply_to", "this conversation has no inbound post from a contact to answer"
         )
-    ack = ack_text if ack_text is not None else DEFAULT_ACK.format(link=dm_deep_link(ctx["account_user_id"]))
+    links = registry.profile(ctx["platform"])
+    ack = (
+        ack_text
+        if ack_text is not None
+        else DEFAULT_ACK.format(link=links.dm_deep_link(ctx["account_user_id"]))
+    )
     refuse(rules.channel_violation("public", "public_ack"))
     refuse(rules.length_violation(ack, "public_ack"))
     if dm_text is not None:
@@ -158,7 +159,7 @@ def _move(
     _refuse_repeat_ack(conn, conversation_id)
     check = check_public(conn, ctx, ack, override_guard)
     assignee = ctx["assignee_id"] if ctx["assignee_id"] is not None else user_id
-    dm_id = _find_or_create_dm(conn, ctx, conversation_id, assignee, user_id)
+    dm_id = _find_or_create_dm(conn, ctx, links, conversation_id, assignee, user_id)
     state_svc.apply(
         conn,
         conversation_id,

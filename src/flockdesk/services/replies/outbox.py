@@ -9,9 +9,10 @@ At most once: a row found in 'sending' (the worker died mid-send, or the platfor
 sent again. It becomes 'sent' when its echo comes back through the API (services/ingest/ingestor.py matches
 it), or when, after a grace period, the account's own recent posts (or DMs) show it landed
 (services/replies/reconcile.py); else it becomes 'failed' with "interrupted mid-send: check X before
-retrying". Retrying is an explicit action (`retry`) that creates a new row, a new attempt; before that
-attempt is sent, the same read looks for the interrupted attempt's post, and a match settles the retry
-as sent with that post instead of posting again.
+retrying" (the platform's display name, from its profile in the connector registry). Retrying is an
+explicit action (`retry`) that creates a new row, a new attempt; before that attempt is sent, the same
+read looks for the interrupted attempt's post, and a match settles the retry as sent with that post
+instead of posting again.
 
 Channel rule (invariant 1): a `dm` row goes only through the DM API; `reply` and `public_ack` rows
 only through the post API, and never into a DM conversation.
@@ -31,10 +32,12 @@ import sqlalchemy as sa
 from sqlalchemy import Connection, Engine, RowMapping
 from sqlalchemy.exc import IntegrityError
 
+from flockdesk.connectors import registry
 from flockdesk.connectors.base import (
     ConnectorError,
     MalformedResponse,
     RateLimited,
+    Sender,
     TransientError,
 )
 from flockdesk.domain import conversation_state
@@ -44,7 +47,7 @@ from flockdesk.domain.utc import as_utc, utcnow
 from flockdesk.domain.vocabulary import LIVE_OUTBOX_STATUSES, OUTBOX_KINDS, PUBLIC_OUTBOX_KINDS
 from flockdesk.services.conversations import state as state_svc
 from flockdesk.services.replies import reconcile
-from flockdesk.services.replies.reconcile import INTERRUPTED
+from flockdesk.services.replies.reconcile import interrupted
 from flockdesk.store.schema import accounts, conversations, messages, outbox
 
 log = logging.getLogger(__name__)
@@ -158,16 +161,33 @@ def _conversation_kind(engine: Engine, conversation_id: int | None) -> str | Non
         ).scalar()
 
 
-def _dispatch(engine: Engine, row: Mapping[str, Any], connector: Any) -> SendResult:
+def _rate_limited(platform_name: str) -> str:
+    return f"rate limited by {platform_name}: will send after the reset"
+
+
+def _platform_name(engine: Engine, account_id: int) -> str:
+    with engine.connect() as conn:
+        platform = conn.execute(sa.select(accounts.c.platform).where(accounts.c.id == account_id)).scalar()
+    return _display_name(platform)
+
+
+def _display_name(platform: str | None) -> str:
+    try:
+        return registry.profile(str(platform)).display_name
+    except ValueError:  # an account of a platform this install no longer knows
+        return f"the platform ({platform})"
+
+
+def _dispatch(engine: Engine, row: Mapping[str, Any], connector: Sender) -> SendResult:
     """Invariant 1 lives here: the row's kind alone picks the API."""
     if row["kind"] == "dm":
         if not row["recipient_external_id"]:
             raise InvalidInput("refused: a DM row without a recipient")
-        return connector.send_dm(row["recipient_external_id"], row["text"])  # type: ignore[no-any-return]
+        return connector.send_dm(row["recipient_external_id"], row["text"])
     if row["kind"] in PUBLIC_OUTBOX_KINDS:
         if _conversation_kind(engine, row["conversation_id"]) == "dm":
             raise InvalidInput("refused: a DM conversation is never answered in public")
-        return connector.send_post(row["text"], in_reply_to=row["in_reply_to_external_id"])  # type: ignore[no-any-return]
+        return connector.send_post(row["text"], in_reply_to=row["in_reply_to_external_id"])
     raise InvalidInput(f"refused: unknown outbox kind {row['kind']!r}")
 
 
@@ -225,7 +245,7 @@ def mark_sent(engine: Engine, row: Mapping[str, Any], result: SendResult) -> Non
         )
 
 
-def _earlier_attempt_landed(engine: Engine, row: Mapping[str, Any], connector: Any) -> str | None:
+def _earlier_attempt_landed(engine: Engine, row: Mapping[str, Any], connector: Sender) -> str | None:
     """For a retry of an attempt interrupted mid-send: what to do instead of sending. "sent" when the
     earlier post is on the platform (this row is settled with it), "queued"/"failed" when the platform
     could not be asked, None to go on and send."""
@@ -235,19 +255,21 @@ def _earlier_attempt_landed(engine: Engine, row: Mapping[str, Any], connector: A
     try:
         found = reconcile.find_sent(engine, row, connector, claimed)
     except (RateLimited, TransientError) as exc:
+        name = _platform_name(engine, row["account_id"])
         _set(
             engine,
             row["id"],
             status="queued",
-            error=f"checking X for the earlier attempt ({exc.detail}): will try again",
+            error=f"checking {name} for the earlier attempt ({exc.detail}): will try again",
         )
         return "queued"
     except ConnectorError as exc:
+        name = _platform_name(engine, row["account_id"])
         _set(
             engine,
             row["id"],
             status="failed",
-            error=f"could not check X for the earlier attempt ({exc.detail}); check X before retrying",
+            error=f"could not check {name} for the earlier attempt ({exc.detail}); check {name} before retrying",
         )
         return "failed"
     if found is None:
@@ -257,7 +279,7 @@ def _earlier_attempt_landed(engine: Engine, row: Mapping[str, Any], connector: A
     return "sent"
 
 
-def deliver(engine: Engine, row: Mapping[str, Any], connector: Any) -> str:
+def deliver(engine: Engine, row: Mapping[str, Any], connector: Sender) -> str:
     """Send one claimed row; returns its resulting status (sent|failed|queued|sending)."""
     settled = _earlier_attempt_landed(engine, row, connector)
     if settled is not None:
@@ -268,30 +290,35 @@ def deliver(engine: Engine, row: Mapping[str, Any], connector: Any) -> str:
         _set(engine, row["id"], status="failed", error=str(exc))
         return "failed"
     except RateLimited:
-        _set(engine, row["id"], status="queued", error="rate limited by X: will send after the reset")
+        name = _platform_name(engine, row["account_id"])
+        _set(engine, row["id"], status="queued", error=_rate_limited(name))
         raise
     except TransientError as exc:
+        name = _platform_name(engine, row["account_id"])
         if not exc.maybe_applied:
-            _set(engine, row["id"], status="queued", error=f"X unreachable ({exc.detail}): will try again")
+            _set(
+                engine, row["id"], status="queued", error=f"{name} unreachable ({exc.detail}): will try again"
+            )
             return "queued"
-        _set(engine, row["id"], error=f"no clear answer from X ({exc.detail}): waiting for its echo")
+        _set(engine, row["id"], error=f"no clear answer from {name} ({exc.detail}): waiting for its echo")
         return "sending"
     except MalformedResponse as exc:
-        _set(engine, row["id"], error=f"X answered oddly ({exc.detail}): waiting for its echo")
+        name = _platform_name(engine, row["account_id"])
+        _set(engine, row["id"], error=f"{name} answered oddly ({exc.detail}): waiting for its echo")
         return "sending"
     except ConnectorError as exc:  # 4xx: the platform's problem+json reason
         _set(engine, row["id"], status="failed", error=exc.detail)
         return "failed"
     except Exception:
         log.exception("outbox %s: unexpected error while sending", row["id"])
-        _set(engine, row["id"], status="failed", error=INTERRUPTED)
+        _set(engine, row["id"], status="failed", error=interrupted(_platform_name(engine, row["account_id"])))
         return "failed"
     mark_sent(engine, row, result)
     return "sent"
 
 
 def _find_stale(
-    row: Mapping[str, Any], engine: Engine, connector_for: Callable[[int], Any] | None
+    row: Mapping[str, Any], engine: Engine, connector_for: Callable[[int], Sender] | None
 ) -> str | None:
     """The platform id of this stale row's post when the account's own posts show it, "" when its fate
     cannot be read now (keep it in doubt), None when it is not there (or cannot be read back at all)."""
@@ -302,16 +329,16 @@ def _find_stale(
             engine, row, connector_for(row["account_id"]), row["claimed_at"] or row["created_at"]
         )
     except (RateLimited, TransientError) as exc:
-        log.info("outbox %s: cannot check X now (%s); still in doubt", row["id"], exc.detail)
+        log.info("outbox %s: cannot check the platform now (%s); still in doubt", row["id"], exc.detail)
         return ""
     except Exception:
-        log.warning("outbox %s: cannot check X for this send", row["id"], exc_info=True)
+        log.warning("outbox %s: cannot check the platform for this send", row["id"], exc_info=True)
         return None
 
 
 def settle_in_flight(
     engine: Engine,
-    connector_for: Callable[[int], Any] | None = None,
+    connector_for: Callable[[int], Sender] | None = None,
     *,
     grace_s: float = DEFAULT_GRACE_S,
     now: datetime | None = None,
@@ -329,21 +356,24 @@ def settle_in_flight(
     for row in stale:
         external_id = _find_stale(row, engine, connector_for)
         if external_id:
-            log.info("outbox %s: found on X as %s after its answer was lost", row["id"], external_id)
+            log.info(
+                "outbox %s: found on the platform as %s after its answer was lost", row["id"], external_id
+            )
             mark_sent(engine, row, SendResult(external_id=external_id))
             found += 1
             continue
         claimed = as_utc(row["claimed_at"] or row["created_at"])
         if external_id == "" and claimed > now - MAX_DOUBT:
             continue
+        error = interrupted(_platform_name(engine, row["account_id"]))
         with engine.begin() as conn:
             done = conn.execute(
                 outbox.update()
                 .where(outbox.c.id == row["id"], outbox.c.status == "sending")
-                .values(status="failed", error=INTERRUPTED)
+                .values(status="failed", error=error)
             ).rowcount
         if done:
-            log.warning("outbox %s: %s", row["id"], INTERRUPTED)
+            log.warning("outbox %s: %s", row["id"], error)
             failed += 1
     return failed, found
 
@@ -353,7 +383,7 @@ def reconcile_interrupted(
     *,
     grace_s: float = DEFAULT_GRACE_S,
     now: datetime | None = None,
-    connector_for: Callable[[int], Any] | None = None,
+    connector_for: Callable[[int], Sender] | None = None,
 ) -> int:
     """Settle the stale 'sending' rows (settle_in_flight); returns how many failed."""
     return settle_in_flight(engine, connector_for, grace_s=grace_s, now=now)[0]
@@ -361,7 +391,7 @@ def reconcile_interrupted(
 
 def send_pending(
     engine: Engine,
-    connector_for: Callable[[int], Any],
+    connector_for: Callable[[int], Sender],
     *,
     limit: int = 50,
     grace_s: float = DEFAULT_GRACE_S,
@@ -379,7 +409,8 @@ def send_pending(
         try:
             status = deliver(engine, row, connector_for(row["account_id"]))
         except RateLimited as exc:  # nothing was sent: back to the queue until the reset
-            _set(engine, row["id"], status="queued", error="rate limited by X: will send after the reset")
+            name = _platform_name(engine, row["account_id"])
+            _set(engine, row["id"], status="queued", error=_rate_limited(name))
             report.requeued += 1
             report.blocked_accounts[row["account_id"]] = exc.reset_at
             continue

@@ -6,7 +6,8 @@ A public post of the brand never comes back through mentions or search, so witho
 that landed while its answer was lost looked failed, and Retry posted it a second time.
 
 Match: the account's own post (or DM) created after the claim (less CLOCK_SKEW), with the row's text
-(compared without leading @handles, links and spacing, which the platform may rewrite), answering the
+(compared without leading @handles, as the platform's HandleRules define them, links and spacing, which
+the platform may rewrite), answering the
 same post (or DM'ing the same person), whose id no other outbox row holds yet. The read costs one owned
 read per post returned (X: GET /2/users/:id/tweets, $0.001) or one DM event read per event.
 """
@@ -22,24 +23,28 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
-from flockdesk.connectors.base import DMReader, FetchedPage, OwnPostsReader
+from flockdesk.connectors import registry
+from flockdesk.connectors.base import DMReader, FetchedPage, HandleRules, OwnPostsReader
 from flockdesk.domain.types import InboundItem
 from flockdesk.domain.utc import as_utc
 from flockdesk.store.schema import accounts, outbox
 
 CLOCK_SKEW = timedelta(minutes=2)  # the platform's clock against ours
 MAX_PAGES = 3  # newest first: a lost answer is recent, so a few pages reach back far enough
-INTERRUPTED = "interrupted mid-send: check X before retrying"
+INTERRUPTED_PREFIX = "interrupted mid-send:"
 
 _URL = re.compile(r"https?://\S+|www\.\S+", re.IGNORECASE)
-_LEADING_HANDLES = re.compile(r"^(?:@\w+\s+)+")
 
 
-def comparable(text: str) -> str:
+def interrupted(platform_name: str) -> str:
+    """The error of a row whose send was cut off: only the platform can say whether it landed."""
+    return f"{INTERRUPTED_PREFIX} check {platform_name} before retrying"
+
+
+def comparable(text: str, handles: HandleRules) -> str:
     """The text as sent and as read back compare equal: HTML entities, leading @handles (added to a
     reply), links (shortened) and runs of spaces are what the platform may change."""
-    text = html.unescape(text).strip()
-    text = _LEADING_HANDLES.sub("", text)
+    text = handles.strip_leading_mentions(html.unescape(text).strip())
     text = _URL.sub("<link>", text)
     return " ".join(text.split())
 
@@ -51,12 +56,13 @@ def can_check(row: Mapping[str, Any], connector: object) -> bool:
     return isinstance(connector, OwnPostsReader)
 
 
-def _account_user_id(engine: Engine, account_id: int) -> str | None:
+def _account(engine: Engine, account_id: int) -> tuple[str, str] | None:
+    """The account's (platform user id, platform)."""
     with engine.connect() as conn:
         found = conn.execute(
-            sa.select(accounts.c.external_user_id).where(accounts.c.id == account_id)
-        ).scalar()
-    return str(found) if found else None
+            sa.select(accounts.c.external_user_id, accounts.c.platform).where(accounts.c.id == account_id)
+        ).first()
+    return (str(found.external_user_id), str(found.platform)) if found else None
 
 
 def _taken(engine: Engine, external_ids: list[str], outbox_id: int) -> set[str]:
@@ -73,10 +79,12 @@ def _taken(engine: Engine, external_ids: list[str], outbox_id: int) -> set[str]:
         }
 
 
-def _matches(row: Mapping[str, Any], item: InboundItem, me: str, since: datetime) -> bool:
+def _matches(
+    row: Mapping[str, Any], item: InboundItem, me: str, since: datetime, handles: HandleRules
+) -> bool:
     if item.author_id != me or as_utc(item.created_at) < since:
         return False
-    if comparable(item.text) != comparable(row["text"]):
+    if comparable(item.text, handles) != comparable(row["text"], handles):
         return False
     if row["kind"] == "dm":
         return bool(item.recipient_id == row["recipient_external_id"])
@@ -105,15 +113,17 @@ def find_sent(engine: Engine, row: Mapping[str, Any], connector: object, claimed
     raises the connector's error: the caller decides what not knowing means."""
     if not can_check(row, connector):
         return None
-    me = _account_user_id(engine, row["account_id"])
-    if me is None:
+    account = _account(engine, row["account_id"])
+    if account is None:
         return None
+    me, platform = account
+    handles = registry.profile(platform)
     since = as_utc(claimed_at) - CLOCK_SKEW
     found = [
         item
         for fetched in _pages(row, connector, me, since)
         for item in fetched.page.items
-        if _matches(row, item, me, since)
+        if _matches(row, item, me, since, handles)
     ]
     taken = _taken(engine, [i.external_id for i in found], row["id"])
     free = sorted((i for i in found if i.external_id not in taken), key=lambda i: as_utc(i.created_at))
@@ -129,7 +139,7 @@ def interrupted_claim(engine: Engine, row: Mapping[str, Any]) -> datetime | None
             sa.select(outbox.c.claimed_at, outbox.c.created_at).where(
                 outbox.c.id != row["id"],
                 outbox.c.status == "failed",
-                outbox.c.error == INTERRUPTED,
+                outbox.c.error.startswith(INTERRUPTED_PREFIX),
                 sa.or_(
                     outbox.c.idempotency_key == base,
                     outbox.c.idempotency_key.startswith(f"{base}#retry", autoescape=True),

@@ -24,7 +24,6 @@ from flockdesk.store.schema import outbox
 
 T = TypeVar("T")
 
-DEEP_LINK = "https://x.com/messages/compose?recipient_id={recipient}"
 DEFAULT_ACK = (
     "Thanks for reaching out! We'd like to help with this privately. Please send us a DM here: {link}"
 )
@@ -54,11 +53,6 @@ class MoveToDm:
     ack: OutboxRow
     dm_conversation_id: int
     dm: OutboxRow | None
-
-
-def dm_deep_link(recipient_external_id: str) -> str:
-    """X's compose-DM link: opens a DM to this user (the brand account, for the customer to click)."""
-    return DEEP_LINK.format(recipient=recipient_external_id)
 
 
 def _row(r: Any) -> OutboxRow:

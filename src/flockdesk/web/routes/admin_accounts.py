@@ -107,11 +107,11 @@ async def accounts_callback(request: Request, user: User = Depends(admin_only)) 
     )
 
 
-def _cost(posts_per_day: float) -> float | None:
+def _cost(posts_per_day: float, platform: str) -> float | None:
     from flockdesk.services.accounts import costs as costs_svc
 
     try:
-        return float(costs_svc.estimate_query_monthly_cost(posts_per_day))
+        return float(costs_svc.estimate_query_monthly_cost(posts_per_day, platform=platform))
     except (ValueError, TypeError):
         return None
 
@@ -150,11 +150,9 @@ async def listening_add(
     except InvalidInput as exc:
         return back("/settings/listening", error=str(exc))
     volume = float(given) if given is not None else DEFAULT_POSTS_PER_DAY
-    cost = _cost(volume)
-    note = f" Estimated cost: ${cost:,.2f}/month at {volume:g} posts/day." if cost is not None else ""
 
-    def run() -> None:
-        sources_svc.add_search_source(
+    def run() -> sources_svc.SourceInfo:
+        return sources_svc.add_search_source(
             ctx.engine,
             ctx.settings,
             query,
@@ -163,7 +161,12 @@ async def listening_add(
             actor_id=user.id,
         )
 
-    return await attempt("/settings/listening", run, "Listening query added." + note)
+    def added(src: sources_svc.SourceInfo) -> str:
+        cost = _cost(volume, src.platform)
+        note = f" Estimated cost: ${cost:,.2f}/month at {volume:g} posts/day." if cost is not None else ""
+        return "Listening query added." + note
+
+    return await attempt("/settings/listening", run, added)
 
 
 @router.post("/settings/listening/{source_id}/volume")

@@ -1,4 +1,4 @@
-"""Reading `x-rate-limit-*` headers, and the per-user limits X documents (x-api.md section 2).
+"""Reading X's `x-rate-limit-*` headers, and the per-user limits X documents (x-api.md section 2).
 
 The headers are the source of truth; the table below is the fallback pacing when a response carries
 none, so that, e.g., the DM source never polls more often than 15 times per 15 minutes.
@@ -6,10 +6,9 @@ none, so that, e.g., the DM source never polls more often than 15 times per 15 m
 
 from __future__ import annotations
 
-import random
 from collections.abc import Mapping
 
-from flockdesk.connectors.base import RateLimitState
+from flockdesk.connectors.base import EndpointPacing, RateLimitState
 
 WINDOW_S = 15 * 60
 
@@ -23,6 +22,9 @@ PER_USER_LIMITS: dict[str, int] = {
     "post_create": 100,
     "dm_create": 15,
 }
+
+# DM reads and sends have so small a quota (15 per 15 minutes) that calls are always spread evenly.
+ALWAYS_SPREAD = frozenset({"dm_events", "dm_create"})
 
 
 def _num(headers: Mapping[str, str], name: str) -> float | None:
@@ -57,18 +59,5 @@ def min_spacing_s(endpoint: str, speedup: float = 1.0) -> float:
     return WINDOW_S / per_window / max(speedup, 1e-9)
 
 
-def jitter(seconds: float, fraction: float = 0.1) -> float:
-    """`seconds` plus up to `fraction` more, so many workers do not wake at the same instant."""
-    return seconds + random.uniform(0, max(seconds, 0.05) * fraction)
-
-
-def backoff_s(attempt: int, base: float, cap: float) -> float:
-    """Exponential backoff with full jitter for retry `attempt` (0-based)."""
-    return random.uniform(base, min(cap, base * (2**attempt)) + base) if base > 0 else 0.0
-
-
-def wait_for(state: RateLimitState | None, now: float, endpoint: str, fallback_backoff: float) -> float:
-    """Seconds to wait before calling `endpoint` again after a 429 (never zero: no hot loop)."""
-    if state is not None and state.reset_at is not None and state.reset_at > now:
-        return jitter(state.reset_at - now + 0.05)
-    return max(fallback_backoff, 0.05)
+def pacing(endpoint: str) -> EndpointPacing:
+    return EndpointPacing(min_spacing_s(endpoint), endpoint in ALWAYS_SPREAD)
