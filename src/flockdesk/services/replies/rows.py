@@ -46,6 +46,8 @@ class OutboxRow:
     created_by: int | None
     created_at: datetime | None
     sent_at: datetime | None
+    transport: str | None = None  # for a DM: legacy | xchat
+    quick_reply: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +74,8 @@ def _row(r: Any) -> OutboxRow:
         r["created_by"],
         maybe_utc(r["created_at"]),
         maybe_utc(r["sent_at"]),
+        r["transport"],
+        r["quick_reply"],
     )
 
 
@@ -103,6 +107,8 @@ def insert(
     in_reply_to: str | None = None,
     recipient: str | None = None,
     conversation_id: int,
+    transport: str | None = None,
+    quick_reply: dict[str, Any] | None = None,
 ) -> OutboxRow:
     """Queue one row in this transaction (outbox.enqueue) and return it."""
     new_id = enqueue(
@@ -115,6 +121,8 @@ def insert(
         in_reply_to=in_reply_to,
         recipient=recipient,
         created_by=user_id,
+        transport=transport,
+        quick_reply=quick_reply,
     )
     return row_by_id(conn, new_id)
 
