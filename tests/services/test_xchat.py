@@ -157,7 +157,9 @@ def test_legacy_dm_then_xchat_is_one_thread_and_the_reply_follows_the_last_trans
         ana = state.user_by_username("ana_g")
         assert ana is not None
         peer = emu_chat.peer_for(state, ana.id)
-        conv = emu_chat.conversation(state, emu_chat.one_to_one_id(state.org.id, ana.id), [state.org.id, ana.id])
+        conv = emu_chat.conversation(
+            state, emu_chat.one_to_one_id(state.org.id, ana.id), [state.org.id, ana.id]
+        )
         event = emu_chat.customer_send(state, peer, conv, "and now on X Chat")
     worker.tick(all_enabled=True)
     stored = _stored(engine)

@@ -11,13 +11,13 @@ from rich.console import Console
 from rich.table import Table
 
 from flockdesk.cli.common import DataDirOpt, fail, settings_from
+from flockdesk.services.accounts import xchat_keys
 from flockdesk.services.accounts.connected import (
     AccountError,
     add_account,
     disconnect_account,
     list_accounts,
 )
-from flockdesk.services.accounts import xchat_keys
 from flockdesk.services.accounts.credentials import CredentialsError
 from flockdesk.store.db import make_engine, upgrade
 

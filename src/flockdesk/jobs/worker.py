@@ -205,7 +205,12 @@ class Worker:
             should_stop=self.stop.is_set,
         )
         return SweepOutcome(
-            got.state, pages=got.conversations, items=got.items, dead=got.dead, retry_at=got.retry_at, error=got.error
+            got.state,
+            pages=got.conversations,
+            items=got.items,
+            dead=got.dead,
+            retry_at=got.retry_at,
+            error=got.error,
         )
 
     def chat_events(self) -> xchat.ChatEvents:

@@ -381,7 +381,6 @@ class XClient:
             raise _malformed("hide_reply", "PUT /2/tweets/:id/hidden returned no `hidden`", _dump(body))
         return bool(data["hidden"])
 
-
     # ---- X Chat (connectors/x/xchat.py) ---------------------------------------------------------
 
     def create_chat_keys(self) -> ChatKeys:

@@ -52,9 +52,7 @@ CONVERSATION_FIELDS = ["created_at", "updated_at", "group_name", "type", "id"]
 USER_FIELDS = ["description", "public_metrics", "verified", "name", "username"]
 EVENT_FIELDS = ["id", "conversation_id", "created_at", "encoded_event", "sender_id"]
 MESSAGE_TYPE = "Message"
-MISSING = (
-    "X Chat keys missing: generate new keys (customers' older chats can't be read) or import a backup"
-)
+MISSING = "X Chat keys missing: generate new keys (customers' older chats can't be read) or import a backup"
 NON_LATEST = "NON_LATEST_CKEY_VERSION"
 
 
@@ -159,7 +157,8 @@ class XChat:
 
     def public_keys(self, user_id: str) -> list[dict[str, Any]]:
         body, _ = self._client._read(
-            "public_keys", lambda: self._client._sdk.users.get_public_key(
+            "public_keys",
+            lambda: self._client._sdk.users.get_public_key(
                 user_id,
                 public_key_fields=[
                     "public_key",
@@ -184,7 +183,9 @@ class XChat:
                 return str(row.get("public_key_version"))
         return None
 
-    def signing_keys(self, user_ids: list[str], cache: dict[str, list[dict[str, str]]]) -> list[dict[str, str]]:
+    def signing_keys(
+        self, user_ids: list[str], cache: dict[str, list[dict[str, str]]]
+    ) -> list[dict[str, str]]:
         out: list[dict[str, str]] = []
         for uid in dict.fromkeys(user_ids):
             if uid not in cache:
@@ -344,10 +345,7 @@ class XChat:
             return self._dead(conv.id, seq, raw, "a message without sequence id, sender or text")
         org = self.org
         others = [p for p in conv.participant_ids if p != org]
-        if conv.is_group or len(others) != 1:
-            thread = conv.id
-        else:
-            thread = links.dm_thread_id(org, others[0])
+        thread = conv.id if conv.is_group or len(others) != 1 else links.dm_thread_id(org, others[0])
         quick = content.get("quick_reply")
         return InboundItem(
             platform=parse.PLATFORM,
@@ -374,7 +372,11 @@ class XChat:
         raw = payload.get("encoded_event")
         if not isinstance(conv_id, str) or not isinstance(raw, str):
             page.dead.append(
-                DeadLetter(ORIGIN, f"{event_type} without conversation_id or encoded_event", parse.dump_payload(payload))
+                DeadLetter(
+                    ORIGIN,
+                    f"{event_type} without conversation_id or encoded_event",
+                    parse.dump_payload(payload),
+                )
             )
             return page
         chat = self.session()
@@ -456,6 +458,12 @@ class XChat:
                 return latest, bytes(keys[latest])
         return self._rotate(chat, conv_id, members)
 
+    def _post_message(self, conv_id: str, request: SendMessageRequest) -> dict[str, Any]:
+        body, _ = self._client._once(
+            "chat_send", lambda: self._client._sdk.chat.send_message(conv_id, body=request)
+        )
+        return dict(body)
+
     def send(self, recipient_id: str, text: str, quick_reply: dict[str, Any] | None) -> SendResult:
         chat = self.session()
         org = self.org
@@ -476,9 +484,7 @@ class XChat:
                 encoded_message_event_signature=payload.encoded_event_signature,
             )
             try:
-                body, _ = self._client._once(
-                    "chat_send", lambda: self._client._sdk.chat.send_message(conv_id, body=request)
-                )
+                body = self._post_message(conv_id, request)
             except PlatformRejected as exc:
                 if attempt == 0 and (NON_LATEST in exc.detail or "latest" in exc.detail):
                     continue  # our newest key is not the latest: rotate, then encrypt again
@@ -504,4 +510,3 @@ def sequence_id_of(encoded_event: str) -> str | None:
     n = int.from_bytes(data[3:7], "big")
     value = data[7 : 7 + n]
     return value.decode() if len(value) == n and value.isdigit() else None
-

@@ -38,9 +38,7 @@ log = logging.getLogger(__name__)
 
 SOURCE_KIND = "xchat"
 BLOB_SIZES = (32, 64)  # chatxdk: identity key only, or identity + signing key
-MISSING = (
-    "X Chat keys missing: generate new keys (customers' older chats can't be read) or import a backup"
-)
+MISSING = "X Chat keys missing: generate new keys (customers' older chats can't be read) or import a backup"
 
 
 @dataclass(frozen=True)
@@ -116,7 +114,9 @@ def _ensure_source(conn: Connection, account_id: int, settings: Settings, now: d
     )
 
 
-def generate(engine: Engine, settings: Settings, account_id: int, *, actor_id: int | None = None) -> ChatKeyStatus:
+def generate(
+    engine: Engine, settings: Settings, account_id: int, *, actor_id: int | None = None
+) -> ChatKeyStatus:
     """New keypairs registered on the platform, the private blob stored encrypted, the X Chat source
     enabled. Customers' conversations keyed to older keys cannot be read with the new ones."""
     manager = _manager(engine, settings, account_id)
@@ -161,7 +161,9 @@ def import_backup(
     return status(engine, settings, account_id)
 
 
-def export_backup(engine: Engine, settings: Settings, account_id: int, *, actor_id: int | None = None) -> bytes:
+def export_backup(
+    engine: Engine, settings: Settings, account_id: int, *, actor_id: int | None = None
+) -> bytes:
     """The raw key blob, for a backup the admin keeps somewhere safe; the export is audited."""
     keys = load(engine, settings, account_id)
     if keys is None:
@@ -169,7 +171,12 @@ def export_backup(engine: Engine, settings: Settings, account_id: int, *, actor_
     with engine.begin() as conn:
         actor = audit.admin_actor(conn, actor_id)
         audit.record(
-            conn, actor_id, actor, "account.xchat_keys.export", "account", account_id, {"key_version": keys.version}
+            conn,
+            actor_id,
+            actor,
+            "account.xchat_keys.export",
+            "account",
+            account_id,
+            {"key_version": keys.version},
         )
     return keys.reveal()
-
