@@ -43,13 +43,15 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # plain ALTER TABLE ... DROP COLUMN (SQLite 3.35+): a batch copy of `accounts` would drop the table,
+    # and its ON DELETE CASCADE would empty the conversations and messages under it
     op.drop_table("chat_cursors")
-    with op.batch_alter_table("outbox") as batch:
-        batch.drop_column("quick_reply")
-        batch.drop_column("transport")
-    with op.batch_alter_table("messages") as batch:
-        batch.drop_column("quick_reply")
-        batch.drop_column("transport")
-    with op.batch_alter_table("accounts") as batch:
-        batch.drop_column("xchat_key_version")
-        batch.drop_column("xchat_keys_encrypted")
+    for table, column in (
+        ("outbox", "quick_reply"),
+        ("outbox", "transport"),
+        ("messages", "quick_reply"),
+        ("messages", "transport"),
+        ("accounts", "xchat_key_version"),
+        ("accounts", "xchat_keys_encrypted"),
+    ):
+        op.drop_column(table, column)
