@@ -31,7 +31,7 @@ from flockdesk.connectors.base import (
 from flockdesk.domain.types import CursorUpdate, DeadLetter
 from flockdesk.domain.utc import utcnow
 from flockdesk.services.ingest.cursors import load_cursor
-from flockdesk.services.ingest.write import insert
+from flockdesk.store.dialect import upsert
 from flockdesk.store.schema import chat_cursors, sources
 
 log = logging.getLogger(__name__)
@@ -63,7 +63,7 @@ def conversation_cursors(engine: Engine, account_id: int) -> dict[str, str]:
 
 def _cursor_writer(account_id: int, conversation_id: str, event_id: str) -> Callable[[Connection], None]:
     def write(conn: Connection) -> None:
-        stmt = insert(conn, chat_cursors)
+        stmt = upsert(conn, chat_cursors)
         conn.execute(
             stmt.on_conflict_do_update(
                 index_elements=["account_id", "conversation_id"],
