@@ -22,6 +22,7 @@ from flockdesk.settings import Settings
 from flockdesk.store.db import check_store, make_engine
 from flockdesk.web import errors
 from flockdesk.web.middleware import BodySizeLimitMiddleware, UnhandledErrorMiddleware
+from flockdesk.web.webhooks import create_webhook_app
 from flockdesk.web.security import (
     CsrfError,
     Forbidden,
@@ -133,6 +134,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         app.include_router(module.router)
     api = create_api(ctx)
     app.mount("/api/v1", api)
+    app.mount("/webhooks", create_webhook_app(settings, eng))
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.get("/favicon.ico", include_in_schema=False)

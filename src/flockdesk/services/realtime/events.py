@@ -174,7 +174,7 @@ class EventRouter:
                 with self.engine.begin() as conn:
                     out.dead_letters += w.write_dead_letters(conn, letters, None, utcnow())
         if lags:
-            state.record_events(self.engine, lags)
+            state.record_events(self.engine, lags, now=max(arrived for _, arrived in batch))
         for (account_id, endpoint), n in billed.items():
             try:
                 costs.record_call(self.engine, account_id, endpoint, n)
@@ -185,24 +185,23 @@ class EventRouter:
     def _follow(self, account_id: int, event: ActivityEvent, arrived: datetime) -> int:
         assert event.follow is not None
         follower = event.follow.follower
+        row = {
+            "account_id": account_id,
+            "event_uuid": event.event_uuid,
+            "follower_external_id": follower.external_id,
+            "follower_username": follower.username,
+            "follows": event.follow.follows,
+            "occurred_at": event.created_at,
+            "received_at": arrived,
+        }
         with self.engine.begin() as conn:
-            stmt = insert(conn, follow_events).on_conflict_do_nothing(
-                index_elements=["account_id", "event_uuid"]
+            stmt = (
+                insert(conn, follow_events)
+                .values(row)
+                .on_conflict_do_nothing(index_elements=["account_id", "event_uuid"])
+                .returning(follow_events.c.id)
             )
-            return int(
-                conn.execute(
-                    stmt,
-                    {
-                        "account_id": account_id,
-                        "event_uuid": event.event_uuid,
-                        "follower_external_id": follower.external_id,
-                        "follower_username": follower.username,
-                        "follows": event.follow.follows,
-                        "occurred_at": event.created_at,
-                        "received_at": arrived,
-                    },
-                ).rowcount
-            )
+            return 1 if conn.execute(stmt).first() is not None else 0
 
 
 def _chat_payload(event: ActivityEvent) -> str:
