@@ -33,7 +33,7 @@ from flockdesk.services.ingest import write as w
 from flockdesk.services.ingest.ingestor import Ingestor
 from flockdesk.services.realtime import state
 from flockdesk.store.schema import accounts, follow_events
-from flockdesk.store.upsert import insert
+from flockdesk.store.dialect import upsert
 
 log = logging.getLogger(__name__)
 
@@ -196,7 +196,7 @@ class EventRouter:
         }
         with self.engine.begin() as conn:
             stmt = (
-                insert(conn, follow_events)
+                upsert(conn, follow_events)
                 .values(row)
                 .on_conflict_do_nothing(index_elements=["account_id", "event_uuid"])
                 .returning(follow_events.c.id)

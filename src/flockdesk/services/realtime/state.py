@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Engine
 from flockdesk.connectors import registry
 from flockdesk.domain.utc import as_utc, utcnow
 from flockdesk.store.schema import accounts, realtime_accounts
-from flockdesk.store.upsert import insert
+from flockdesk.store.dialect import upsert
 
 LAG_SAMPLES = 200  # recent event lags kept per account (p50 / p95 over these)
 Delivery = Literal["stream", "webhook"]
@@ -95,7 +95,7 @@ def realtime_accounts_list(engine: Engine) -> list[RealtimeAccount]:
 
 def _upsert(conn: Connection, account_id: int, mode: Delivery, now: datetime, **values: Any) -> None:
     row = {"account_id": account_id, "mode": mode, "connected": False, "updated_at": now, **values}
-    stmt = insert(conn, realtime_accounts).values(row)
+    stmt = upsert(conn, realtime_accounts).values(row)
     conn.execute(
         stmt.on_conflict_do_update(
             index_elements=["account_id"], set_={"mode": mode, "updated_at": now, **values}

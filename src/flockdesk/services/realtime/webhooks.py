@@ -25,7 +25,7 @@ from flockdesk.services.ingest.ingestor import Ingestor
 from flockdesk.services.realtime import events as events_svc
 from flockdesk.settings import Settings
 from flockdesk.store.schema import activity_events
-from flockdesk.store.upsert import insert
+from flockdesk.store.dialect import upsert
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +79,7 @@ def accept(
     }
     with engine.begin() as conn:
         stmt = (
-            insert(conn, activity_events)
+            upsert(conn, activity_events)
             .values(row)
             .on_conflict_do_nothing(index_elements=["platform", "event_uuid"])
             .returning(activity_events.c.id)
