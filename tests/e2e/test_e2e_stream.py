@@ -18,6 +18,7 @@ from flockdesk.emulator.server import EmulatorServer
 from flockdesk.jobs.stream import RealtimeOptions
 from flockdesk.jobs.worker import Worker, WorkerOptions
 from flockdesk.services.accounts.sources import list_sources, set_enabled
+from flockdesk.services.monitoring.status import snapshot
 from flockdesk.services.realtime.state import realtime_status
 from flockdesk.settings import Settings
 from flockdesk.store.db import make_engine
@@ -112,6 +113,8 @@ def test_stream_events_become_stored_messages(engine: Engine, settings: Settings
             status = realtime_status(engine, account_id, live_window_s=30.0)
             assert status.state == "live" and status.delivery == "stream"
             assert status.lag_samples > 0 and status.lag_p50_ms is not None
+            shown = snapshot(engine, 100.0, live_window_s=30.0)["realtime"]  # what `flockdesk status` prints
+            assert [(r["account_id"], r["state"]) for r in shown] == [(account_id, "live")]
         got = stored_inbound(engine)
         assert set(got) == want
         assert max(got.values()) == 1
@@ -154,9 +157,9 @@ def test_stream_and_polling_together_store_each_message_once(engine: Engine, set
             for seed in (31, 32):
                 traffic(emu, 400, seed=seed)
             t = truth(emu)
-            want = {
-                p["id"] for p in t["posts"] if not p["from_org"] and p["kind"] != "retweet"
-            } | {d["id"] for d in t["dms"] if not d["from_org"]}
+            want = {p["id"] for p in t["posts"] if not p["from_org"] and p["kind"] != "retweet"} | {
+                d["id"] for d in t["dms"] if not d["from_org"]
+            }
             wait_until(lambda: inbound_count(engine) >= len(want), 90, f"{len(want)} messages")
         assert_exactly_once(engine, truth(emu))
 

@@ -40,7 +40,12 @@ USER = {"id": CUSTOMER, "username": "cust", "name": "Cust", "public_metrics": {"
 
 
 def envelope(uuid: str, event_type: str, payload: dict[str, Any], includes: Any = None) -> bytes:
-    data: dict[str, Any] = {"event_uuid": uuid, "filter": {"user_id": ORG}, "event_type": event_type, "payload": payload}
+    data: dict[str, Any] = {
+        "event_uuid": uuid,
+        "filter": {"user_id": ORG},
+        "event_type": event_type,
+        "payload": payload,
+    }
     if includes is not None:
         data["includes"] = includes
     return orjson.dumps({"data": data})
@@ -56,7 +61,10 @@ def dm_payload(dm_id: str = "7001") -> dict[str, Any]:
                 "message_create": {
                     "target": {"recipient_id": ORG},
                     "sender_id": CUSTOMER,
-                    "message_data": {"text": "hello, booking AB123", "entities": {"hashtags": [], "user_mentions": [], "urls": [], "symbols": []}},
+                    "message_data": {
+                        "text": "hello, booking AB123",
+                        "entities": {"hashtags": [], "user_mentions": [], "urls": [], "symbols": []},
+                    },
                 },
             }
         ],
@@ -103,7 +111,9 @@ def message_rows(engine: Engine) -> list[tuple[str, str, str]]:
 def test_a_post_from_the_stream_and_from_polling_is_stored_once(engine: Engine, stream_first: bool) -> None:
     account_id = add_account_row(engine, ext_id=ORG)
     line = envelope("11", "post.mention.create", post(), {"users": [USER]})
-    page = parse.parse_tweet_page({"data": [post()], "includes": {"users": [USER]}}, channel="mention", org_user_id=ORG)
+    page = parse.parse_tweet_page(
+        {"data": [post()], "includes": {"users": [USER]}}, channel="mention", org_user_id=ORG
+    )
     ingestor = Ingestor(engine)
     if stream_first:
         assert apply(engine, line).inserted == 1
@@ -154,13 +164,22 @@ def test_follows_are_recorded_once_per_event(engine: Engine) -> None:
 def test_a_revoke_marks_the_account_for_reconnection(engine: Engine) -> None:
     account_id = add_account_row(engine, ext_id=ORG)
     line = orjson.dumps(
-        {"data": {"event_uuid": "41", "filter": {}, "event_type": "oauth.revoke", "payload": {"date_time": "2026-08-01T11:59:00+00:00", "user_id": ORG, "app_id": "9"}}}
+        {
+            "data": {
+                "event_uuid": "41",
+                "filter": {},
+                "event_type": "oauth.revoke",
+                "payload": {"date_time": "2026-08-01T11:59:00+00:00", "user_id": ORG, "app_id": "9"},
+            }
+        }
     )
     assert apply(engine, line).revoked == [account_id]
     with engine.connect() as conn:
         assert conn.execute(sa.select(accounts.c.active).where(accounts.c.id == account_id)).scalar() is False
     status = state.realtime_status(engine, account_id)
-    assert status.needs_reconnect and status.state == "polling" and "connect the account again" in status.advice
+    assert (
+        status.needs_reconnect and status.state == "polling" and "connect the account again" in status.advice
+    )
 
 
 def test_chat_events_without_a_sink_are_dead_letters_and_with_one_go_to_it(engine: Engine) -> None:
@@ -179,10 +198,17 @@ def test_chat_events_without_a_sink_are_dead_letters_and_with_one_go_to_it(engin
 
     events.register_chat_sink("x", Sink())
     try:
-        assert apply(engine, envelope("52", "chat.sent", {"conversation_id": "c", "encoded_event": "B"})).chats == 1
+        assert (
+            apply(engine, envelope("52", "chat.sent", {"conversation_id": "c", "encoded_event": "B"})).chats
+            == 1
+        )
     finally:
         events.register_chat_sink("x", None)
-    assert got[0][0] == account_id and got[0][1].event_type == "chat.sent" and got[0][1].payload["encoded_event"] == "B"
+    assert (
+        got[0][0] == account_id
+        and got[0][1].event_type == "chat.sent"
+        and got[0][1].payload["encoded_event"] == "B"
+    )
 
 
 def test_malformed_and_unknown_events_become_dead_letters(engine: Engine) -> None:
@@ -193,7 +219,16 @@ def test_malformed_and_unknown_events_become_dead_letters(engine: Engine) -> Non
         orjson.dumps({"data": {"event_type": "post.mention.create"}}),  # no event_uuid
         envelope("61", "post.mention.create", {"id": "1"}),  # no text, no author
         envelope("62", "something.new", {"x": 1}),
-        orjson.dumps({"data": {"event_uuid": "63", "filter": {"user_id": "999"}, "event_type": "post.mention.create", "payload": post("5003")}}),
+        orjson.dumps(
+            {
+                "data": {
+                    "event_uuid": "63",
+                    "filter": {"user_id": "999"},
+                    "event_type": "post.mention.create",
+                    "payload": post("5003"),
+                }
+            }
+        ),
     )
     assert out.inserted == 0 and count(engine, dead_letters) == 5
 

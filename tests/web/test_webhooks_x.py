@@ -40,7 +40,14 @@ def mention(uuid: str, pid: str, created: datetime | None = None) -> bytes:
     at = (created or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
     payload = {"id": pid, "text": "@acme help", "author_id": "2000", "conversation_id": pid, "created_at": at}
     return orjson.dumps(
-        {"data": {"event_uuid": uuid, "filter": {"user_id": ORG}, "event_type": "post.mention.create", "payload": payload}}
+        {
+            "data": {
+                "event_uuid": uuid,
+                "filter": {"user_id": ORG},
+                "event_type": "post.mention.create",
+                "payload": payload,
+            }
+        }
     )
 
 

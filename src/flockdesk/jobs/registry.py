@@ -110,5 +110,7 @@ def default_registry() -> Registry:
     reg.add("monitoring.alert_delivery", 60.0, _alert_delivery, "retry alert webhooks not yet delivered")
     reg.add("team.presence_purge", 60.0, _presence_purge, "remove expired viewers and typists")
     reg.add("realtime.webhook_events", 1.0, _webhook_events, "store events delivered to /webhooks/x")
-    reg.add("realtime.webhook_purge", 3600.0, _webhook_purge, "forget webhook event ids past the replay window")
+    reg.add(
+        "realtime.webhook_purge", 3600.0, _webhook_purge, "forget webhook event ids past the replay window"
+    )
     return reg

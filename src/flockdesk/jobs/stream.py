@@ -160,7 +160,9 @@ class StreamConsumer:
                 failures += 1
                 log.exception("activity stream consumer failed; starting again")
                 self.close()
-                self.stop.wait(backoff_s(failures, self.options.reconnect_base_s, self.options.reconnect_cap_s))
+                self.stop.wait(
+                    backoff_s(failures, self.options.reconnect_base_s, self.options.reconnect_cap_s)
+                )
 
     def _run(self) -> None:
         attempt = 0

@@ -193,12 +193,7 @@ def holds(conn: Any, name: str, owner: str, *, now: datetime) -> bool:
     row = conn.execute(
         sa.select(job_leases.c.owner, job_leases.c.leased_until).where(job_leases.c.name == name)
     ).first()
-    return (
-        row is not None
-        and row.owner == owner
-        and row.leased_until is not None
-        and as_utc(row.leased_until) > now
-    )
+    return row is not None and row.owner == owner and row.leased_until is not None and row.leased_until > now
 
 
 def still_holds(engine: Engine, name: str, owner: str, *, now: datetime) -> bool:

@@ -22,7 +22,6 @@ from flockdesk.settings import Settings
 from flockdesk.store.db import check_store, make_engine
 from flockdesk.web import errors
 from flockdesk.web.middleware import BodySizeLimitMiddleware, UnhandledErrorMiddleware
-from flockdesk.web.webhooks import create_webhook_app
 from flockdesk.web.security import (
     CsrfError,
     Forbidden,
@@ -31,6 +30,7 @@ from flockdesk.web.security import (
     WebContext,
     csrf_protect,
 )
+from flockdesk.web.webhooks import create_webhook_app
 
 STATIC_DIR = Path(__file__).parent / "static"
 HEALTH_TIMEOUT_S = 2.0

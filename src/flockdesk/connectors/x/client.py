@@ -374,7 +374,6 @@ class XClient:
             raise _malformed("hide_reply", "PUT /2/tweets/:id/hidden returned no `hidden`", _dump(body))
         return bool(data["hidden"])
 
-
     # ---- X Activity API subscriptions (real-time events; connectors/x/activity.py reads them) --------
 
     def list_activity_subscriptions(self) -> list[ActivitySubscription]:
@@ -384,7 +383,9 @@ class XClient:
         for _ in range(100):  # 1,500 subscriptions at most on self-serve tiers: 2 pages of 1,000
 
             def call(token: str | None = token) -> Any:
-                return next(iter(self._sdk.activity.get_subscriptions(max_results=1000, pagination_token=token)))
+                return next(
+                    iter(self._sdk.activity.get_subscriptions(max_results=1000, pagination_token=token))
+                )
 
             body, _ = self._read("activity_subscriptions", call)
             out.extend(activity.parse_subscriptions(body))
@@ -417,7 +418,9 @@ class XClient:
         parsed = activity.parse_subscriptions({"data": [sub]})
         if not parsed:
             raise _malformed(
-                "activity_subscription_create", "POST /2/activity/subscriptions returned no subscription", _dump(body)
+                "activity_subscription_create",
+                "POST /2/activity/subscriptions returned no subscription",
+                _dump(body),
             )
         return parsed[0]
 

@@ -32,8 +32,8 @@ from flockdesk.services.accounts import costs
 from flockdesk.services.ingest import write as w
 from flockdesk.services.ingest.ingestor import Ingestor
 from flockdesk.services.realtime import state
-from flockdesk.store.schema import accounts, follow_events
 from flockdesk.store.dialect import upsert
+from flockdesk.store.schema import accounts, follow_events
 
 log = logging.getLogger(__name__)
 

@@ -16,8 +16,8 @@ from sqlalchemy import Connection, Engine
 
 from flockdesk.connectors import registry
 from flockdesk.domain.utc import as_utc, utcnow
-from flockdesk.store.schema import accounts, realtime_accounts
 from flockdesk.store.dialect import upsert
+from flockdesk.store.schema import accounts, realtime_accounts
 
 LAG_SAMPLES = 200  # recent event lags kept per account (p50 / p95 over these)
 Delivery = Literal["stream", "webhook"]

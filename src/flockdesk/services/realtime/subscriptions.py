@@ -12,7 +12,6 @@ from sqlalchemy import Engine
 
 from flockdesk.connectors.base import (
     ActivitySubscriber,
-    ConnectorError,
     PlatformRejected,
     RealtimeRules,
 )
@@ -68,8 +67,6 @@ def ensure_subscriptions(
                 report.existing.append(event_type)
             else:
                 report.refused[event_type] = exc.detail
-        except ConnectorError:
-            raise
     state.mark_subscribed(engine, account_id, mode, error=report.error)
     if report.created or report.refused:
         log.info(

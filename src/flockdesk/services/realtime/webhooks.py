@@ -24,8 +24,8 @@ from flockdesk.domain.utc import as_utc, utcnow
 from flockdesk.services.ingest.ingestor import Ingestor
 from flockdesk.services.realtime import events as events_svc
 from flockdesk.settings import Settings
-from flockdesk.store.schema import activity_events
 from flockdesk.store.dialect import upsert
+from flockdesk.store.schema import activity_events
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +95,12 @@ def drain(engine: Engine, ingestor: Ingestor, *, limit: int = 500, now: datetime
     now = now or utcnow()
     with engine.connect() as conn:
         rows = conn.execute(
-            sa.select(activity_events.c.id, activity_events.c.platform, activity_events.c.body, activity_events.c.received_at)
+            sa.select(
+                activity_events.c.id,
+                activity_events.c.platform,
+                activity_events.c.body,
+                activity_events.c.received_at,
+            )
             .where(activity_events.c.processed_at.is_(None))
             .order_by(activity_events.c.id)
             .limit(limit)
