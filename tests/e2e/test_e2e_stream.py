@@ -14,12 +14,15 @@ import httpx
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
+from flockdesk.connectors.registry import realtime
 from flockdesk.emulator.server import EmulatorServer
 from flockdesk.jobs.stream import RealtimeOptions
 from flockdesk.jobs.worker import Worker, WorkerOptions
+from flockdesk.services.accounts.connected import connector_for_account
 from flockdesk.services.accounts.sources import list_sources, set_enabled
 from flockdesk.services.monitoring.status import snapshot
 from flockdesk.services.realtime.state import realtime_status
+from flockdesk.services.realtime.subscriptions import ensure_subscriptions
 from flockdesk.settings import Settings
 from flockdesk.store.db import make_engine
 from flockdesk.store.schema import follow_events, messages
@@ -209,3 +212,22 @@ def test_a_stopped_holder_hands_the_stream_over(engine: Engine, settings: Settin
                 wait_until(lambda: set(stored_inbound(engine)) >= want, 60, "event messages")
         finally:
             other.dispose()
+
+
+def test_subscriptions_are_made_once_however_often_they_are_ensured(
+    engine: Engine, settings: Settings
+) -> None:
+    with emulator() as emu:
+        settings = stream_settings(settings, emu)
+        account_id = connect(engine, settings, emu)
+        rules = realtime("x")
+        assert rules is not None
+        conn = connector_for_account(engine, settings, account_id)
+        try:
+            first = ensure_subscriptions(engine, account_id, emu.state.org.id, conn, rules, mode="stream")
+            again = ensure_subscriptions(engine, account_id, emu.state.org.id, conn, rules, mode="stream")
+        finally:
+            conn.close()
+        assert len(first.created) == 11 and again.created == [] and len(again.existing) == 11
+        assert len(emu.state.subscriptions) == 11
+        assert realtime_status(engine, account_id).subscribed
