@@ -19,7 +19,7 @@ from flockdesk.services.realtime import webhooks
 from flockdesk.settings import Settings
 from flockdesk.store.schema import messages
 from flockdesk.web.app import create_app
-from jobs.helpers import add_account_row
+from tests.rows import add_account_row
 
 SECRET = "consumer-secret-for-tests"
 ORG = "1000"

@@ -18,7 +18,7 @@ from flockdesk.domain.realtime import ChatEnvelope
 from flockdesk.services.ingest.ingestor import Ingestor
 from flockdesk.services.realtime import events, state
 from flockdesk.store.schema import accounts, conversations, dead_letters, follow_events, messages
-from jobs.helpers import add_account_row
+from tests.rows import add_account_row
 
 ORG = "1000"
 CUSTOMER = "2000"
