@@ -1,6 +1,6 @@
 """x chat: the brand's encrypted key blob, per-conversation cursors, and each DM's transport
 
-Revision ID: 0015
+Revision ID: 0013
 Revises: 0012
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0015"
+revision = "0013"
 down_revision = "0012"
 branch_labels = None
 depends_on = None
