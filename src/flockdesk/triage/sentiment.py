@@ -16,13 +16,10 @@ from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from flockdesk.triage.fastre import compile_fast
 from flockdesk.triage.intent import praise_word, resolved_story
-from flockdesk.triage.ngram import ngram_score
 
 # Chosen on TweetEval sentiment *validation* (bench/triage_eval.py --tune); see docs/triage.md.
 NEG_THRESHOLD = -0.10
 POS_THRESHOLD = 0.45
-# Weight of the n-gram model's rating (ngram.py) added to VADER's compound before the phrase cues.
-NGRAM_WEIGHT = 1.0
 
 _NEG_CUES = compile_fast(
     r"\b(?:still (?:waiting|no|not|haven'?t|hasn'?t|can'?t|doesn'?t)|no (?:response|reply|answer|one (?:has|"
@@ -150,7 +147,7 @@ def sentiment(text: str) -> SentimentScore:
     if "#" in text:
         text = _HASHTAG.sub(_split_hashtag, text)
     base = float(analyzer().polarity_scores(text)["compound"])
-    score = _adjusted(base + NGRAM_WEIGHT * ngram_score(text), text.lower())
+    score = _adjusted(base, text.lower())
     return SentimentScore(label_for(score), score, base)
 
 
