@@ -29,7 +29,6 @@ from typing import Any
 from flockdesk.triage import find_sensitive, triage_message
 from flockdesk.triage.sentiment import (
     NEG_THRESHOLD,
-    NGRAM_WEIGHT,
     POS_THRESHOLD,
     label_for,
     sentiment,
@@ -90,9 +89,8 @@ def eval_sentiment(tune: bool) -> dict[str, Any]:
         "vader_alone": {"macro_recall": vader, "per_class_recall": vader_per, "thresholds": [-0.05, 0.05]},
         "target": 0.70,
         "n": len(texts),
-        "method": "VADER + care lexicon + n-gram model (vader-tweets-groundtruth) + phrase cues",
+        "method": "triage model (corpus) over VADER + care lexicon + phrase cues as signals",
         "thresholds": [NEG_THRESHOLD, POS_THRESHOLD],
-        "ngram_weight": NGRAM_WEIGHT,
     }
     val = _tweeteval("val")
     if val is not None:

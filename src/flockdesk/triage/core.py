@@ -108,6 +108,7 @@ def rule_signals(
     info: AuthorInfo | None = None,
     engagement: int = 0,
     lang: str | None = None,
+    org_contacts: Sequence[str] = (),
 ) -> Signals:
     """The rules' findings for `text`, as named features for the model (shared with the build script)."""
     lang = detect_lang(text) if lang is None else lang
@@ -119,7 +120,7 @@ def rule_signals(
         description=info.description if info else "",
         followers_count=info.followers_count if info else 0,
     )
-    kinds = sensitive_kinds(text)
+    kinds = sensitive_kinds(text, org_contacts)
     negative = senti.label == "negative" or rule_intent == "complaint"
     urgent_why = urgent_reasons(text, engagement=engagement, negative=negative)
     low = text.lower()
@@ -148,21 +149,24 @@ def triage_message(
     author: Author | Mapping[str, Any] | None = None,
     waiting_seconds: float = 0,
     engagement: int = 0,
+    org_contacts: Sequence[str] = (),
 ) -> TriageResult:
-    """Triage one message. `engagement` is retweets + replies + quotes of the message, when known."""
+    """Triage one message. `engagement` is retweets + replies + quotes of the message, when known;
+    `org_contacts` are the organisation's own public contact details (not personal data)."""
     if not isinstance(text, str):
         raise TypeError("text must be a string")
     info = author_info(author)
-    sig = rule_signals(text, channel=channel, info=info, engagement=engagement)
+    sig = rule_signals(text, channel=channel, info=info, engagement=engagement, org_contacts=org_contacts)
     model = load_model()
-    tf, sf = sig.text_features, sig.features
-    intent = model.predict(tf, sf, "intent")
-    joint = [f"§intent={intent}"]
-    senti = model.predict(tf, sf, "sentiment", joint)
-    kinds = sig.kinds
+    scores = model.scores(sig.text_features, sig.features)
+    intent = model.decide(scores, "intent")
+    model.add(scores, f"§intent={intent}")  # the joint heads read the predicted intent
+    senti = model.decide(scores, "sentiment")
+    # the numbers and addresses in a scam post are the scammer's, not a customer's personal data
+    kinds = [] if intent == "spam" else sig.kinds
     is_dm = channel == "dm"
-    move = (not is_dm) and intent != "spam" and model.predict(tf, sf, "move_to_dm", joint) == "true"
-    urgent = intent != "spam" and model.predict(tf, sf, "urgent", joint) == "true"
+    move = (not is_dm) and intent != "spam" and model.decide(scores, "move_to_dm") == "true"
+    urgent = intent != "spam" and model.decide(scores, "urgent") == "true"
     urgent_why = (sig.urgent_why or ["time-critical"]) if urgent else []
     influence_why = influencer_reasons(info)
     priority, reasons = _priority(intent, senti, kinds, urgent_why, influence_why, waiting_seconds, move)

@@ -20,6 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from typing import Any
 
 MODEL_FILE = "data/triage_model.json"
 HEADS = ("intent", "sentiment", "move_to_dm", "urgent")
@@ -43,67 +44,74 @@ def text_features(text: str) -> list[str]:
 
 @dataclass(frozen=True, slots=True)
 class Head:
+    name: str
     classes: tuple[str, ...]
-    bias: tuple[float, ...]
-    rows: dict[int, tuple[float, ...]]
+    offset: int  # where its logits start in the joint score vector
+    size: int  # number of logits: one per class, or one for a binary head
     threshold: float  # binary heads: probability of True at or above it; unused for multi-class
 
-    def scores(self, text_idx: Sequence[int], signal_idx: Sequence[int], scale: float) -> list[float]:
-        rows = self.rows
-        out = list(self.bias)
-        t = [r for i in text_idx if (r := rows.get(i)) is not None]
-        if t:
-            for k, s in enumerate(map(sum, zip(*t, strict=True))):
-                out[k] += s * scale
-        s_rows = [r for i in signal_idx if (r := rows.get(i)) is not None]
-        if s_rows:
-            for k, s in enumerate(map(sum, zip(*s_rows, strict=True))):
-                out[k] += s
-        return out
-
-    def predict(self, text_idx: Sequence[int], signal_idx: Sequence[int], scale: float) -> str:
-        sc = self.scores(text_idx, signal_idx, scale)
-        if len(self.classes) == 2:  # one logit: the second class's
-            p = 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, sc[0]))))
-            return self.classes[1] if p >= self.threshold else self.classes[0]
-        return self.classes[max(range(len(sc)), key=sc.__getitem__)]
+    def decide(self, scores: Sequence[float]) -> str:
+        if self.size == 1:  # the logit of the second class ("true")
+            z = max(-60.0, min(60.0, scores[self.offset]))
+            return self.classes[1] if 1.0 / (1.0 + math.exp(-z)) >= self.threshold else self.classes[0]
+        part = scores[self.offset : self.offset + self.size]
+        return self.classes[max(range(self.size), key=part.__getitem__)]
 
 
 @dataclass(frozen=True, slots=True)
 class TriageModel:
-    vocab: dict[str, int]
+    """Every head's weights side by side: one dict lookup per feature gives the row for all heads."""
+
     heads: dict[str, Head]
+    bias: tuple[float, ...]
+    rows: dict[str, tuple[float, ...]]
     about: str
 
-    def index(self, feats: Iterable[str]) -> list[int]:
-        v = self.vocab
-        return [i for f in feats if (i := v.get(f)) is not None]
+    def scores(self, text_feats: Iterable[str], signals: Iterable[str]) -> list[float]:
+        rows = self.rows
+        out = list(self.bias)
+        t = [r for f in text_feats if (r := rows.get(f)) is not None]
+        if t:
+            scale = 1.0 / math.sqrt(len(t))
+            for k, v in enumerate(map(sum, zip(*t, strict=True))):
+                out[k] += v * scale
+        s = [r for f in signals if (r := rows.get(f)) is not None]
+        if s:
+            for k, v in enumerate(map(sum, zip(*s, strict=True))):
+                out[k] += v
+        return out
 
-    def predict(
-        self, text_feats: Sequence[str], signals: Sequence[str], head: str, extra: Sequence[str] = ()
-    ) -> str:
-        ti = self.index(text_feats)
-        si = self.index([*signals, *extra])
-        scale = 1.0 / math.sqrt(len(ti)) if ti else 0.0
-        return self.heads[head].predict(ti, si, scale)
+    def add(self, scores: list[float], feature: str) -> None:
+        row = self.rows.get(feature)
+        if row is not None:
+            for k, v in enumerate(row):
+                scores[k] += v
+
+    def decide(self, scores: Sequence[float], head: str) -> str:
+        return self.heads[head].decide(scores)
 
 
-def parse(doc: dict[str, object]) -> TriageModel:
-    vocab_list = doc["vocab"]
-    assert isinstance(vocab_list, list)
-    vocab = {str(f): i for i, f in enumerate(vocab_list)}
-    heads = {}
-    raw_heads = doc["heads"]
-    assert isinstance(raw_heads, dict)
-    for name, h in raw_heads.items():
-        rows = {int(i): tuple(float(x) for x in r) for i, r in h["rows"].items()}
-        heads[name] = Head(
-            classes=tuple(h["classes"]),
-            bias=tuple(float(b) for b in h["bias"]),
-            rows=rows,
-            threshold=float(h.get("threshold", 0.5)),
-        )
-    return TriageModel(vocab, heads, str(doc.get("_about", "")))
+def parse(doc: dict[str, Any]) -> TriageModel:
+    """The shipped document -> the model (heads in HEADS order, rows joined per feature)."""
+    heads: dict[str, Head] = {}
+    offset = 0
+    for name in HEADS:
+        h = doc["heads"][name]
+        classes = tuple(str(c) for c in h["classes"])
+        size = 1 if len(classes) == 2 else len(classes)
+        heads[name] = Head(name, classes, offset, size, float(h.get("threshold", 0.5)))
+        offset += size
+    bias: list[float] = []
+    for name in HEADS:
+        bias += [float(b) for b in doc["heads"][name]["bias"]]
+    width = offset
+    joined: dict[str, list[float]] = {}
+    for name in HEADS:
+        head = heads[name]
+        for feat, row in doc["heads"][name]["rows"].items():
+            acc = joined.setdefault(feat, [0.0] * width)
+            acc[head.offset : head.offset + head.size] = [float(x) for x in row]
+    return TriageModel(heads, tuple(bias), {f: tuple(r) for f, r in joined.items()}, str(doc.get("_about", "")))
 
 
 @lru_cache(maxsize=1)

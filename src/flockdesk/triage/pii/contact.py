@@ -115,7 +115,8 @@ _PHONE = compile_fast(  # digit runs are possessive and need a separator between
 _PHONE_CTX_BEFORE = compile_fast(
     r"(?:phone|tel|telephone|mobile|cell|fax|desk|office|call|ring|text|txt|sms|whatsapp|number|no\.|"
     r"reach me|contact|"
-    r"messages to|answering at|registered|dial|landline|me on|me at)\W{0,4}(?:\w+\W{1,3}){0,2}$",
+    r"messages to|answering at|registered|dial|landline|me on|me at|m[óo]vil|tel[ée]fono|portable|"
+    r"t[ée]l[ée]phone|handy(?:nummer)?|telefon(?:nummer)?|celular|telem[óo]vel|cellulare|telefono|zap)\W{0,4}(?:\w+\W{1,3}){0,2}$",
     _I,
 )
 _PHONE_CTX_AFTER = compile_fast(r"^\W{0,3}(?:office|mobile|cell|fax|home|work|phone|tel)\b", _I)
