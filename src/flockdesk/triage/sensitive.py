@@ -104,8 +104,8 @@ def _public(text: str, f: Finding, org_contacts: Iterable[str]) -> bool:
         c_digits = _NON_DIGIT.sub("", c)
         if c_digits and digits and _same_number(digits, c_digits):
             return True
-        if "@" in c and low == c.lower():
-            return True
+        if "@" in c and (low == c.lower() or low.endswith("@" + c.lower().rsplit("@", 1)[1])):
+            return True  # the organisation's own address, or another of its mailboxes
         if len(c) > 8 and (low in c.lower() and len(low) >= 6):
             return True  # part of the organisation's street address
     return False

@@ -73,6 +73,7 @@ _PARTIAL = compile_fast(
     r"(?:\s+(?:on file|number|no\.?))?\s*(?:\(?\s*)"
     r"(?:ending(?: in| with)?|ends(?: in| with)?|ends…?|se termine par|termina(?:ndo)? (?:en|em|con|in)|"
     r"endet (?:auf|mit)|finisce (?:con|per)|que termina en|final)\s*:?\s*(\d{4})\b|"
+    r"\b(?P<any>ending|ends|acabada en|terminada en|se terminant par|termin(?:ante|a) (?:in|con))\s+(\d{4})\b|"
     r"\blast (?:4|four)(?: digits)?(?: of (?:the|my) (?:\w+ )?(?P<card2>card)| of (?:my |the )?account)?"
     r"\s+(?:are|is|:)?\s*(\d{4})\b",
     _I,
@@ -80,7 +81,7 @@ _PARTIAL = compile_fast(
 # usernames and logins: a portal username is an account identifier
 _USER = compile_fast(
     r"\b(?:user ?name|user id|login(?: is)?|log-in|usuario|usuário|utilizador|utente|nome utente|"
-    r"identifiant|benutzername|nom d'utilisateur)(?:\s+for(?: \w+){1,3})?(\s+(?:is|es|é|è|est|ist)\b|\s*:)?\s*"
+    r"identifiant|benutzername|nom d'utilisateur|for user|für|account|conta|cuenta|compte)(?:\s+for(?: \w+){1,3})?(\s+(?:is|es|é|è|est|ist)\b|\s*:)?\s*"
     r"(?!is\b|es\b|and\b|not\b|the\b|my\b|for\b)([A-Za-z][\w.-]*[\w](?:@[\w.-]+)?)",
     _I,
 )
@@ -114,7 +115,7 @@ _DOB = compile_fast(
     r"\b(?:dob|d\.o\.b\.?|date of birth|birth ?date|birthday|b-?day|born(?: on)?|fecha de nacimiento|"
     r"nacid[oa](?: el)?|date de naissance|n[ée]e?(?: le)?|geburtsdatum|geb\.|geboren(?: am)?|"
     r"data de nascimento|nascid[oa](?: em| a)?|data di nascita|nat[oa](?: il)?)"
-    r"[^.!?\n\d]{0,40}?(" + _DATE + r")",
+    r"[^.!?\n]{0,40}?(" + _DATE + r")",
     _I,
 )
 _DOB_HINTS = ("dob", "d.o.b", "birth", "born", "day", "naci", "naiss", "né", "nee", "geb", "nasc", "nat")
@@ -140,9 +141,13 @@ def labelled(text: str) -> list[Finding]:
         if m.group(3):
             kind = "payment_card" if m.group("card") else "account_number"
             out.append(Finding(kind, m.start(3), m.end(3)))
-        elif m.group(5):
+        elif m.group(5) is not None and m.group("any"):
+            near = text[max(0, m.start() - 40) : m.start()].lower()
+            card = any(w in near for w in ("card", "tarjeta", "carte", "cart", "karte", "carta"))
+            out.append(Finding("payment_card" if card else "account_number", m.start(5), m.end(5)))
+        elif m.group(7):
             kind = "account_number" if "account" in m.group(0).lower() and not m.group("card2") else "payment_card"
-            out.append(Finding(kind, m.start(5), m.end(5)))
+            out.append(Finding(kind, m.start(7), m.end(7)))
     return out
 
 
@@ -151,7 +156,8 @@ def usernames(text: str) -> list[Finding]:
     for m in _USER.finditer(text):
         value = m.group(2)
         shaped = any(c.isdigit() or c in "._" for c in value)
-        if value.lower() in _USER_NOT or len(value) < 4 or not (shaped or m.group(1)):
+        named = m.group(0).lower().startswith(("user", "login", "usu", "utiliz", "utente", "nome", "ident", "benutz", "nom"))
+        if value.lower() in _USER_NOT or len(value) < 4 or not (shaped or (m.group(1) and named)):
             continue
         if "@" in value:
             continue  # an email address: the email detector reports it
