@@ -90,7 +90,7 @@ _DATA_NOUN = compile_fast(
 )
 # Where the answer would go: a public reply.
 _PUBLIC = compile_fast(
-    r"\b(?:reply|replies|respond|comment|post (?:it|them)|pop|drop|below|here|in a reply|in the thread|"
+    r"\b(?:reply|replies|respond|comment|post (?:it|them)|below|here|in a reply|in the thread|"
     r"aqu[ií]|por aqu[ií]|resp[óo]nde\w*|contesta\w*|comentario|ici|en r[ée]ponse|r[ée]pond\w*|hier|"
     r"antwort\w*|als antwort|aqui|responda|responde|escreva aqui|qui|qui sotto|rispondi|in risposta|scrivici)\b",
     _I,
@@ -101,11 +101,12 @@ _ASK = compile_fast(
     r"we'?ll need|can you|could you|what(?:'s| is| are)?|which|dinos|d[ií]nos|dime|ind[ií]canos|conf[ií]rmanos|"
     r"p[áa]sanos|d[ée]janos|necesitamos|donnez|envoyez|[ée]crivez|indiquez|confirmez|nennen|schicken|teilen|"
     r"geben|brauchen|passar|passe|manda|deixa|diga|diz|nos diga|informe|dicci|dici|mandaci|scrivi\w*|"
-    r"servono|abbiamo bisogno)\b",
+    r"servono|abbiamo bisogno|please|resp[óo]nde\w*|contesta\w*|r[ée]pondez|donner|antworten|responde|escreva|"
+    r"rispondi)\b",
     _I,
 )
 _WARNING = compile_fast(
-    r"\b(?:never|don'?t|do not|please don'?t|won'?t ever|will never|nunca|no (?:compartas|publiques)|"
+    r"\b(?:never|don'?t|do not|please don'?t|not here|rather than post\w*|instead of post\w*|won'?t ever|will never|nunca|no (?:compartas|publiques)|"
     r"jamais|ne (?:communiquez|partagez|donnez)|niemals|nie|teilen sie keine|nunca partilhe|não partilhe|"
     r"não compartilhe|mai|non (?:condividere|pubblicare))\b",
     _I,

@@ -11,7 +11,7 @@ _I = re.IGNORECASE
 
 # --- postal addresses ------------------------------------------------------------------------------
 _STREET = compile_fast(  # the street's name starts with a capital: "18 Rosemont Avenue", not "3 empty ones in a row"
-    r"\b\d{1,5}[a-z]?,?\s++(?-i:[A-ZÀ-Ý])[A-Za-zÀ-ÿ'.-]*\s++(?:[A-Za-zÀ-ÿ'.-]+\s++){0,3}?(?:street|st|avenue|ave|road|rd|lane|ln|drive|dr|"
+    r"\b\d{1,5}[a-z]?,?\s++(?:(?-i:[A-ZÀ-Ý])[A-Za-zÀ-ÿ'.-]*\s++){1,4}?(?:street|st|avenue|ave|road|rd|lane|ln|drive|dr|"
     r"boulevard|blvd|"
     r"court|ct|way|place|pl|terrace|close|crescent|square|sq|highway|hwy|parkway|pkwy|circle|cir|trail|row|"
     r"gardens|grove|hill|mews|walk)\b\.?",
