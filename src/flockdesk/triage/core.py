@@ -9,11 +9,11 @@ from typing import Any
 
 from flockdesk.domain.types import Author, InboundItem
 from flockdesk.triage.fastre import compile_fast
-from flockdesk.triage.intent import classify_intent
+from flockdesk.triage.intent import is_spam
 from flockdesk.triage.lang import detect_lang
 from flockdesk.triage.model import load_model, text_features
 from flockdesk.triage.sensitive import sensitive_kinds
-from flockdesk.triage.sentiment import sentiment
+from flockdesk.triage.sentiment import lexicon_score
 from flockdesk.triage.signals import AuthorInfo, influencer_reasons, urgent_reasons
 
 # What needs account-specific or personal details to resolve (the seed's list: contact details, account
@@ -112,25 +112,20 @@ def rule_signals(
 ) -> Signals:
     """The rules' findings for `text`, as named features for the model (shared with the build script)."""
     lang = detect_lang(text) if lang is None else lang
-    senti = sentiment(text)
-    rule_intent = classify_intent(
+    low = text.lower()
+    lex = lexicon_score(low)
+    tone = "negative" if lex <= -1.0 else ("positive" if lex >= 1.5 else "neutral")
+    spam = is_spam(
         text,
-        senti.label,
         username=info.username if info else "",
         description=info.description if info else "",
         followers_count=info.followers_count if info else 0,
     )
     kinds = sensitive_kinds(text, org_contacts)
-    negative = senti.label == "negative" or rule_intent == "complaint"
-    urgent_why = urgent_reasons(text, engagement=engagement, negative=negative)
-    low = text.lower()
-    feats = [
-        f"§lang={lang}",
-        f"§dm={channel == 'dm'}",
-        f"§rule_intent={rule_intent}",
-        f"§rule_sentiment={senti.label}",
-        f"§rule_sentiment={senti.label}&intent={rule_intent}",
-    ]
+    urgent_why = urgent_reasons(text, engagement=engagement, negative=tone == "negative")
+    feats = [f"§lang={lang}", f"§dm={channel == 'dm'}", f"§lexicon={tone}"]
+    if spam:
+        feats.append("§spam_rule")
     feats += [f"§sensitive={k}" for k in kinds]
     if kinds:
         feats.append("§sensitive")
@@ -139,7 +134,8 @@ def rule_signals(
         feats.append("§private_matter")
     if _PERSONAL.search(low) is not None:
         feats.append("§personal")
-    return Signals(lang, text_features(text), feats, kinds, urgent_why, senti.compound)
+    compound = lex / math.sqrt(lex * lex + 15)  # VADER's normalisation to -1..1
+    return Signals(lang, text_features(text), feats, kinds, urgent_why, compound)
 
 
 def triage_message(

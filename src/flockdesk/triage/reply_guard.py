@@ -74,7 +74,7 @@ class ReplyCheck:
 
 
 # What counts as personal data in a request, in the six languages of the corpus.
-_DATA_NOUN = compile_fast(
+_DATA_NOUN_RX = (
     r"\b(?:e-?mails?(?: address)?|email address|phone|mobile|number|whatsapp|address|addresses|post ?code|"
     r"zip code|date of birth|dates of birth|dob|birthday|full name|surname|names?|passport|esta number|licen[cs]e|"
     r"reg|cpf|dni|nie|nif|nhs number|ni number|national insurance|ssn|iban|sort code|mpan|account|card|"
@@ -85,9 +85,9 @@ _DATA_NOUN = compile_fast(
     r"e-mail-adresse|nummer|kundennummer|buchungsnummer|bestellnummer|handynummer|geburtsdatum|passwort|"
     r"lieferadresse|mitgliedsnummer|national-insurance-nummer|morada|endere[çc]o|data de nascimento|"
     r"telem[óo]vel|senha|conta|c[óo]digo|cart[ãa]o|numero|indirizzo|codice|carta|matricola|data di nascita|"
-    r"cifre|domanda di sicurezza|house)\b",
-    _I,
+    r"cifre|domanda di sicurezza|house)\b"
 )
+_DATA_NOUN = compile_fast(_DATA_NOUN_RX, _I)
 # Where the answer would go: a public reply.
 _PUBLIC = compile_fast(
     r"\b(?:reply|replies|respond|comment|post (?:it|them)|below|here|in a reply|in the thread|"
@@ -113,13 +113,25 @@ _WARNING = compile_fast(
 )
 
 
+_OFFLINE = compile_fast(
+    r"\b(?:call us|ring us|phone us|email us|e-mail us|contact (?:us|our|the)|visit|in branch|in person|"
+    r"ll[áa]m\w*|appelez|rufen sie|ligue|chiamaci|chiama)\b",
+    _I,
+)
+_YOUR_DATA = compile_fast(
+    r"\b(?:your|tu|tus|votre|vos|ihre[nm]?|seu|sua|teu|tua|tuo|vostro)\s+(?:\w+\s+){0,2}?" + _DATA_NOUN_RX[2:],
+    _I,
+)
+
+
 def _sentences(text: str) -> list[str]:
     return [s for s in re.split(r"(?<=[.!?\n])\s+", text) if s.strip()]
 
 
 def _asks_publicly(text: str) -> bool:
     sentences = _sentences(text)
-    public_anywhere = _PUBLIC.search(text) is not None
+    public_anywhere = any(_PUBLIC.search(x) and not _WARNING.search(x) for x in sentences)
+    private_anywhere = _PRIVATE_CHANNEL.search(text) is not None or _OFFLINE.search(text) is not None
     for i, sentence in enumerate(sentences):
         if _WARNING.search(sentence) is not None:
             continue  # "never share your password here"
@@ -134,6 +146,9 @@ def _asks_publicly(text: str) -> bool:
             continue
         # "DM us or reply here with ...": a public answer is still invited
         if public or (public_anywhere and not private):
+            return True
+        # "your frequent flyer number, please": with no other channel offered, the answer comes in public
+        if not private_anywhere and _YOUR_DATA.search(sentence) is not None:
             return True
         if sentence.rstrip().endswith("?") and not private and not _PRIVATE_CHANNEL.search(following):
             return True

@@ -162,3 +162,15 @@ def _split_hashtag(m: re.Match[str]) -> str:
     if len(parts) < 2:
         return m.group(0)  # VADER already reads '#fail' as 'fail'
     return f"{m.group(0)} {' '.join(parts)}"
+
+
+_LEX_TOKEN = compile_fast(r"[\w']+|[^\w\s]")
+
+
+def lexicon_score(low: str) -> float:
+    """Sum of the VADER + care lexicon valences of the words of a lowercased text (no rules: cheap).
+
+    A signal for the triage model, which learns negation and context from the n-grams itself.
+    """
+    lex = analyzer().lexicon
+    return float(sum(lex.get(w, 0.0) for w in _LEX_TOKEN.findall(low)))
