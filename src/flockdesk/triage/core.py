@@ -9,7 +9,7 @@ from typing import Any
 
 from flockdesk.domain.types import Author, InboundItem
 from flockdesk.triage.fastre import compile_fast
-from flockdesk.triage.intent import is_spam
+from flockdesk.triage.intent import classify_intent
 from flockdesk.triage.lang import detect_lang
 from flockdesk.triage.model import load_model, text_features
 from flockdesk.triage.sensitive import sensitive_kinds
@@ -115,17 +115,16 @@ def rule_signals(
     low = text.lower()
     lex = lexicon_score(low)
     tone = "negative" if lex <= -1.0 else ("positive" if lex >= 1.5 else "neutral")
-    spam = is_spam(
+    rule_intent = classify_intent(
         text,
+        tone,
         username=info.username if info else "",
         description=info.description if info else "",
         followers_count=info.followers_count if info else 0,
     )
     kinds = sensitive_kinds(text, org_contacts)
     urgent_why = urgent_reasons(text, engagement=engagement, negative=tone == "negative")
-    feats = [f"§lang={lang}", f"§dm={channel == 'dm'}", f"§lexicon={tone}"]
-    if spam:
-        feats.append("§spam_rule")
+    feats = [f"§lang={lang}", f"§dm={channel == 'dm'}", f"§lexicon={tone}", f"§rule_intent={rule_intent}"]
     feats += [f"§sensitive={k}" for k in kinds]
     if kinds:
         feats.append("§sensitive")
@@ -162,7 +161,7 @@ def triage_message(
     kinds = [] if intent == "spam" else sig.kinds
     is_dm = channel == "dm"
     move = (not is_dm) and intent != "spam" and model.decide(scores, "move_to_dm") == "true"
-    urgent = intent != "spam" and model.decide(scores, "urgent") == "true"
+    urgent = intent != "spam" and (model.decide(scores, "urgent") == "true" or _rule_urgent(sig.urgent_why, senti))
     urgent_why = (sig.urgent_why or ["time-critical"]) if urgent else []
     influence_why = influencer_reasons(info)
     priority, reasons = _priority(intent, senti, kinds, urgent_why, influence_why, waiting_seconds, move)
@@ -178,6 +177,17 @@ def triage_message(
         compound=sig.compound,
         lang=sig.lang,
     )
+
+
+# Kinds of urgency the label page names outright and the rules find precisely; engagement is not in the
+# corpus at all, so the model cannot learn a spreading complaint.
+_RULE_URGENT = ("safety or health", "harassment", "legal threat", "journalist deadline")
+
+
+def _rule_urgent(why: Sequence[str], sentiment: str) -> bool:
+    if "complaint spreading" in why and sentiment == "negative":
+        return True
+    return any(w in _RULE_URGENT for w in why)
 
 
 _INTENT_WEIGHT = {

@@ -99,7 +99,7 @@ def emails(text: str) -> list[Finding]:
             local = _DOT_WORD.sub(".", m.group(1))
             domain = _DOT_WORD.sub(".", m.group(2))
             plain_at = "@" not in m.group(0) and "at" in m.group(0).lower().split()
-            spaced = any(c.isspace() for c in m.group(1))
+            spaced = ". " in m.group(1) or any(c.isspace() for c in _DOT_WORD.sub(".", m.group(1)))
             if plain_at and (spaced or ("dot" not in m.group(0).lower() and not any(c in local for c in "._+0123456789"))):
                 continue  # "details at skywardair.com/status", "see you at 1am.": a word, not an address
             tld = domain.rsplit(".", 1)[-1]

@@ -112,7 +112,7 @@ _DATE = (
     r"[^\W\d_]{3,10}\.?,?\s+(?:de\s+)?\d{4}|[^\W\d_]{3,9}\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4})"
 )
 _DOB = compile_fast(
-    r"\b(?:dob|d\.o\.b\.?|date of birth|birth ?date|birthday|b-?day|born(?: on)?|fecha de nacimiento|"
+    r"\b(?:dob|d\.o\.b\.?|date of birth|birth ?date|(?:birthday|b-?day)(?:['’]s|\s+is|\s*:)|born(?: on)?|fecha de nacimiento|"
     r"nacid[oa](?: el)?|date de naissance|n[ée]e?(?: le)?|geburtsdatum|geb\.|geboren(?: am)?|"
     r"data de nascimento|nascid[oa](?: em| a)?|data di nascita|nat[oa](?: il)?)"
     r"[^.!?\n]{0,40}?(" + _DATE + r")",
