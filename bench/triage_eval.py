@@ -89,10 +89,13 @@ def eval_corpus(split: str = "test") -> dict[str, Any]:
 
     def predict(m: triage_corpus.Message) -> dict[str, Any]:
         channel = "dm" if m.channel == "dm" else "mention"
-        res = triage_message(m.text, channel=channel, author=m.triage_author(), org_contacts=contacts.get(m.org, []))
-        return res.to_dict()
+        res = triage_message(
+            m.text, channel=channel, author=m.triage_author(), org_contacts=contacts.get(m.org, [])
+        )
+        out: dict[str, Any] = res.to_dict()
+        return out
 
-    scores = triage_corpus.score_messages(messages, predict).to_dict()
+    scores: dict[str, Any] = triage_corpus.score_messages(messages, predict).to_dict()
     replies = [r for r in triage_corpus.load_replies(CORPUS) if r.split == split]
 
     def flagged(r: triage_corpus.ReplyDraft) -> bool:
@@ -127,7 +130,9 @@ def eval_sentiment(tune: bool) -> dict[str, Any]:
     }
     val = _tweeteval("val")
     if val is not None:
-        out["tweeteval_val_macro_recall"] = macro_recall([triage_message(t).sentiment for t in val[0]], val[1])[0]
+        out["tweeteval_val_macro_recall"] = macro_recall(
+            [triage_message(t).sentiment for t in val[0]], val[1]
+        )[0]
         if tune:
             scores = [sentiment(t).compound for t in val[0]]
             grid = [
@@ -354,7 +359,9 @@ def main() -> None:
     ap.add_argument("--tune", action="store_true", help="grid-search sentiment thresholds on TweetEval val")
     ap.add_argument("--speed-messages", type=int, default=20000)
     ap.add_argument("--only", choices=["corpus", "sentiment", "complaints", "presidio", "twcs", "speed"])
-    ap.add_argument("--split", choices=["val", "test"], default="test", help="corpus split to report (tune on val)")
+    ap.add_argument(
+        "--split", choices=["val", "test"], default="test", help="corpus split to report (tune on val)"
+    )
     args = ap.parse_args()
     parts: dict[str, Callable[[], dict[str, Any]]] = {
         "corpus": lambda: eval_corpus(args.split),

@@ -31,7 +31,15 @@ from scipy.sparse import csr_matrix
 from sklearn.linear_model import LogisticRegression
 
 from flockdesk.triage.core import author_info, rule_signals
-from flockdesk.triage.corpus import INTENTS, SENTIMENTS, Message, binary_f1, load_messages, macro_f1, macro_recall
+from flockdesk.triage.corpus import (
+    INTENTS,
+    SENTIMENTS,
+    Message,
+    binary_f1,
+    load_messages,
+    macro_f1,
+    macro_recall,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "src" / "flockdesk" / "triage" / "data" / "triage_model.json"
@@ -58,7 +66,9 @@ def fold_of(item_id: str) -> int:
     return int(hashlib.sha1(f"fold:{item_id}".encode()).hexdigest(), 16) % FOLDS  # noqa: S324
 
 
-def matrix(data: Featurised, rows: Sequence[int], vocab: dict[str, int], extra: Sequence[list[str]]) -> csr_matrix:
+def matrix(
+    data: Featurised, rows: Sequence[int], vocab: dict[str, int], extra: Sequence[list[str]]
+) -> csr_matrix:
     indptr = [0]
     indices: list[int] = []
     values: list[float] = []
@@ -99,24 +109,38 @@ def build(messages: Sequence[Message], report: bool = False) -> dict[str, Any]:
     figures: dict[str, Any] = {}
 
     def choose(
-        rows_tr: list[int], y_tr: list[str], rows_va: list[int], y_va: list[str], ex_tr: Sequence[list[str]],
-        ex_va: Sequence[list[str]], score: Any, binary: bool,
+        rows_tr: list[int],
+        y_tr: list[str],
+        rows_va: list[int],
+        y_va: list[str],
+        ex_tr: Sequence[list[str]],
+        ex_va: Sequence[list[str]],
+        score: Any,
+        binary: bool,
     ) -> tuple[float, float | None, float]:
         x_tr = matrix(tr, rows_tr, vocab, ex_tr)
         x_va = matrix(va, rows_va, vocab, ex_va)
-        best = (-1.0, 1.0, None)
+        best: tuple[float, float, float | None] = (-1.0, 1.0, None)
         for c in C_GRID:
             clf = fit(x_tr, y_tr, c)
             for th in THRESHOLDS if binary else (None,):
-                s = score(predict_labels(clf, x_va, th), y_va)
+                s = float(score(predict_labels(clf, x_va, th), y_va))
                 if s > best[0] + 1e-9:
                     best = (s, c, th)
         return best[1], best[2], best[0]
 
     # intent
     y_int = [m.intent for m in train]
-    c_int, _, s_int = choose(all_tr, y_int, all_va, [m.intent for m in val], none_tr, none_va,
-                             lambda p, g: macro_f1(p, g, INTENTS)[0], False)
+    c_int, _, s_int = choose(
+        all_tr,
+        y_int,
+        all_va,
+        [m.intent for m in val],
+        none_tr,
+        none_va,
+        lambda p, g: macro_f1(p, g, INTENTS)[0],
+        False,
+    )
     x_tr = matrix(tr, all_tr, vocab, none_tr)
     intent_clf = fit(x_tr, y_int, c_int)
     figures["intent_macro_f1_val"] = s_int
@@ -133,13 +157,21 @@ def build(messages: Sequence[Message], report: bool = False) -> dict[str, Any]:
     ex_va = [[f"§intent={p}"] for p in va_int]
 
     heads: dict[str, Any] = {"intent": (intent_clf, None, c_int)}
-    c_s, _, s_s = choose(all_tr, [m.sentiment for m in train], all_va, [m.sentiment for m in val], ex_tr, ex_va,
-                         lambda p, g: macro_recall(p, g, SENTIMENTS)[0], False)
+    c_s, _, s_s = choose(
+        all_tr,
+        [m.sentiment for m in train],
+        all_va,
+        [m.sentiment for m in val],
+        ex_tr,
+        ex_va,
+        lambda p, g: macro_recall(p, g, SENTIMENTS)[0],
+        False,
+    )
     heads["sentiment"] = (fit(matrix(tr, all_tr, vocab, ex_tr), [m.sentiment for m in train], c_s), None, c_s)
     figures["sentiment_macro_recall_val"] = s_s
 
     def f1(p: list[str], g: list[str]) -> float:
-        return binary_f1([x == "true" for x in p], [x == "true" for x in g])["f1"]
+        return float(binary_f1([x == "true" for x in p], [x == "true" for x in g])["f1"])
 
     def yes(v: bool) -> str:
         return "true" if v else "false"
@@ -147,8 +179,16 @@ def build(messages: Sequence[Message], report: bool = False) -> dict[str, Any]:
     pub_tr = [i for i, m in enumerate(train) if m.channel != "dm"]
     pub_va = [i for i, m in enumerate(val) if m.channel != "dm"]
     y_dm = [yes(train[i].move_to_dm) for i in pub_tr]
-    c_d, th_d, s_d = choose(pub_tr, y_dm, pub_va, [yes(val[i].move_to_dm) for i in pub_va],
-                            [ex_tr[i] for i in pub_tr], [ex_va[i] for i in pub_va], f1, True)
+    c_d, th_d, s_d = choose(
+        pub_tr,
+        y_dm,
+        pub_va,
+        [yes(val[i].move_to_dm) for i in pub_va],
+        [ex_tr[i] for i in pub_tr],
+        [ex_va[i] for i in pub_va],
+        f1,
+        True,
+    )
     heads["move_to_dm"] = (fit(matrix(tr, pub_tr, vocab, [ex_tr[i] for i in pub_tr]), y_dm, c_d), th_d, c_d)
     figures["move_to_dm_f1_val_public"] = s_d
     y_u = [yes(m.urgent) for m in train]

@@ -32,7 +32,9 @@ def test_corpus_loads_every_file(tmp_path: Path) -> None:
     row = {"id": "zz-1", "text": "hola", "intent": "other", "sentiment": "neutral", "sensitive": []}
     (tmp_path / "messages" / "a.jsonl").write_text(json.dumps(row) + "\n\n")
     (tmp_path / "messages" / "hd-d-01.jsonl").write_text(json.dumps({**row, "id": "zz-0"}) + "\n")
-    (tmp_path / "replies" / "r.jsonl").write_text(json.dumps({"id": "r1", "text": "hi", "asks_for_sensitive": True}))
+    (tmp_path / "replies" / "r.jsonl").write_text(
+        json.dumps({"id": "r1", "text": "hi", "asks_for_sensitive": True})
+    )
     assert [m.id for m in load_messages(tmp_path)] == ["zz-0", "zz-1"]
     assert load_replies(tmp_path)[0].flagged
     (tmp_path / "messages" / "bad.jsonl").write_text("{not json\n")
@@ -62,7 +64,12 @@ def test_joint_scoring_feeds_the_predicted_intent_to_the_other_heads() -> None:
                 "bias": [0.0, 0.5, 0.0],
                 "rows": {"§intent=complaint": [1.0, 0.0, 0.0], "§intent=praise": [0.0, 0.0, 1.0]},
             },
-            "move_to_dm": {"classes": ["false", "true"], "bias": [-1.0], "rows": {"§dm=False": [2.0]}, "threshold": 0.5},
+            "move_to_dm": {
+                "classes": ["false", "true"],
+                "bias": [-1.0],
+                "rows": {"§dm=False": [2.0]},
+                "threshold": 0.5,
+            },
             "urgent": {"classes": ["false", "true"], "bias": [-5.0], "rows": {}, "threshold": 0.5},
         }
     }
@@ -103,7 +110,9 @@ def test_language_detection_survives_code_points_cld2_refuses() -> None:
 
 
 def _builder() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("build_triage_model", ROOT / "scripts" / "build_triage_model.py")
+    spec = importlib.util.spec_from_file_location(
+        "build_triage_model", ROOT / "scripts" / "build_triage_model.py"
+    )
     assert spec and spec.loader
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)

@@ -6,7 +6,13 @@ import pytest
 
 from flockdesk.triage import check_reply, sensitive_kinds
 
-ORG = ["help@acmebank.example", "0300 555 0100", "+44 20 7946 0999", "1 Quay Street, Bristol BS1 4DJ", "1109876"]
+ORG = [
+    "help@acmebank.example",
+    "0300 555 0100",
+    "+44 20 7946 0999",
+    "1 Quay Street, Bristol BS1 4DJ",
+    "1109876",
+]
 
 
 @pytest.mark.parametrize(

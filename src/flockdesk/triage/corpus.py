@@ -171,7 +171,9 @@ def binary_f1(pred: Sequence[bool], gold: Sequence[bool]) -> dict[str, float]:
     return prf(tp, fp, fn)
 
 
-def macro_f1(pred: Sequence[str], gold: Sequence[str], labels: Sequence[str]) -> tuple[float, dict[str, float]]:
+def macro_f1(
+    pred: Sequence[str], gold: Sequence[str], labels: Sequence[str]
+) -> tuple[float, dict[str, float]]:
     per = {}
     for c in labels:
         per[c] = binary_f1([p == c for p in pred], [g == c for g in gold])["f1"]
@@ -203,9 +205,7 @@ class Scores:
         return {"n": self.n, **self.figures, "targets": TARGETS, "met": met, "detail": self.detail}
 
 
-def score_messages(
-    messages: Sequence[Message], predict: Callable[[Message], Mapping[str, Any]]
-) -> Scores:
+def score_messages(messages: Sequence[Message], predict: Callable[[Message], Mapping[str, Any]]) -> Scores:
     """Score predictions (dicts with TriageResult.to_dict keys) against the labels."""
     preds = [predict(m) for m in messages]
     intent, intent_per = macro_f1([p["intent"] for p in preds], [m.intent for m in messages], INTENTS)
@@ -232,7 +232,11 @@ def score_messages(
     sens = prf(tp, fp, fn)
     lang_detail = {}
     if preds and "lang" in preds[0]:
-        lang_detail = {"lang_accuracy": round(sum(p["lang"] == m.lang for p, m in zip(preds, messages, strict=True)) / len(messages), 4)}
+        lang_detail = {
+            "lang_accuracy": round(
+                sum(p["lang"] == m.lang for p, m in zip(preds, messages, strict=True)) / len(messages), 4
+            )
+        }
     return Scores(
         n=len(messages),
         figures={

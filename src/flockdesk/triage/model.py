@@ -111,7 +111,9 @@ def parse(doc: dict[str, Any]) -> TriageModel:
         for feat, row in doc["heads"][name]["rows"].items():
             acc = joined.setdefault(feat, [0.0] * width)
             acc[head.offset : head.offset + head.size] = [float(x) for x in row]
-    return TriageModel(heads, tuple(bias), {f: tuple(r) for f, r in joined.items()}, str(doc.get("_about", "")))
+    return TriageModel(
+        heads, tuple(bias), {f: tuple(r) for f, r in joined.items()}, str(doc.get("_about", ""))
+    )
 
 
 @lru_cache(maxsize=1)

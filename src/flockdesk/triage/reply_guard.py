@@ -119,7 +119,8 @@ _OFFLINE = compile_fast(
     _I,
 )
 _YOUR_DATA = compile_fast(
-    r"\b(?:your|tu|tus|votre|vos|ihre[nm]?|seu|sua|teu|tua|tuo|vostro)\s+(?:\w+\s+){0,2}?" + _DATA_NOUN_RX[2:],
+    r"\b(?:your|tu|tus|votre|vos|ihre[nm]?|seu|sua|teu|tua|tuo|vostro)\s+(?:\w+\s+){0,2}?"
+    + _DATA_NOUN_RX[2:],
     _I,
 )
 
@@ -138,10 +139,11 @@ def _asks_publicly(text: str) -> bool:
         private = _PRIVATE_CHANNEL.search(sentence) is not None
         public = _PUBLIC.search(sentence) is not None
         following = sentences[i + 1] if i + 1 < len(sentences) else ""
-        if _ask().search(sentence) is not None:
-            # "send us a DM with your order number" (or the ask followed by "Please DM it to us") is the right way
-            if public or not (private or _PRIVATE_CHANNEL.search(following)):
-                return True
+        # "send us a DM with your order number" (or the ask followed by "Please DM it to us") is the right way
+        if _ask().search(sentence) is not None and (
+            public or not (private or _PRIVATE_CHANNEL.search(following))
+        ):
+            return True
         if _DATA_NOUN.search(sentence) is None or _ASK.search(sentence) is None:
             continue
         # "DM us or reply here with ...": a public answer is still invited

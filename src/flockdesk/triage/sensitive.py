@@ -36,7 +36,9 @@ _CARD_SAID = compile_fast(
     re.IGNORECASE,
 )
 # public numbers of an organisation: "charity number 1109876", "registered charity no. 1109876"
-_ORG_NUMBER = compile_fast(r"\bcharity (?:number|no\.?|reg(?:istration)?(?: number)?)\W{0,4}(?:is\s+)?$", re.I)
+_ORG_NUMBER = compile_fast(
+    r"\bcharity (?:number|no\.?|reg(?:istration)?(?: number)?)\W{0,4}(?:is\s+)?$", re.I
+)
 _NON_DIGIT = re.compile(r"\D")
 
 

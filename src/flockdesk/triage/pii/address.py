@@ -99,7 +99,9 @@ def addresses(text: str) -> list[Finding]:
         if "zip" in low or "post" in low:
             out += [Finding("address", m.start(1), m.end(1)) for m in _ZIP_CTX.finditer(text)]
         out += [Finding("address", m.start(), m.end()) for m in _STATE_ZIP.finditer(text)]
-    has_ctx = any(w in low for w in ("addr", "ship", "deliver", "live at", "adress", "direcci", "morada", "indirizzo"))
+    has_ctx = any(
+        w in low for w in ("addr", "ship", "deliver", "live at", "adress", "direcci", "morada", "indirizzo")
+    )
     ctx = _ADDR_CTX.finditer(text) if has_ctx else iter(())
     for m in ctx:
         tail = text[m.end() : m.end() + 80]

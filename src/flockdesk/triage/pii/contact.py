@@ -100,7 +100,9 @@ def emails(text: str) -> list[Finding]:
             domain = _DOT_WORD.sub(".", m.group(2))
             plain_at = "@" not in m.group(0) and "at" in m.group(0).lower().split()
             spaced = ". " in m.group(1) or any(c.isspace() for c in _DOT_WORD.sub(".", m.group(1)))
-            if plain_at and (spaced or ("dot" not in m.group(0).lower() and not any(c in local for c in "._+0123456789"))):
+            if plain_at and (
+                spaced or ("dot" not in m.group(0).lower() and not any(c in local for c in "._+0123456789"))
+            ):
                 continue  # "details at skywardair.com/status", "see you at 1am.": a word, not an address
             tld = domain.rsplit(".", 1)[-1]
             if tld not in _TLDS and not (len(tld) == 2 and tld.islower()):

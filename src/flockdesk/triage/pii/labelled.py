@@ -54,9 +54,7 @@ _GLUE = (
     r"(?:\s*[:#]\s*|\s+))?"
 )
 # an identifier: uppercase letters and digits, parts joined by . / - or spaces between digit groups
-_VALUE = (
-    r"(?<![\w/])((?-i:(?:[A-Z]{1,5} )?[A-Z0-9]+(?:[./-][A-Z0-9]+)*(?: \d+(?:[./-]?[A-Z0-9]+)*){0,4}))(?![\w@])"
-)
+_VALUE = r"(?<![\w/])((?-i:(?:[A-Z]{1,5} )?[A-Z0-9]+(?:[./-][A-Z0-9]+)*(?: \d+(?:[./-]?[A-Z0-9]+)*){0,4}))(?![\w@])"
 _LABELLED = compile_fast(
     rf"\b(?:(?P<gov>{_GOV})|(?P<acct>{_ACCOUNT})|(?P<order>{_ORDER})){_GLUE}{_VALUE}",
     _I,
@@ -85,7 +83,9 @@ _USER = compile_fast(
     r"(?!is\b|es\b|and\b|not\b|the\b|my\b|for\b)([A-Za-z][\w.-]*[\w](?:@[\w.-]+)?)",
     _I,
 )
-_USER_NOT = frozenset({"page", "screen", "details", "issues", "problems", "button", "link", "email", "portal"})
+_USER_NOT = frozenset(
+    {"page", "screen", "details", "issues", "problems", "button", "link", "email", "portal"}
+)
 # credentials: the value may follow the label with or without "is" / ":"
 _CRED = compile_fast(
     r"\b(?:password|passcode|passwd|pwd|pin(?: code| number)?|security (?:answer|pin|code)|memorable word|"
@@ -146,7 +146,11 @@ def labelled(text: str) -> list[Finding]:
             card = any(w in near for w in ("card", "tarjeta", "carte", "cart", "karte", "carta"))
             out.append(Finding("payment_card" if card else "account_number", m.start(5), m.end(5)))
         elif m.group(7):
-            kind = "account_number" if "account" in m.group(0).lower() and not m.group("card2") else "payment_card"
+            kind = (
+                "account_number"
+                if "account" in m.group(0).lower() and not m.group("card2")
+                else "payment_card"
+            )
             out.append(Finding(kind, m.start(7), m.end(7)))
     return out
 
@@ -156,7 +160,11 @@ def usernames(text: str) -> list[Finding]:
     for m in _USER.finditer(text):
         value = m.group(2)
         shaped = any(c.isdigit() or c in "._" for c in value)
-        named = m.group(0).lower().startswith(("user", "login", "usu", "utiliz", "utente", "nome", "ident", "benutz", "nom"))
+        named = (
+            m.group(0)
+            .lower()
+            .startswith(("user", "login", "usu", "utiliz", "utente", "nome", "ident", "benutz", "nom"))
+        )
         if value.lower() in _USER_NOT or len(value) < 4 or not (shaped or (m.group(1) and named)):
             continue
         if "@" in value:
