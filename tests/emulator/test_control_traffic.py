@@ -113,6 +113,9 @@ def test_control_shapes(client: TestClient, state) -> None:
         "received_dms": 0,
         "users": 1,
         "followers": 0,
+        "chats": 0,
+        "chat_messages": 0,
+        "received_chats": 0,
     }
     assert client.get("/_emulator/sent").json() == {"sent": []}
     cfg = client.post("/_emulator/config", json={"speedup": 1800, "timeout_s": 0.5}).json()

@@ -13,7 +13,9 @@ from typing import Any
 
 from flockdesk.emulator.model import User
 
-KINDS = ("mention", "reply", "dm", "hashtag", "name", "retweet", "spam", "org_reply", "org_dm")
+KINDS = ("mention", "reply", "dm", "chat", "hashtag", "name", "retweet", "spam", "org_reply", "org_dm")
+# X Chat traffic: chances per chat message of a key rotation first, of arriving garbled, of a new group
+CHAT_DEFAULTS = {"rotate": 0.05, "garbled": 0.02, "group": 0.03, "answer": 0.7}
 
 
 class ScenarioError(ValueError):
@@ -34,6 +36,13 @@ class Scenario:
     slots: dict[str, list[str]]
     templates: dict[str, list[str]]
     tails: tuple[str, ...] = ()
+    opt_outs: tuple[str, ...] = ()  # whole DMs that opt out of further messages ("stop", "abmelden")
+    opt_out_templates: tuple[str, ...] = ()  # DM templates that are opt-outs (ground truth)
+    not_opt_outs: tuple[str, ...] = ()  # slot values such a template may yield that are not opt-outs
+    chat: tuple[tuple[str, float], ...] = tuple(CHAT_DEFAULTS.items())
+
+    def chat_chance(self, key: str) -> float:
+        return dict(self.chat).get(key, CHAT_DEFAULTS[key])
 
     def template(self, key: str) -> list[str]:
         return self.templates.get(key) or []
@@ -92,4 +101,17 @@ def load_scenario(name: str) -> Scenario:
         slots=raw.get("slots", {}),
         templates=raw["templates"],
         tails=tuple(raw.get("tails", ())),
+        opt_outs=tuple(raw.get("opt_outs", ())),
+        opt_out_templates=tuple(raw.get("opt_out_templates", ())),
+        not_opt_outs=tuple(raw.get("not_opt_outs", ())),
+        chat=_chat_settings(name, raw.get("chat", {})),
     )
+
+
+def _chat_settings(name: str, raw: Any) -> tuple[tuple[str, float], ...]:
+    if not isinstance(raw, dict) or set(raw) - set(CHAT_DEFAULTS):
+        raise ScenarioError(f"scenario {name!r}: `chat` takes chances for {sorted(CHAT_DEFAULTS)}")
+    merged = {**CHAT_DEFAULTS, **{k: float(v) for k, v in raw.items()}}
+    if not all(0.0 <= v <= 1.0 for v in merged.values()):
+        raise ScenarioError(f"scenario {name!r}: `chat` chances must be between 0 and 1")
+    return tuple(merged.items())

@@ -16,7 +16,6 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from flockdesk.domain.errors import InvalidInput, NotFound
-from flockdesk.domain.utc import maybe_utc
 from flockdesk.services.replies.checks import check_dict
 from flockdesk.services.replies.outbox import enqueue
 from flockdesk.services.team import audit
@@ -70,8 +69,8 @@ def _row(r: Any) -> OutboxRow:
         r["error"],
         r["external_id"],
         r["created_by"],
-        maybe_utc(r["created_at"]),
-        maybe_utc(r["sent_at"]),
+        r["created_at"],
+        r["sent_at"],
     )
 
 
