@@ -22,7 +22,8 @@ _GOV = (
     r"(?:provisional |driving |driver'?s? )?licen[cs]e(?: number| no\.?)?|führerschein(?:nummer)?|dni|nie|nif|cpf|"
     r"codice fiscale|utr|ktn|known traveller number|tax id|national id(?: number)?|id card(?: number)?|"
     r"carte d'identité|numéro de sécurité sociale|personalausweis(?:nummer)?|steuer-?id|"
-    r"documento de identidad|carta d'identità|nº de identidad|rg|cartão de cidadão"
+    r"documento de identidad|carta d'identità|nº de identidad|rg|cartão de cidadão|bsn|paspoortnummer|"
+    r"burgerservicenummer"
 )
 _ACCOUNT = (
     r"(?:customer|client|member(?:ship)?|miles|rewards?|loyalty|frequent flyer|donor|supporter|patient|hospital|"
@@ -34,7 +35,8 @@ _ACCOUNT = (
     r"[ée]tudiant|de compte|patient|de patient|donateur)|n° client|"
     r"konto(?:nummer)?|kundennummer|mitgliedsnummer|spendernummer|patientennummer|studierendennummer|"
     r"matrikelnummer|bankleitzahl|conto|numero (?:cliente|di conto|di matricola|paziente|socio|tessera)|"
-    r"codice cliente|matricola|matr[íi]cula|tessera"
+    r"codice cliente|matricola|matr[íi]cula|tessera|klantnummer|rekeningnummer|lidnummer|studentnummer|"
+    r"patiëntnummer|donateursnummer"
 )
 _ORDER = (
     r"(?:order|booking|confirmation|reservation|case|ticket|tracking|application|claim|invoice|parcel|shipment|"
@@ -45,7 +47,8 @@ _ORDER = (
     r"r[ée]f\.?(?: de r[ée]servation)?|r[ée]servation|dossier|num[ée]ro de suivi|"
     r"bestell(?:nummer|nr\.?)|buchungs(?:nummer|code)|auftragsnummer|sendungsnummer|vorgangsnummer|"
     r"aktenzeichen|referenz(?:nummer)?|ordine|n(?:umero|\.) (?:d'ordine|ordine)|prenotazione|pratica|"
-    r"codice di prenotazione|riferimento|spedizione"
+    r"codice di prenotazione|riferimento|spedizione|bestelnummer|boekingsnummer|reserveringsnummer|"
+    r"ordernummer|zaaknummer|kenmerk"
 )
 # words that may sit between the label and the value: "is", "was", "number", "ends", ":" ...
 _GLUE = (
@@ -92,7 +95,7 @@ _CRED = compile_fast(
     r"one[- ]time (?:code|password|passcode)|otp(?: code)?|verification code|2fa code|auth(?:entication)? code|"
     r"pac(?: code)?|porting code|delivery code|cvv|cvc|api key|secret key|mother'?s maiden name|"
     r"contraseña|código de verificación|mot de passe|code pin|code de vérification|"
-    r"passwort|kennwort|geheimzahl|senha|palavra-passe|codice (?:otp|pin))"
+    r"passwort|kennwort|geheimzahl|senha|palavra-passe|codice (?:otp|pin)|wachtwoord|pincode)"
     r"(?:\s+(?:on file|for the \w+(?: \w+)?|da conta|de la cuenta|du compte|should be|was reset to|"
     r"that came|que me llegó por sms|me llegó|era|is now|new))?"
     r"(?:\s*(?:is|was|es|era|est|ist|é|è|:|=|-)\s*|\s+)['\"‘“(]?"
@@ -114,11 +117,11 @@ _DATE = (
 _DOB = compile_fast(
     r"\b(?:dob|d\.o\.b\.?|date of birth|birth ?date|(?:birthday|b-?day)(?:['’]s|\s+is|\s*:)|born(?: on)?|fecha de nacimiento|"
     r"nacid[oa](?: el)?|date de naissance|n[ée]e?(?: le)?|geburtsdatum|geb\.|geboren(?: am)?|"
-    r"data de nascimento|nascid[oa](?: em| a)?|data di nascita|nat[oa](?: il)?)"
+    r"data de nascimento|nascid[oa](?: em| a)?|data di nascita|nat[oa](?: il)?|geboortedatum|geboren op)"
     r"[^.!?\n]{0,40}?(" + _DATE + r")",
     _I,
 )
-_DOB_HINTS = ("dob", "d.o.b", "birth", "born", "day", "naci", "naiss", "né", "nee", "geb", "nasc", "nat")
+_DOB_HINTS = ("dob", "d.o.b", "birth", "born", "day", "naci", "naiss", "né", "nee", "geb", "nasc", "nat")  # geb: also Dutch
 
 
 def _digits(s: str) -> int:
