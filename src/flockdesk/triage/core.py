@@ -162,7 +162,7 @@ def triage_message(
     is_dm = channel == "dm"
     move = (not is_dm) and intent != "spam" and model.decide(scores, "move_to_dm") == "true"
     urgent = intent != "spam" and (
-        model.decide(scores, "urgent") == "true" or _rule_urgent(sig.urgent_why, senti)
+        model.decide(scores, "urgent") == "true" or _rule_urgent(sig.urgent_why)
     )
     urgent_why = (sig.urgent_why or ["time-critical"]) if urgent else []
     influence_why = influencer_reasons(info)
@@ -186,10 +186,9 @@ def triage_message(
 _RULE_URGENT = ("safety or health", "harassment", "legal threat", "journalist deadline")
 
 
-def _rule_urgent(why: Sequence[str], sentiment: str) -> bool:
-    if "complaint spreading" in why and sentiment == "negative":
-        return True
-    return any(w in _RULE_URGENT for w in why)
+def _rule_urgent(why: Sequence[str]) -> bool:
+    # "complaint spreading" is only given for a negative message with engagement >= SPREADING_ENGAGEMENT
+    return any(w in _RULE_URGENT or w == "complaint spreading" for w in why)
 
 
 _INTENT_WEIGHT = {
