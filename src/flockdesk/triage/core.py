@@ -161,9 +161,7 @@ def triage_message(
     kinds = [] if intent == "spam" else sig.kinds
     is_dm = channel == "dm"
     move = (not is_dm) and intent != "spam" and model.decide(scores, "move_to_dm") == "true"
-    urgent = intent != "spam" and (
-        model.decide(scores, "urgent") == "true" or _rule_urgent(sig.urgent_why)
-    )
+    urgent = intent != "spam" and (model.decide(scores, "urgent") == "true" or _rule_urgent(sig.urgent_why))
     urgent_why = (sig.urgent_why or ["time-critical"]) if urgent else []
     influence_why = influencer_reasons(info)
     priority, reasons = _priority(intent, senti, kinds, urgent_why, influence_why, waiting_seconds, move)

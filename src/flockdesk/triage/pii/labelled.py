@@ -121,7 +121,20 @@ _DOB = compile_fast(
     r"[^.!?\n]{0,40}?(" + _DATE + r")",
     _I,
 )
-_DOB_HINTS = ("dob", "d.o.b", "birth", "born", "day", "naci", "naiss", "né", "nee", "geb", "nasc", "nat")  # geb: also Dutch
+_DOB_HINTS = (
+    "dob",
+    "d.o.b",
+    "birth",
+    "born",
+    "day",
+    "naci",
+    "naiss",
+    "né",
+    "nee",
+    "geb",
+    "nasc",
+    "nat",
+)  # geb: also Dutch
 
 
 def _digits(s: str) -> int:
