@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from flockdesk.domain.vocabulary import INTENTS, SENTIMENTS
 from flockdesk.triage.pii.finding import KINDS
 
-INTENTS = ("complaint", "question", "request", "praise", "lead", "feedback", "spam", "other")
-SENTIMENTS = ("negative", "neutral", "positive")
+__all__ = ["INTENTS", "SENTIMENTS", "Message", "ReplyDraft", "load_messages", "load_replies", "split_of"]
+
 SPLITS = ("train", "val", "test")
 # The targets for the held-out set; the corpus test split is the project's proxy for it.
 TARGETS = {
