@@ -40,8 +40,13 @@ LIVE_OUTBOX_STATUSES: tuple[OutboxStatus, ...] = ("queued", "sending", "sent")
 TextKind = Literal["post", "reply", "public_ack", "dm"]
 TEXT_KINDS: tuple[TextKind, ...] = get_args(TextKind)
 
-# What a source polls.
-SourceKind = Literal["mentions", "dms", "search"]
+# How a DM travelled: X's legacy DM API or X Chat (end-to-end encrypted). One DM conversation per
+# customer holds both; each message and each outgoing DM records its own.
+Transport = Literal["legacy", "xchat"]
+TRANSPORTS: tuple[Transport, ...] = get_args(Transport)
+
+# What a source polls (`xchat`: the account's encrypted X Chat conversations).
+SourceKind = Literal["mentions", "dms", "search", "xchat"]
 SOURCE_KINDS: tuple[SourceKind, ...] = get_args(SourceKind)
 
 ConversationStatus = Literal["open", "snoozed", "resolved"]
@@ -52,7 +57,7 @@ Role = Literal["agent", "manager", "admin"]
 ROLES: tuple[Role, ...] = ("admin", "manager", "agent")  # the order pages list them in
 ROLE_RANK: dict[str, int] = {role: rank for rank, role in enumerate(get_args(Role))}
 
-# Triage labels (issue 4).
+# Triage labels.
 Intent = Literal["complaint", "question", "request", "praise", "lead", "feedback", "spam", "other"]
 INTENTS: tuple[Intent, ...] = get_args(Intent)
 Sentiment = Literal["negative", "neutral", "positive"]

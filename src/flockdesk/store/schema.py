@@ -82,6 +82,11 @@ accounts = Table(
     Column("credentials_encrypted", LargeBinary, nullable=False),  # Fernet; never printed or logged
     Column("active", Boolean, nullable=False, default=True),
     Column("created_at", TS, nullable=False),
+    # migration 0015: the X Chat private keys (chatxdk's export_keys blob), Fernet like the credentials,
+    # and the public key version they are registered under. A version without a readable blob is the
+    # "keys missing" state (services/accounts/xchat_keys.py).
+    Column("xchat_keys_encrypted", LargeBinary),
+    Column("xchat_key_version", String(32)),
     UniqueConstraint("platform", "external_user_id", name="uq_accounts_platform_user"),
 )
 
@@ -96,7 +101,7 @@ sources = Table(
     Column("poll_interval_s", Float, nullable=False),
     Column("next_poll_at", TS),
     Column("created_at", TS, nullable=False),
-    Column("last_polled_at", TS),  # migration 0003 (helper C): end of the last poll attempt
+    Column("last_polled_at", TS),  # migration 0003: end of the last poll attempt
     Column("last_error", Text),  # migration 0003: why the last poll stopped early (NULL when it did not)
     Column("expected_posts_per_day", Integer),  # migration 0006 (web): the admin's estimate for a query
     # migration 0010: the worker polling the source now, until when (a lease; see store/leases.py)
@@ -105,7 +110,7 @@ sources = Table(
     UniqueConstraint("account_id", "kind", "query", name="uq_sources_account_kind_query"),
 )
 
-# migration 0003 (helper C): the platform's last x-rate-limit-* headers per account and endpoint
+# migration 0003: the platform's last x-rate-limit-* headers per account and endpoint
 rate_limits = Table(
     "rate_limits",
     metadata,
@@ -170,7 +175,7 @@ conversations = Table(
     Index("ix_conversations_status_last", "status", "last_message_at", "id"),
     Index("ix_conversations_assignee", "assignee_id", "status"),
     Index("ix_conversations_contact", "contact_id"),
-    # inbox views (migration 0002, helper D)
+    # inbox views (migration 0002)
     Index("ix_conversations_status_waiting", "status", "waiting_since", "id"),
     Index("ix_conversations_status_channel_priority", "status", "channel", "priority", "id"),
     Index("ix_conversations_assignee_status_priority", "assignee_id", "status", "priority", "id"),
@@ -211,9 +216,12 @@ outbox = Table(
     Column("created_by", ForeignKey("users.id", ondelete="SET NULL")),
     Column("created_at", TS, nullable=False),
     Column("sent_at", TS),
-    Column("claimed_at", TS),  # migration 0003 (helper C): when the sender moved it to 'sending'
+    Column("claimed_at", TS),  # migration 0003: when the sender moved it to 'sending'
+    # migration 0015: for a `dm` row, legacy | xchat (NULL: legacy); an X Chat quick-reply request
+    Column("transport", String(8)),
+    Column("quick_reply", JSON),
     Index("ix_outbox_status", "status", "id"),
-    Index("ix_outbox_conversation", "conversation_id", "id"),  # migration 0002 (helper D)
+    Index("ix_outbox_conversation", "conversation_id", "id"),  # migration 0002
 )
 
 messages = Table(
@@ -233,7 +241,7 @@ messages = Table(
     Column("ingested_at", TS, nullable=False),
     Column("outbox_id", ForeignKey("outbox.id")),
     Column("raw", JSON),
-    # triage labels (issue 4); NULL until triaged
+    # triage labels; NULL until triaged
     Column("intent", String(16)),
     Column("sentiment", String(8)),
     Column("sensitive", JSON),
@@ -241,12 +249,15 @@ messages = Table(
     Column("urgent", Boolean),
     Column("influencer", Boolean),
     Column("priority", Float),
-    Column("hidden", Boolean),  # migration 0005 (helper G): hidden on the platform; NULL = never changed
+    Column("hidden", Boolean),  # migration 0005: hidden on the platform; NULL = never changed
     # migration 0008: what the connector parsed besides the text (domain.types), so nothing reads `raw`
     Column("in_reply_to_user_id", String(EXTERNAL_ID_LEN)),  # whom a reply answered
     Column("engagement", JSON),  # Engagement.to_json(): likes, reposts, replies, quotes, impressions
     Column("media", JSON),  # [Media.to_json()]
     Column("links", JSON),  # [Link.to_json()]
+    # migration 0015: how a DM travelled (legacy | xchat; NULL for posts) and an X Chat quick reply
+    Column("transport", String(8)),
+    Column("quick_reply", JSON),
     UniqueConstraint("platform", "external_id", name="uq_messages_platform_external"),
     Index("ix_messages_conversation_created", "conversation_id", "created_at", "id"),
 )
@@ -264,6 +275,16 @@ dead_letters = Table(
     # NULL only on duplicates that predate it
     Column("fingerprint", String(64)),
     Index("ix_dead_letters_fingerprint", "fingerprint", unique=True),
+)
+
+# migration 0015: how far the X Chat poll has read each encrypted conversation (the newest event id)
+chat_cursors = Table(
+    "chat_cursors",
+    metadata,
+    Column("account_id", ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column("conversation_id", String(EXTERNAL_ID_LEN), primary_key=True),  # the platform's id
+    Column("last_event_id", String(EXTERNAL_ID_LEN), nullable=False),
+    Column("updated_at", TS, nullable=False),
 )
 
 api_usage = Table(
@@ -293,7 +314,7 @@ audit_events = Table(
     Index("ix_audit_events_at", "at"),
 )
 
-# ---- team inbox (issue 3) -------------------------------------------------------------------
+# ---- team inbox -------------------------------------------------------------------------------
 
 web_sessions = Table(
     "web_sessions",

@@ -63,6 +63,7 @@ class ThreadItem:
     urgent: bool | None = None
     move_to_dm: bool | None = None
     mentions: list[int] = field(default_factory=list)
+    transport: str | None = None  # for a DM: legacy | xchat (X Chat, end-to-end encrypted)
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,6 +190,7 @@ def _thread(conn: Connection, conversation_id: int) -> list[ThreadItem]:
                 m.sensitive,
                 m.urgent,
                 m.move_to_dm,
+                m.transport,
                 contacts.c.name,
                 contacts.c.username,
                 outbox.c.status,
@@ -224,6 +226,7 @@ def _thread(conn: Connection, conversation_id: int) -> list[ThreadItem]:
             list(r["sensitive"] or []),
             r["urgent"],
             r["move_to_dm"],
+            transport=r["transport"],
         )
         for r in msg_rows
     ]
@@ -249,6 +252,7 @@ def _thread(conn: Connection, conversation_id: int) -> list[ThreadItem]:
                 r["status"],
                 r["error"],
                 r["id"],
+                transport=r["transport"],
             )
         )
     for r in conn.execute(_notes_query().where(notes.c.conversation_id == conversation_id)).mappings():

@@ -32,6 +32,7 @@ from flockdesk.services.ingest import write as w
 from flockdesk.services.ingest.rules import labels_to_columns
 from flockdesk.store import dialect
 from flockdesk.store.schema import accounts, messages
+from flockdesk.triage.core import triage_items
 
 log = logging.getLogger(__name__)
 
@@ -93,13 +94,8 @@ def latest_message_id(engine: Engine) -> int:
         return int(conn.execute(sa.select(sa.func.max(messages.c.id))).scalar() or 0)
 
 
-def default_triage() -> Triage | None:
-    """The triage every inbound message gets as it is stored (issue 4), shared by the worker and
-    `flockdesk import`; None (messages stored untriaged) only when the triage package is absent."""
-    try:
-        from flockdesk.triage.core import triage_items
-    except ImportError:
-        return None
+def default_triage() -> Triage:
+    """The triage every inbound message gets as it is stored, shared by the worker and `flockdesk import`."""
     return triage_items
 
 
@@ -135,14 +131,18 @@ class Ingestor:
         cursor: CursorUpdate | None = None,
         dead: Sequence[DeadLetter] = (),
         source_id: int | None = None,
+        also: Callable[[Connection], None] | None = None,
     ) -> IngestResult:
-        """Store one page in ONE transaction: messages, contacts, conversations, dead letters, cursor."""
+        """Store one page in ONE transaction: messages, contacts, conversations, dead letters, cursor
+        (and `also`, e.g. a per-conversation cursor, in the same transaction)."""
         with self.engine.begin() as conn:
             if self.bulk:
                 dialect.widen_sqlite_cache(conn, cache_kib=BULK_CACHE_KIB, mmap_bytes=BULK_MMAP_BYTES)
             result = self._write(conn, account_id, items, dead, source_id)
             if cursor is not None:
                 w.write_cursor(conn, cursor, utcnow())
+            if also is not None:
+                also(conn)
         self._keep_statistics(result)
         _notify(result)
         return result
@@ -247,6 +247,8 @@ class Ingestor:
                     "ingested_at": now,
                     "outbox_id": ob["id"] if ob else None,
                     "raw": item.raw,
+                    "transport": item.transport or ("legacy" if item.thread_kind == "dm" else None),
+                    "quick_reply": item.quick_reply,
                     **labels_to_columns(labels.get(item.external_id)),
                 }
             )

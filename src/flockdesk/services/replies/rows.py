@@ -45,6 +45,8 @@ class OutboxRow:
     created_by: int | None
     created_at: datetime | None
     sent_at: datetime | None
+    transport: str | None = None  # for a DM: legacy | xchat
+    quick_reply: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +73,8 @@ def _row(r: Any) -> OutboxRow:
         r["created_by"],
         r["created_at"],
         r["sent_at"],
+        r["transport"],
+        r["quick_reply"],
     )
 
 
@@ -102,6 +106,8 @@ def insert(
     in_reply_to: str | None = None,
     recipient: str | None = None,
     conversation_id: int,
+    transport: str | None = None,
+    quick_reply: dict[str, Any] | None = None,
 ) -> OutboxRow:
     """Queue one row in this transaction (outbox.enqueue) and return it."""
     new_id = enqueue(
@@ -114,6 +120,8 @@ def insert(
         in_reply_to=in_reply_to,
         recipient=recipient,
         created_by=user_id,
+        transport=transport,
+        quick_reply=quick_reply,
     )
     return row_by_id(conn, new_id)
 

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
+from flockdesk.domain.errors import InvalidInput
+from flockdesk.services.accounts import connected as accounts_svc
+from flockdesk.services.accounts import costs as costs_svc
+from flockdesk.services.accounts import listening, xchat_keys
 from flockdesk.services.accounts import oauth as oauth_svc
+from flockdesk.services.accounts import sources as sources_svc
 from flockdesk.services.team.users import User
 from flockdesk.web.flash import attempt, back, flash
 from flockdesk.web.pages import render
@@ -25,14 +30,19 @@ def callback_url(request: Request) -> str:
 
 @router.get("/settings/accounts")
 async def accounts_page(request: Request, user: User = Depends(admin_only)) -> Response:
-    from flockdesk.services.accounts import connected as accounts_svc
+    ctx = web(request)
 
-    items = await run_in_threadpool(accounts_svc.list_accounts, web(request).engine)
+    def load() -> tuple[Any, dict[int, xchat_keys.ChatKeyStatus]]:
+        found = accounts_svc.list_accounts(ctx.engine)
+        return found, {a.id: xchat_keys.status(ctx.engine, ctx.settings, a.id) for a in found}
+
+    items, chat_keys = await run_in_threadpool(load)
     return await render(
         request,
         user,
         "settings_accounts.html",
         items=items,
+        chat_keys=chat_keys,
         purposes=oauth_svc.PURPOSES,
         tab="accounts",
         callback=callback_url(request),
@@ -70,8 +80,6 @@ async def accounts_connect(
 
 @router.get("/settings/accounts/callback", name="accounts_callback")
 async def accounts_callback(request: Request, user: User = Depends(admin_only)) -> Response:
-    from flockdesk.services.accounts import connected as accounts_svc
-
     ctx = web(request)
     params = request.query_params
     if params.get("error"):
@@ -107,9 +115,37 @@ async def accounts_callback(request: Request, user: User = Depends(admin_only)) 
     )
 
 
-def _cost(posts_per_day: float, platform: str) -> float | None:
-    from flockdesk.services.accounts import costs as costs_svc
+@router.post("/settings/accounts/{account_id}/xchat-keys/generate")
+async def xchat_keys_generate(
+    account_id: int, request: Request, user: User = Depends(admin_only)
+) -> Response:
+    ctx = web(request)
+    return await attempt(
+        "/settings/accounts",
+        lambda: xchat_keys.generate(ctx.engine, ctx.settings, account_id, actor_id=user.id),
+        lambda state: (
+            f"{state.message}. Keep a backup: flockdesk accounts xchat-keys {account_id} --export FILE"
+        ),
+    )
 
+
+@router.post("/settings/accounts/{account_id}/xchat-keys/import")
+async def xchat_keys_import(
+    account_id: int,
+    request: Request,
+    backup: UploadFile = File(...),
+    user: User = Depends(admin_only),
+) -> Response:
+    ctx = web(request)
+    blob = await backup.read(1024)
+    return await attempt(
+        "/settings/accounts",
+        lambda: xchat_keys.import_backup(ctx.engine, ctx.settings, account_id, blob, actor_id=user.id),
+        lambda state: str(state.message),
+    )
+
+
+def _cost(posts_per_day: float, platform: str) -> float | None:
     try:
         return float(costs_svc.estimate_query_monthly_cost(posts_per_day, platform=platform))
     except (ValueError, TypeError):
@@ -118,8 +154,6 @@ def _cost(posts_per_day: float, platform: str) -> float | None:
 
 @router.get("/settings/listening")
 async def listening_page(request: Request, user: User = Depends(admin_only)) -> Response:
-    from flockdesk.services.accounts import listening
-
     rows = await run_in_threadpool(listening.query_costs, web(request).engine)
     return await render(
         request,
@@ -140,10 +174,6 @@ async def listening_add(
     posts_per_day: str = Form(""),
     user: User = Depends(admin_only),
 ) -> Response:
-    from flockdesk.domain.errors import InvalidInput
-    from flockdesk.services.accounts import listening
-    from flockdesk.services.accounts import sources as sources_svc
-
     ctx = web(request)
     try:
         given = listening.parse_volume(posts_per_day)
@@ -174,9 +204,6 @@ async def listening_volume(
     source_id: int, request: Request, posts_per_day: str = Form(""), user: User = Depends(admin_only)
 ) -> Response:
     """Change (or clear) the expected posts a day of a query."""
-    from flockdesk.domain.errors import InvalidInput
-    from flockdesk.services.accounts import listening
-
     engine = web(request).engine
     try:
         given = listening.parse_volume(posts_per_day)
@@ -191,8 +218,6 @@ async def listening_volume(
 
 @router.post("/settings/listening/{source_id}/delete")
 async def listening_delete(source_id: int, request: Request, user: User = Depends(admin_only)) -> Response:
-    from flockdesk.services.accounts import sources as sources_svc
-
     engine = web(request).engine
     return await attempt(
         "/settings/listening",
