@@ -15,7 +15,11 @@ read looks for the interrupted attempt's post, and a match settles the retry as 
 instead of posting again.
 
 Channel rule (invariant 1): a `dm` row goes only through the DM API; `reply` and `public_ack` rows
-only through the post API, and never into a DM conversation.
+only through the post API, and never into a DM conversation. A `native_reply` row never goes through
+any API: a person posts it on the platform (status `awaiting_native`, services/replies/native.py).
+
+Platform rules: before the call, the platform's policy is asked once more (services/replies/policy.py);
+a row it does not allow through the API fails with the policy's reason and is not sent.
 """
 
 from __future__ import annotations
@@ -44,9 +48,15 @@ from flockdesk.domain import conversation_state
 from flockdesk.domain.errors import Conflict, InvalidInput, NotFound
 from flockdesk.domain.types import SendResult
 from flockdesk.domain.utc import as_utc, utcnow
-from flockdesk.domain.vocabulary import LIVE_OUTBOX_STATUSES, OUTBOX_KINDS, PUBLIC_OUTBOX_KINDS
+from flockdesk.domain.vocabulary import (
+    LIVE_OUTBOX_STATUSES,
+    OUTBOX_KINDS,
+    OUTBOX_ORIGINS,
+    PUBLIC_OUTBOX_KINDS,
+    OutboxOrigin,
+)
 from flockdesk.services.conversations import state as state_svc
-from flockdesk.services.replies import reconcile
+from flockdesk.services.replies import policy, reconcile
 from flockdesk.services.replies.reconcile import interrupted
 from flockdesk.store.schema import accounts, conversations, messages, outbox
 
@@ -63,7 +73,9 @@ RETRY_COPIES = (
     "text",
     "in_reply_to_external_id",
     "recipient_external_id",
+    "origin",
 )
+POLICY_REFUSED = "not sent: against {platform}'s rules:"  # the error of a row the policy refused
 
 
 @dataclass
@@ -93,11 +105,15 @@ def enqueue(
     recipient: str | None = None,
     idempotency_key: str | None = None,
     created_by: int | None = None,
+    origin: OutboxOrigin = "agent",
 ) -> int:
     """Queue one outbound message; the same idempotency key never makes a second row. The one place
-    an outbox row is created: given a Connection, inside the caller's transaction."""
+    an outbox row is created: given a Connection, inside the caller's transaction. A `native_reply`
+    is made `awaiting_native` (a person posts it), every other kind `queued` (the sender sends it)."""
     if kind not in OUTBOX_KINDS:
         raise InvalidInput(f"outbox kind must be one of {', '.join(OUTBOX_KINDS)}")
+    if origin not in OUTBOX_ORIGINS:
+        raise InvalidInput(f"outbox origin must be one of {', '.join(OUTBOX_ORIGINS)}")
     if kind == "dm" and not recipient:
         raise InvalidInput("a DM needs the recipient's platform user id")
     if not text.strip():
@@ -111,6 +127,7 @@ def enqueue(
         in_reply_to_external_id=in_reply_to,
         recipient_external_id=recipient,
         created_by=created_by,
+        origin=origin,
     )
     with _transaction(db) as conn:
         return _insert_once(conn, values)[0]
@@ -123,9 +140,10 @@ def _insert_once(conn: Connection, values: dict[str, Any]) -> tuple[int, bool]:
     found = conn.execute(sa.select(outbox.c.id).where(outbox.c.idempotency_key == key)).scalar()
     if found is not None:
         return int(found), False
+    status = "awaiting_native" if values["kind"] == "native_reply" else "queued"
     new_id = conn.execute(
         outbox.insert()
-        .values(**values, status="queued", attempts=0, created_at=utcnow())
+        .values(**values, status=status, attempts=0, created_at=utcnow())
         .returning(outbox.c.id)
     ).scalar_one()
     return int(new_id), True
@@ -180,6 +198,11 @@ def _display_name(platform: str | None) -> str:
 
 def _dispatch(engine: Engine, row: Mapping[str, Any], connector: Sender) -> SendResult:
     """Invariant 1 lives here: the row's kind alone picks the API."""
+    with engine.connect() as conn:
+        decision = policy.for_row(conn, row)
+    if decision is not None and not decision.allowed:
+        name = _platform_name(engine, row["account_id"])
+        raise InvalidInput(f"{POLICY_REFUSED.format(platform=name)} {decision.message}")
     if row["kind"] == "dm":
         if not row["recipient_external_id"]:
             raise InvalidInput("refused: a DM row without a recipient")
@@ -463,6 +486,8 @@ def retry_in(
         raise NotFound(f"outbox row {outbox_id} does not exist")
     if row["status"] != "failed":
         raise Conflict(f"only a failed message can be retried; outbox row {outbox_id} is {row['status']}")
+    if row["kind"] == "native_reply":
+        raise Conflict("a reply posted on the platform by a person is not retried here; draft a new one")
     base = row["idempotency_key"].split("#retry")[0]
     attempts = conn.execute(
         sa.select(outbox.c.id, outbox.c.status)

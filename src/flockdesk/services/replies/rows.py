@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from flockdesk.domain.errors import InvalidInput, NotFound
 from flockdesk.domain.utc import maybe_utc
+from flockdesk.domain.vocabulary import OutboxOrigin
 from flockdesk.services.replies.checks import check_dict
 from flockdesk.services.replies.outbox import enqueue
 from flockdesk.services.team import audit
@@ -46,6 +47,8 @@ class OutboxRow:
     created_by: int | None
     created_at: datetime | None
     sent_at: datetime | None
+    origin: str = "agent"
+    claimed_at: datetime | None = None  # a native reply: when the person said they posted it
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +75,8 @@ def _row(r: Any) -> OutboxRow:
         r["created_by"],
         maybe_utc(r["created_at"]),
         maybe_utc(r["sent_at"]),
+        r["origin"],
+        maybe_utc(r["claimed_at"]),
     )
 
 
@@ -103,6 +108,7 @@ def insert(
     in_reply_to: str | None = None,
     recipient: str | None = None,
     conversation_id: int,
+    origin: OutboxOrigin = "agent",
 ) -> OutboxRow:
     """Queue one row in this transaction (outbox.enqueue) and return it."""
     new_id = enqueue(
@@ -115,6 +121,7 @@ def insert(
         in_reply_to=in_reply_to,
         recipient=recipient,
         created_by=user_id,
+        origin=origin,
     )
     return row_by_id(conn, new_id)
 
