@@ -28,6 +28,7 @@ from flockdesk.domain.types import CursorUpdate, DeadLetter, InboundItem
 from flockdesk.domain.utc import as_utc, utcnow
 from flockdesk.domain.vocabulary import ConversationEventKind
 from flockdesk.services.conversations import state as state_svc
+from flockdesk.services.ingest import opt_outs
 from flockdesk.services.ingest import write as w
 from flockdesk.services.ingest.rules import Summons, by_content, labels_to_columns, summons
 from flockdesk.store.schema import accounts, messages
@@ -265,6 +266,7 @@ class Ingestor:
                 }
             )
         result.inserted = w.insert_messages(conn, rows)
+        opt_outs.record(conn, account_id, org, inbound, conv_of, now)
         result.duplicates += len(rows) - result.inserted
         result.max_message_id = w.max_message_id(conn) if result.inserted else None
         return result

@@ -42,7 +42,7 @@ def _handle_in_text(text: str, handle: str) -> bool:
     return re.search(pattern, text, re.IGNORECASE) is not None
 
 
-def _account(conn: Connection, account_id: int) -> Mapping[str, Any]:
+def _account(conn: Connection, account_id: int) -> Mapping[Any, Any]:
     row = (
         conn.execute(
             sa.select(accounts.c.platform, accounts.c.external_user_id, accounts.c.username).where(
@@ -55,7 +55,7 @@ def _account(conn: Connection, account_id: int) -> Mapping[str, Any]:
     return row
 
 
-def summoned(message: Mapping[str, Any], account_user_id: str, account_handle: str) -> bool:
+def summoned(message: Mapping[Any, Any], account_user_id: str, account_handle: str) -> bool:
     """Whether this stored customer post summoned the account (mentioned it or quoted its post)."""
     if message["kind"] == "quote":
         return True
@@ -69,7 +69,7 @@ def summoned(message: Mapping[str, Any], account_user_id: str, account_handle: s
     )
 
 
-def _post(conn: Connection, platform: str, external_id: str) -> Mapping[str, Any] | None:
+def _post(conn: Connection, platform: str, external_id: str) -> Mapping[Any, Any] | None:
     m = messages.c
     return (
         conn.execute(
@@ -82,7 +82,7 @@ def _post(conn: Connection, platform: str, external_id: str) -> Mapping[str, Any
     )
 
 
-def _contact(conn: Connection, platform: str, external_id: str) -> Mapping[str, Any] | None:
+def _contact(conn: Connection, platform: str, external_id: str) -> Mapping[Any, Any] | None:
     return (
         conn.execute(
             sa.select(contacts.c.id, contacts.c.opted_out_at).where(
@@ -204,7 +204,7 @@ def ask(conn: Connection, ctx: dict[str, Any], kind: str, text: str) -> Decision
     return decide(conn, ctx["account_id"], "public_ack" if kind == "public_ack" else "public_reply", facts)
 
 
-def for_row(conn: Connection, row: Mapping[str, Any]) -> Decision | None:
+def for_row(conn: Connection, row: Mapping[Any, Any]) -> Decision | None:
     """The outbox's last check of a row about to be sent: the decision, or None when the store does
     not know the row's target (the service that queued it asked the policy then)."""
     origin: OutboxOrigin = row.get("origin") or "agent"
@@ -236,6 +236,6 @@ def for_row(conn: Connection, row: Mapping[str, Any]) -> Decision | None:
     return decide(conn, row["account_id"], action, facts) if known else None
 
 
-def check_row(engine: Engine, row: Mapping[str, Any]) -> Decision | None:
+def check_row(engine: Engine, row: Mapping[Any, Any]) -> Decision | None:
     with engine.connect() as conn:
         return for_row(conn, row)
