@@ -100,9 +100,7 @@ def test_a_quote_of_a_brand_post_is_a_quote(engine: Engine, account_id: int) -> 
     quote["referenced_tweets"] = [{"type": "quoted", "id": "5007"}]
     body = page(quote)
     body["includes"]["tweets"] = [{"id": "5007", "author_id": ORG, "text": "We're on it"}]
-    Ingestor(engine).ingest_page(
-        account_id, parse_tweet_page(body, channel="search", org_user_id=ORG).items
-    )
+    Ingestor(engine).ingest_page(account_id, parse_tweet_page(body, channel="search", org_user_id=ORG).items)
     rows, conv = _stored(engine, "5008")
     assert (rows[0].kind, rows[0].quoted_post_id, conv.channel) == ("quote", "5007", "mention")
 

@@ -27,6 +27,7 @@ from sqlalchemy import Connection, Engine
 
 from flockdesk.connectors import registry
 from flockdesk.domain.errors import PolicyRefused
+from flockdesk.domain.opt_out import is_opt_out
 from flockdesk.domain.policy import Action, Decision, Facts
 from flockdesk.domain.utc import as_utc
 from flockdesk.domain.vocabulary import OutboxOrigin
@@ -109,6 +110,23 @@ def _latest_dm_from(conn: Connection, account_id: int, contact_id: int) -> datet
     return as_utc(latest) if latest is not None else None
 
 
+def _wrote_after(conn: Connection, account_id: int, contact_id: int, since: datetime) -> bool:
+    """Whether the person sent the account a DM after `since` that is not one more opt-out."""
+    texts = conn.execute(
+        sa.select(messages.c.text)
+        .select_from(messages.join(conversations, conversations.c.id == messages.c.conversation_id))
+        .where(
+            conversations.c.account_id == account_id,
+            conversations.c.kind == "dm",
+            conversations.c.contact_id == contact_id,
+            messages.c.direction == "in",
+            messages.c.created_at > since,
+        )
+        .limit(50)
+    ).scalars()
+    return any(not is_opt_out(t) for t in texts)
+
+
 def _automated_before(conn: Connection, conversation_id: int | None, in_reply_to: str | None) -> int:
     if conversation_id is None:
         return 0
@@ -171,7 +189,10 @@ def dm_facts(
         recipient_id=recipient_id,
         customer_started_dm=latest is not None,
         opted_out=opted is not None,
-        wrote_after_opt_out=opted is not None and latest is not None and latest > opted,
+        wrote_after_opt_out=opted is not None
+        and latest is not None
+        and latest > opted
+        and _wrote_after(conn, account_id, int(person["id"]), opted),
         opt_out_ack=opt_out_ack,
         automated_replies_before=_automated_before(conn, conversation_id, None)
         if origin == "automated" and not opt_out_ack
