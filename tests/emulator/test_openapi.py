@@ -13,6 +13,8 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 from starlette.testclient import TestClient
 
+from flockdesk.emulator import xaa
+
 from .helpers import inject
 
 SPEC_URI = "urn:x-openapi-2.159"
@@ -128,6 +130,7 @@ def test_write_responses_validate(client: TestClient, auth, state, spec) -> None
     assert r.status_code == 201
     _check(spec, "/2/tweets", "post", "201", r.json())
     uid = state.users[root["author_id"]].id
+    inject(client, author="maria", text="my booking is ABC123", dm=True)  # X's 2026 rule: she DMs first
     r = client.post(f"/2/dm_conversations/with/{uid}/messages", headers=auth, json={"text": "Hi Maria"})
     assert r.status_code == 201
     _check(spec, "/2/dm_conversations/with/{participant_id}/messages", "post", "201", r.json())
@@ -161,3 +164,27 @@ def test_hide_reply_validates(client: TestClient, auth, state, spec) -> None:
     refused = client.put(f"/2/tweets/{root['id']}/hidden", headers=auth, json={"hidden": True})
     assert refused.status_code == 403
     assert not list(Draft202012Validator(problem_schema, registry=registry).iter_errors(refused.json()))
+
+
+@pytest.fixture
+def spec_2167(shared_dir: Path) -> dict[str, Any]:
+    path = shared_dir / "reference" / "x-openapi" / "openapi-2.167.json"
+    if not path.exists():
+        pytest.skip(f"{path} is absent")
+    return _load(path)
+
+
+def test_activity_responses_validate_against_2_167(client: TestClient, app_auth, state, spec_2167) -> None:
+    body = {"event_type": "post.mention.create", "filter": {"user_id": state.org.id}, "tag": "mentions"}
+    created = client.post("/2/activity/subscriptions", headers=app_auth, json=body)
+    _check(spec_2167, "/2/activity/subscriptions", "post", "200", created.json())
+    listed = client.get("/2/activity/subscriptions", headers=app_auth)
+    _check(spec_2167, "/2/activity/subscriptions", "get", "200", listed.json())
+    _check(spec_2167, "/2/webhooks", "get", "200", client.get("/2/webhooks", headers=app_auth).json())
+    inject(client, author="maria", text=f"@{state.org.username} where is my bag? https://example.com/b #lost")
+    event = state.activity.since(0)[-1]
+    sub = next(iter(state.subscriptions.values()))
+    _check(spec_2167, "/2/activity/stream", "get", "200", xaa.envelope(event, sub))
+    sid = created.json()["data"]["subscription"]["subscription_id"]
+    deleted = client.delete(f"/2/activity/subscriptions/{sid}", headers=app_auth)
+    _check(spec_2167, "/2/activity/subscriptions/{subscription_id}", "delete", "200", deleted.json())

@@ -9,6 +9,7 @@ sequence number, filtered by each subscription. Event types and the envelope fol
 from __future__ import annotations
 
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +25,7 @@ class ActivityEvent:
     payload: dict[str, Any]
     direction: str | None = None  # "sent" | "received" for DM and chat events
     at: float = 0.0  # emulator clock, Unix seconds
+    includes: dict[str, Any] | None = None  # expanded objects (users, tweets) for post events
 
 
 @dataclass
@@ -42,10 +44,14 @@ class ActivityLog:
         *,
         direction: str | None = None,
         at: float = 0.0,
+        includes: dict[str, Any] | None = None,
     ) -> ActivityEvent:
+        """Append an event; `at` defaults to now (backfill and replay select events by time)."""
         with self.changed:
             self.last_seq += 1
-            event = ActivityEvent(self.last_seq, event_type, user_id, payload, direction, at)
+            event = ActivityEvent(
+                self.last_seq, event_type, user_id, payload, direction, at or time.time(), includes
+            )
             self.events.append(event)
             self.changed.notify_all()
         return event
@@ -58,6 +64,16 @@ class ActivityLog:
             first = self.events[0].seq
             start = max(0, seq + 1 - first)
             return [self.events[i] for i in range(start, min(len(self.events), start + limit))]
+
+    def seq_at(self, at: float) -> int:
+        """The sequence number just before the first event at or after `at` (a resume point)."""
+        with self.changed:
+            seq = self.last_seq
+            for event in reversed(self.events):
+                if event.at < at:
+                    break
+                seq = event.seq - 1
+            return seq
 
     def wait(self, seq: int, timeout_s: float) -> bool:
         """Block until an event after `seq` exists or `timeout_s` passes; True when one does."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -13,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from flockdesk.emulator import chat_handlers, handlers
+from flockdesk.emulator import billing, chat_handlers, handlers, strict, webhooks, xaa
 from flockdesk.emulator.http import ApiError, invalid_request, json_response, problem
 from flockdesk.emulator.render import ParamError
 from flockdesk.emulator.state import EmulatorState
@@ -47,7 +48,9 @@ class Ctx:
     fault: str | None
 
 
-Handler = Callable[[Ctx], tuple[int, dict[str, Any]]]
+Result = tuple[int, dict[str, Any]] | Response
+# a plain handler runs under the state's lock; an async one (CRC checks, the stream) takes it itself
+Handler = Callable[[Ctx], Result] | Callable[[Ctx], Awaitable[Result]]
 
 
 def identify(state: EmulatorState, request: Request) -> Identity | None:
@@ -56,7 +59,7 @@ def identify(state: EmulatorState, request: Request) -> Identity | None:
     if scheme.lower() != "bearer" or not token:
         return None
     token = token.strip()
-    if token == state.token:
+    if token == state.token and not state.user_token_revoked:
         return Identity("user:" + state.org.id, False, set(USER_SCOPES))
     if token == state.app_bearer:
         return Identity("app", True)
@@ -130,7 +133,7 @@ def endpoint(
         if request.method in ("POST", "PUT"):
             raw = await request.body()
             try:
-                body = orjson.loads(raw) if raw else None
+                body = orjson.loads(raw) if raw else {}  # PUT /2/webhooks/:id has no body
             except orjson.JSONDecodeError:
                 return problem(
                     400,
@@ -147,6 +150,18 @@ def endpoint(
                     "invalid-request",
                     headers=headers,
                 )
+        spec = state.config.strict_spec
+        if spec is not None:
+            try:
+                strict.load(spec, state.config.spec_dir).check(
+                    request.method, request.url.path, dict(request.query_params), body
+                )
+            except strict.StrictSpecError as exc:
+                return problem(500, "Emulator strict mode error", str(exc), headers=headers)
+            except strict.Refusal as exc:
+                if exc.status == 404:
+                    return problem(404, "Not Found Error", str(exc), "resource-not-found", headers=headers)
+                return invalid_request(exc.parameter, str(exc), headers=headers)
         unknown = sorted(set(request.query_params) - PARAMS[key])
         if unknown:
             allowed = ",".join(sorted(PARAMS[key]))
@@ -154,12 +169,23 @@ def endpoint(
             return invalid_request(unknown[0], message, headers=headers)
         ctx = Ctx(state, dict(request.query_params), dict(request.path_params), body, identity, fault)
         try:
-            with state.lock:
-                status, payload = handler(ctx)
+            if inspect.iscoroutinefunction(handler):
+                result = await handler(ctx)
+            else:
+                with state.lock:
+                    result = handler(ctx)
         except ParamError as exc:
             return invalid_request(exc.parameter, str(exc), headers=headers)
         except ApiError as exc:
             return exc.response(headers=headers)
+        if isinstance(result, Response):
+            result.headers.update(headers)
+            return result
+        status, payload = result
+        if read and status == 200:
+            with state.lock:
+                owned = ctx.path.get("id") == state.org.id
+                billing.charge_read(state.billing, key, owned, payload)
         if fault == "lost_response":  # the write above was applied; its answer never arrives
             return problem(
                 503, "Service Unavailable", "Service Unavailable (injected lost response)", headers=headers
@@ -235,6 +261,12 @@ PARAMS = {
     "post_tweet": frozenset(),
     "post_dm": frozenset(),
     "hide_reply": frozenset(),
+    "activity_subscriptions": frozenset({"max_results", "pagination_token", "ids"}),
+    "activity_subscription": frozenset(),
+    "activity_stream": frozenset({"backfill_minutes", "start_time", "end_time"}),
+    "webhooks": frozenset({"webhook_config.fields"}),
+    "webhooks_replay": frozenset(),
+    "removed": frozenset(),
     "chat_conversations": frozenset(
         {"max_results", "pagination_token", "chat_conversation.fields", "expansions", "user.fields"}
     ),
@@ -253,6 +285,7 @@ def routes() -> list[Route]:
     t_read, u_read, dm_read = {"tweet.read", "users.read"}, {"users.read"}, {"dm.read", "users.read"}
     tweet_write, dm_write = {"tweet.read", "tweet.write", "users.read"}, {"dm.write", "dm.read", "users.read"}
     moderate = {"tweet.moderate.write", "tweet.read", "users.read"}
+    none: set[str] = set()
     table: list[tuple[str, str, Handler, bool, bool, set[str], str]] = [
         ("/2/users/me", "users_me", handlers.users_me, True, True, u_read, "GET"),
         ("/2/users/{id}/mentions", "mentions", handlers.mentions, False, True, t_read, "GET"),
@@ -298,12 +331,97 @@ def routes() -> list[Route]:
             "POST",
         ),
         ("/2/tweets/{tweet_id}/hidden", "hide_reply", handlers.hide_reply, True, False, moderate, "PUT"),
+        # the X Activity API: subscriptions (app or user context; scopes checked per event type)
+        (
+            "/2/activity/subscriptions",
+            "activity_subscriptions",
+            xaa.create_subscription,
+            False,
+            False,
+            none,
+            "POST",
+        ),
+        (
+            "/2/activity/subscriptions",
+            "activity_subscriptions",
+            xaa.list_subscriptions,
+            False,
+            False,
+            none,
+            "GET",
+        ),
+        (
+            "/2/activity/subscriptions",
+            "activity_subscriptions",
+            xaa.delete_subscriptions,
+            False,
+            False,
+            none,
+            "DELETE",
+        ),
+        (
+            "/2/activity/subscriptions/{subscription_id}",
+            "activity_subscription",
+            xaa.update_subscription,
+            False,
+            False,
+            none,
+            "PUT",
+        ),
+        (
+            "/2/activity/subscriptions/{subscription_id}",
+            "activity_subscription",
+            xaa.delete_subscription,
+            False,
+            False,
+            none,
+            "DELETE",
+        ),
+        ("/2/webhooks", "webhooks", webhooks.create_webhook, False, False, none, "POST"),
+        ("/2/webhooks", "webhooks", webhooks.list_webhooks, False, False, none, "GET"),
+        ("/2/webhooks/replay", "webhooks_replay", webhooks.replay, False, False, none, "POST"),
+        ("/2/webhooks/{webhook_id}", "webhooks", webhooks.validate_webhook, False, False, none, "PUT"),
+        ("/2/webhooks/{webhook_id}", "webhooks", webhooks.delete_webhook, False, False, none, "DELETE"),
+        # likes and follows through the API left self-serve tiers on 2026-04-20
+        ("/2/users/{id}/likes", "removed", handlers.removed, True, False, none, "POST"),
+        ("/2/users/{id}/likes/{tweet_id}", "removed", handlers.removed, True, False, none, "DELETE"),
+        ("/2/users/{id}/following", "removed", handlers.removed, True, False, none, "POST"),
+        (
+            "/2/users/{source_user_id}/following/{target_user_id}",
+            "removed",
+            handlers.removed,
+            True,
+            False,
+            none,
+            "DELETE",
+        ),
         *chat_routes(),
     ]
-    return [
+    routes = [
         Route(path, endpoint(key, fn, user_only=user_only, read=read, scopes=scopes), methods=[method])
         for path, key, fn, user_only, read, scopes, method in table
     ]
+    stream = endpoint("activity_stream", xaa.activity_stream, user_only=False, read=True, scopes=set())
+    return [*routes, Route("/2/activity/stream", app_only(stream), methods=["GET"])]
+
+
+def app_only(inner: Callable[[Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
+    """X's stream endpoints take the app's bearer token only."""
+
+    async def run(request: Request) -> Response:
+        identity = identify(request.app.state.emulator, request)
+        if identity is not None and not identity.app_only:
+            return problem(
+                403,
+                "Unsupported Authentication",
+                "Authenticating with OAuth 2.0 User Context is forbidden for this endpoint.  Supported "
+                "authentication types are [OAuth 2.0 Application-Only].",
+                "unsupported-authentication",
+            )
+        return await inner(request)
+
+    run.__name__ = "api_activity_stream"
+    return run
 
 
 def chat_routes() -> list[tuple[str, str, Handler, bool, bool, set[str], str]]:

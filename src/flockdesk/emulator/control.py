@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from flockdesk.emulator import events, strict
 from flockdesk.emulator.chat import api_id
 from flockdesk.emulator.faults import FaultConfigError
 from flockdesk.emulator.http import json_response, problem
@@ -115,11 +116,26 @@ async def faults(request: Request) -> dict[str, Any]:
             raise _bad(str(exc)) from exc
         if "timeout_s" in body:
             state.config.timeout_s = float(body["timeout_s"])
+        if "stream_cut_after" in body or "stream_drop_rate" in body:
+            cut_after = body.get("stream_cut_after")
+            drop = body.get("stream_drop_rate", 0.0)
+            if cut_after is not None and (not isinstance(cut_after, int) or isinstance(cut_after, bool)):
+                raise _bad("`stream_cut_after` must be an integer (events per connection) or null")
+            if not isinstance(drop, int | float) or isinstance(drop, bool):
+                raise _bad("`stream_drop_rate` must be a number between 0 and 1")
+            try:
+                state.faults.configure_stream(cut_after, float(drop))
+            except FaultConfigError as exc:
+                raise _bad(str(exc)) from exc
         return state.faults.describe()
 
 
 async def stats(request: Request) -> dict[str, Any]:
-    return _state(request).stats()
+    state = _state(request)
+    out = state.stats()
+    if request.query_params.get("billing") in ("1", "true"):
+        out["billing"] = state.billing.snapshot()
+    return out
 
 
 async def requests(request: Request) -> dict[str, Any]:
@@ -167,6 +183,7 @@ async def truth(request: Request) -> dict[str, Any]:
                 "created_at": e.created_at,
                 "from_org": e.from_org,
                 "sent_by_client": e.sent_by_client,
+                "opt_out": e.opt_out,
             }
             for e in (state.dms[i] for i in state.dm_ids)
         ]
@@ -246,6 +263,26 @@ async def config(request: Request) -> dict[str, Any]:
             cfg.reject_duplicates = bool(body["reject_duplicates"])
         if "token_ttl_s" in body:
             cfg.token_ttl_s = _int(body, "token_ttl_s", 7200, 1)
+        for flag in ("dm_restriction", "quote_restriction"):
+            if flag in body:
+                setattr(cfg, flag, bool(body[flag]))
+        if "subscription_limit" in body:
+            cfg.subscription_limit = _int(body, "subscription_limit", 1500, 0)
+        if "stream_keepalive_s" in body:
+            keepalive = body["stream_keepalive_s"]
+            if not isinstance(keepalive, int | float) or keepalive <= 0:
+                raise _bad("`stream_keepalive_s` must be a positive number of seconds")
+            cfg.stream_keepalive_s = float(keepalive)
+        if "strict_spec" in body or "spec_dir" in body:
+            version = body.get("strict_spec", cfg.strict_spec)
+            spec_dir = body.get("spec_dir", cfg.spec_dir)
+            if version is not None:
+                try:
+                    strict.load(str(version), None if spec_dir is None else str(spec_dir))
+                except (strict.StrictSpecError, ValueError) as exc:
+                    raise _bad(str(exc)) from exc
+            cfg.strict_spec = None if version is None else str(version)
+            cfg.spec_dir = None if spec_dir is None else str(spec_dir)
         return {k: v for k, v in cfg.__dict__.items() if k not in ("token", "app_bearer")}
 
 
@@ -260,6 +297,7 @@ async def reset(request: Request) -> dict[str, Any]:
             raise _bad(str(exc)) from exc
     state.reset(str(name) if name else None)
     state.faults.configure(0.0, None, None)
+    state.faults.configure_stream(None, 0.0)
     return {
         "reset": True,
         "scenario": state.config.scenario,
@@ -306,7 +344,11 @@ async def inject(request: Request) -> dict[str, Any]:
             if sender.id == recipient.id:
                 raise _bad("a DM needs two different users")
             event = state.add_dm(
-                sender.id, recipient.id, text, "org_dm" if sender.id == state.org.id else "dm"
+                sender.id,
+                recipient.id,
+                text,
+                "org_dm" if sender.id == state.org.id else "dm",
+                opt_out=bool(body.get("opt_out")),
             )
             return {"id": str(event.id), "kind": event.kind, "dm_conversation_id": event.dm_conversation_id}
         parent = body.get("in_reply_to")
@@ -356,6 +398,38 @@ async def followers(request: Request) -> dict[str, Any]:
     return {"added": added, "followers": len(state.followers)}
 
 
+async def unfollow(request: Request) -> dict[str, Any]:
+    state = _state(request)
+    body = await _body(request)
+    users = body.get("users")
+    with state.lock:
+        if users is None:
+            count = _int(body, "count", 1, 0, 100_000)
+            chosen = list(state.followers[-count:]) if count else []
+        elif isinstance(users, list):
+            chosen = [_author(state, raw).id for raw in users]
+        else:
+            raise _bad("`users` must be a list of usernames or user objects")
+        removed = [uid for uid in chosen if state.unfollow(uid)]
+    return {"removed": removed, "followers": len(state.followers)}
+
+
+async def revoke(request: Request) -> dict[str, Any]:
+    """The org revokes the app: its tokens stop working and `oauth.revoke` is emitted; `{"undo": true}`
+    gives the user token back (a reconnect)."""
+    state = _state(request)
+    body = await _body(request)
+    with state.lock:
+        if body.get("undo"):
+            state.user_token_revoked = False
+            return {"revoked": False}
+        state.user_token_revoked = True
+        state.oauth.access.clear()
+        state.oauth.refresh.clear()
+        events.emit_revoke(state)
+    return {"revoked": True}
+
+
 async def oauth_client(request: Request) -> dict[str, Any]:
     from flockdesk.emulator.oauth import OAuthClient
 
@@ -382,5 +456,7 @@ def routes() -> list[Route]:
         Route("/_emulator/reset", _wrap(reset), methods=["POST"]),
         Route("/_emulator/post", _wrap(inject), methods=["POST"]),
         Route("/_emulator/followers", _wrap(followers), methods=["POST"]),
+        Route("/_emulator/unfollow", _wrap(unfollow), methods=["POST"]),
+        Route("/_emulator/revoke", _wrap(revoke), methods=["POST"]),
         Route("/_emulator/oauth/clients", _wrap(oauth_client), methods=["POST"]),
     ]

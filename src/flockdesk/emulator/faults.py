@@ -3,6 +3,9 @@
 Read faults (FAULT_KINDS) hit read endpoints. The write fault `lost_response` hits writes only and only
 when asked for by name: the write is applied (the post or DM exists on the platform), then the answer
 is lost (a 503 instead of the 201), as when a connection drops after X accepted the request.
+
+Stream faults cut persistent activity streams: `stream_cut_after` ends every connection after that many
+delivered events, `stream_drop_rate` ends it after any delivered event with that probability.
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ class FaultInjector:
     kinds: tuple[str, ...] = FAULT_KINDS
     seed: int = 0
     injected: dict[str, int] = field(default_factory=dict)
+    stream_cut_after: int | None = None
+    stream_drop_rate: float = 0.0
     _rng: random.Random = field(default_factory=lambda: random.Random(0))
 
     def configure(self, rate: float, kinds: list[str] | None, seed: int | None) -> None:
@@ -60,6 +65,23 @@ class FaultInjector:
         self.injected[kind] = self.injected.get(kind, 0) + 1
         return kind
 
+    def configure_stream(self, cut_after: int | None, drop_rate: float) -> None:
+        if cut_after is not None and cut_after < 1:
+            raise FaultConfigError("stream_cut_after must be 1 or more (null turns it off)")
+        if not 0.0 <= drop_rate <= 1.0:
+            raise FaultConfigError("stream_drop_rate must be between 0 and 1 (0 turns it off)")
+        self.stream_cut_after = cut_after
+        self.stream_drop_rate = drop_rate
+
+    def stream_cut(self, delivered: int) -> bool:
+        """Whether a stream that has delivered `delivered` events on this connection is cut now."""
+        cut = (self.stream_cut_after is not None and delivered >= self.stream_cut_after) or (
+            self.stream_drop_rate > 0 and self._rng.random() < self.stream_drop_rate
+        )
+        if cut:
+            self.injected["stream_cut"] = self.injected.get("stream_cut", 0) + 1
+        return cut
+
     def shuffle(self, items: list[object]) -> None:
         self._rng.shuffle(items)
 
@@ -69,4 +91,6 @@ class FaultInjector:
             "kinds": list(self.kinds),
             "seed": self.seed,
             "injected": dict(self.injected),
+            "stream_cut_after": self.stream_cut_after,
+            "stream_drop_rate": self.stream_drop_rate,
         }

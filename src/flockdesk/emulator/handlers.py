@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from flockdesk.emulator import billing
 from flockdesk.emulator import render as r
 from flockdesk.emulator.http import ApiError
 from flockdesk.emulator.ids import id_for_time
@@ -64,8 +65,11 @@ def _tweet_fields(ctx: Ctx) -> tuple[set[str], set[str], set[str]]:
     tf = r.parse_list(ctx.params, ("tweet.fields", "post.fields"), r.TWEET_FIELDS | set(r.POST_FIELD_ALIASES))
     if "post.fields" in ctx.params:
         tf.add(r.POST_NAMES)
-    ex = r.parse_list(ctx.params, ("expansions",), r.TWEET_EXPANSIONS)
-    ex = {e.replace("referenced_posts", "referenced_tweets") for e in ex}
+    raw_ex = r.parse_list(ctx.params, ("expansions",), r.TWEET_EXPANSIONS)
+    if raw_ex & r.POST_ONLY_EXPANSIONS:  # 2.167 names: answer with the post names too
+        tf.add(r.POST_NAMES)
+    ex = {r.EXPANSION_ALIASES.get(e, e) for e in raw_ex}
+    tf |= {field for e, field in r.EXPANSION_FIELDS.items() if e in ex}  # an expansion implies its id field
     uf = r.parse_list(ctx.params, ("user.fields",), r.USER_FIELDS)
     return tf, ex, uf
 
@@ -197,6 +201,7 @@ def _dm_list(ctx: Ctx, ids: list[int], kind: str) -> dict[str, Any]:
     max_results = _int_param(ctx, "max_results", 1, 100, 100)
     fields = r.parse_list(ctx.params, ("dm_event.fields",), r.DM_FIELDS)
     ex = r.parse_list(ctx.params, ("expansions",), r.DM_EXPANSIONS)
+    fields |= ex & {"sender_id"}  # 2.167 has no sender_id field: the expansion brings it
     uf = r.parse_list(ctx.params, ("user.fields",), r.USER_FIELDS)
     r.parse_list(ctx.params, ("tweet.fields", "post.fields"), r.TWEET_FIELDS | set(r.POST_FIELD_ALIASES))
     types = ctx.params.get("event_types")
@@ -340,10 +345,21 @@ def create_tweet(ctx: Ctx) -> tuple[int, dict[str, Any]]:
                 "Forbidden",
                 "Reply to this conversation is not allowed because you have not been mentioned or "
                 "otherwise engaged by the author of the post you are replying to.",
+                "client-forbidden",
+                reason="reply-not-summoned",
             )
     if state.config.reject_duplicates and text in state.org_texts:
         raise ApiError(403, "Forbidden", "You are not allowed to create a Tweet with duplicate content.")
     quote = body.get("quote_tweet_id")
+    if quote is not None and state.config.quote_restriction:
+        raise ApiError(
+            403,
+            "Forbidden",
+            "Quote posts through the API are not available on self-serve tiers (since 2026-04-20); "
+            "quote the post on X itself.",
+            "client-forbidden",
+            reason="quote-not-available",
+        )
     quote_id = (
         int(quote) if isinstance(quote, str) and ID_RE.match(quote) and int(quote) in state.posts else None
     )
@@ -358,6 +374,8 @@ def create_tweet(ctx: Ctx) -> tuple[int, dict[str, Any]]:
     )
     if parent is not None and post.conversation_id in state.posts:
         state.traffic_cursor.setdefault("org_threads", []).append(post.conversation_id)
+    summoned = parent is not None and parent.author_id != state.org.id and _summoned(ctx, parent)
+    billing.charge_post_create(state.billing, post.id, text, summoned)
     state.sent.append(
         SentRecord(
             id=str(post.id),
@@ -375,7 +393,7 @@ def _summoned(ctx: Ctx, parent: Any) -> bool:
     state = ctx.state
     if parent.author_id == state.org.id:
         return True
-    if state.org.username.lower() in parent.mentions:
+    if state.org.username.lower() in parent.mentions or parent.in_reply_to_user_id == state.org.id:
         return True
     quoted = state.posts.get(parent.quoted_id) if parent.quoted_id else None
     return quoted is not None and quoted.author_id == state.org.id
@@ -403,7 +421,17 @@ def create_dm(ctx: Ctx) -> tuple[int, dict[str, Any]]:
         raise ApiError(
             400, "Invalid Request", "A Direct Message may have at most 10,000 characters.", "invalid-request"
         )
+    if state.config.dm_restriction and pid not in state.dm_openers:
+        raise ApiError(
+            403,
+            "Forbidden",
+            "You cannot send a Direct Message to this user: apps may only message people who sent your "
+            "account a Direct Message first.",
+            "client-forbidden",
+            reason="dm-not-initiated-by-recipient",
+        )
     event = state.add_dm(state.org.id, pid, text, "org_dm", sent_by_client=True)
+    billing.charge_dm_create(state.billing, event.id)
     state.sent.append(
         SentRecord(
             id=str(event.id),
@@ -464,3 +492,15 @@ def hide_reply(ctx: Ctx) -> tuple[int, dict[str, Any]]:
     else:
         state.hidden.discard(post.id)
     return 200, {"data": {"hidden": hidden}}
+
+
+def removed(ctx: Ctx) -> tuple[int, dict[str, Any]]:
+    """Likes and follows through the API: removed from self-serve tiers on 2026-04-20."""
+    raise ApiError(
+        403,
+        "Forbidden",
+        "Likes and follows through the API are not available on self-serve tiers (since 2026-04-20); "
+        "like or follow on X itself.",
+        "client-forbidden",
+        reason="endpoint-not-available",
+    )

@@ -73,6 +73,7 @@ class DmEvent:
     entities: dict[str, list[dict[str, Any]]]
     from_org: bool = False
     sent_by_client: bool = False
+    opt_out: bool = False  # ground truth: the customer asked to hear no more (traffic's opt-out phrases)
 
 
 def dm_conversation_id(a: str, b: str) -> str:

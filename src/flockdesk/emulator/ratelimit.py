@@ -19,6 +19,12 @@ LIMITS: dict[str, tuple[int, int | None]] = {
     "hide_reply": (50, None),
     "followers": (300, 300),
     "users_me": (75, None),
+    "activity_subscriptions": (300, 300),
+    "activity_subscription": (300, 300),
+    "activity_stream": (450, 450),  # connects per 15 minutes
+    "webhooks": (50, 50),
+    "webhooks_replay": (50, 50),
+    "removed": (50, None),
     # X Chat: X publishes no figures for these; generous enough for one desk polling its inbox
     "chat_conversations": (300, None),
     "chat_conversation": (300, None),

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flockdesk.emulator.model import DmEvent, Post, User
-from flockdesk.emulator.state import EmulatorState
+
+if TYPE_CHECKING:  # state.py emits activity events rendered here: a runtime import would be a cycle
+    from flockdesk.emulator.state import EmulatorState
 
 TWEET_FIELDS = {
     "article",
@@ -76,6 +78,8 @@ USER_FIELDS = {
     "withheld",
     "most_recent_post_id",
     "pinned_post_id",
+    "confirmed_email",
+    "subscribes_to_you",
 }
 DM_FIELDS = {
     "attachments",
@@ -105,14 +109,40 @@ TWEET_EXPANSIONS = {
     "edit_history_post_ids",
     "referenced_posts.id",
     "referenced_posts.id.author_id",
+    "referenced_posts",
+    "username",
+    "article.cover_media",
+    "article.media_entities",
+    "referenced_tweets.id.attachments.media_keys",
 }
-USER_EXPANSIONS = {"pinned_tweet_id", "most_recent_tweet_id", "affiliation.user_id", "pinned_post_id"}
+# expansions that exist only in OpenAPI 2.167 (a client that uses them reads the post names)
+POST_ONLY_EXPANSIONS = {"referenced_posts", "edit_history_post_ids", "username"}
+EXPANSION_ALIASES = {
+    "referenced_posts": "referenced_tweets.id",
+    "referenced_posts.id": "referenced_tweets.id",
+    "referenced_posts.id.author_id": "referenced_tweets.id.author_id",
+}
+# asking to expand an id brings the id itself into the post (2.167's post.fields lack these names)
+EXPANSION_FIELDS = {
+    "author_id": "author_id",
+    "in_reply_to_user_id": "in_reply_to_user_id",
+    "referenced_tweets.id": "referenced_tweets",
+}
+USER_EXPANSIONS = {
+    "pinned_tweet_id",
+    "most_recent_tweet_id",
+    "affiliation.user_id",
+    "pinned_post_id",
+    "affiliation",
+    "most_recent_post_id",
+}
 DM_EXPANSIONS = {
     "attachments.media_keys",
     "participant_ids",
     "referenced_tweets.id",
     "sender_id",
     "referenced_posts.id",
+    "referenced_posts",
 }
 
 
@@ -253,6 +283,8 @@ def tweet_includes(
     if ref_posts and "referenced_tweets.id" in expansions:
         seen = {rp.id: rp for rp in ref_posts}
         includes["tweets"] = [tweet_json(rp, tweet_fields) for rp in seen.values()]
+        if POST_NAMES in tweet_fields:  # OpenAPI 2.167 names the expanded posts `posts`
+            includes["posts"] = includes["tweets"]
     return includes
 
 

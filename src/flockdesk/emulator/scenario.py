@@ -36,6 +36,9 @@ class Scenario:
     slots: dict[str, list[str]]
     templates: dict[str, list[str]]
     tails: tuple[str, ...] = ()
+    opt_outs: tuple[str, ...] = ()  # whole DMs that opt out of further messages ("stop", "abmelden")
+    opt_out_templates: tuple[str, ...] = ()  # DM templates that are opt-outs (ground truth)
+    not_opt_outs: tuple[str, ...] = ()  # slot values such a template may yield that are not opt-outs
     chat: tuple[tuple[str, float], ...] = tuple(CHAT_DEFAULTS.items())
 
     def chat_chance(self, key: str) -> float:
@@ -98,6 +101,9 @@ def load_scenario(name: str) -> Scenario:
         slots=raw.get("slots", {}),
         templates=raw["templates"],
         tails=tuple(raw.get("tails", ())),
+        opt_outs=tuple(raw.get("opt_outs", ())),
+        opt_out_templates=tuple(raw.get("opt_out_templates", ())),
+        not_opt_outs=tuple(raw.get("not_opt_outs", ())),
         chat=_chat_settings(name, raw.get("chat", {})),
     )
 

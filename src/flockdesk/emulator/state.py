@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flockdesk.emulator import entities as ent
+from flockdesk.emulator import events
 from flockdesk.emulator.activity import ActivityLog
+from flockdesk.emulator.billing import Ledger
 from flockdesk.emulator.chat import ChatWorld
 from flockdesk.emulator.faults import FaultInjector
 from flockdesk.emulator.ids import IdGenerator, created_at
@@ -39,6 +41,23 @@ class EmulatorConfig:
     token_ttl_s: int = 7200
     search_days: int = 7
     reject_duplicates: bool = False
+    # X's 2026 rules for self-serve apps (reply_restriction above is the summoned-reply rule): no quote
+    # posts through the API; a DM only to someone who DMed the org first. The DM rule is off by default
+    # until Flockdesk's own send path honours it (tests/jobs DM customers who only posted)
+    dm_restriction: bool = False
+    quote_restriction: bool = True
+    # X Activity API
+    subscription_limit: int = 1500
+    stream_connections: int = 2
+    stream_keepalive_s: float = 20.0
+    # the emulated app's consumer secret: signs webhook deliveries (legacy header) and CRC answers
+    consumer_secret: str = "flockdesk-emulator-consumer-secret"  # noqa: S105 - a published test value
+    webhook_retries: int = 3
+    webhook_retry_s: float = 0.2
+    # strict mode: validate every request against OpenAPI `strict_spec` ("2.159" | "2.167"), read from
+    # `spec_dir`/openapi-<version>.json (the package ships no spec)
+    strict_spec: str | None = None
+    spec_dir: str | None = None
 
 
 @dataclass
@@ -69,6 +88,9 @@ class EmulatorState:
         self.limiter = RateLimiter(self.config.speedup)
         self.oauth: Any = None  # set by oauth.OAuthStore on app creation
         self.closing = threading.Event()  # set while a server shuts down: stalled responses end early
+        self.billing = Ledger()
+        self.user_token_revoked = False  # POST /_emulator/revoke: the org revoked the app's access
+        self.deliverer: Any = None  # webhooks.Deliverer, started with the first webhook
         self._clear()
         from flockdesk.emulator.scenario import load_scenario
 
@@ -88,6 +110,7 @@ class EmulatorState:
         self.dm_ids: list[int] = []
         self.dm_by_conv: dict[str, list[int]] = {}
         self.followers: list[str] = []  # user ids, oldest first
+        self.dm_openers: set[str] = set()  # users who have DMed the org (the app may DM them back)
         self.sent: list[SentRecord] = []
         self.hidden: set[int] = set()  # replies the org hid in its own conversations
         self.traffic_cursor: dict[str, Any] = {}
@@ -95,6 +118,10 @@ class EmulatorState:
         self.requests: deque[dict[str, Any]] = deque(maxlen=REQUEST_LOG_MAX)
         # X Activity API events (emulator/activity.py): producers emit, the stream and webhooks deliver
         self.activity = ActivityLog()
+        self.subscriptions: dict[str, Any] = {}  # xaa.Subscription by id
+        self.webhooks: dict[str, Any] = {}  # webhooks.Webhook by id
+        self.stream_open = 0  # persistent stream connections now open
+        self.billing.clear()
         # X Chat: public keys, encrypted conversations, and the customers' chatxdk identities (chat.py)
         self.chat = ChatWorld()
         self.scenario_name = self.config.scenario
@@ -112,6 +139,7 @@ class EmulatorState:
             if scenario:
                 self.config.scenario = scenario
             self._clear()
+            self.user_token_revoked = False
             self.limiter.reset_all()
             self.set_org(load_scenario(self.config.scenario).org)
 
@@ -187,11 +215,18 @@ class EmulatorState:
                     uid = self.by_username.get(username)
                     if uid is not None and uid != author_id:
                         self.mentions.setdefault(uid, []).append(pid)
+            events.emit_post(self, post)
             return post
 
     # -- DMs -----------------------------------------------------------------------------------
     def add_dm(
-        self, sender_id: str, recipient_id: str, text: str, kind: str, sent_by_client: bool = False
+        self,
+        sender_id: str,
+        recipient_id: str,
+        text: str,
+        kind: str,
+        sent_by_client: bool = False,
+        opt_out: bool = False,
     ) -> DmEvent:
         with self.lock:
             eid = self.ids.next()
@@ -207,10 +242,14 @@ class EmulatorState:
                 entities=ent.extract(text, self._user_id_for),
                 from_org=sender_id == self.org.id,
                 sent_by_client=sent_by_client,
+                opt_out=opt_out,
             )
             self.dms[eid] = event
             self.dm_ids.append(eid)
             self.dm_by_conv.setdefault(conv, []).append(eid)
+            if recipient_id == self.org.id:
+                self.dm_openers.add(sender_id)
+            events.emit_dm(self, event)
             return event
 
     def follow(self, user_id: str) -> bool:
@@ -219,6 +258,16 @@ class EmulatorState:
                 return False
             self.followers.append(user_id)
             self.org.followers_count += 1
+            events.emit_follow(self, self.users[user_id], follows=True)
+            return True
+
+    def unfollow(self, user_id: str) -> bool:
+        with self.lock:
+            if user_id not in self.followers:
+                return False
+            self.followers.remove(user_id)
+            self.org.followers_count -= 1
+            events.emit_follow(self, self.users[user_id], follows=False)
             return True
 
     def log_request(self, at: float, endpoint: str, params: dict[str, str], status: int) -> None:
@@ -227,7 +276,7 @@ class EmulatorState:
             self.requests.append({"at": at, "endpoint": endpoint, "params": params, "status": status})
 
     # -- stats ---------------------------------------------------------------------------------
-    def stats(self) -> dict[str, int]:
+    def stats(self) -> dict[str, Any]:
         with self.lock:
             return {
                 "posts": len(self.posts),

@@ -1,6 +1,9 @@
 """Deterministic traffic from a scenario: new mentions, replies in existing threads (also to the org's
 own replies), DM conversations (sometimes several messages in a row), hashtag and name posts that do
-not tag the org, retweets and spam. The same seed on the same starting state gives the same traffic."""
+not tag the org, retweets and spam; alongside, followers arrive and leave, and some customers opt out
+of DMs ("stop", "unsubscribe", "abmelden", ...; marked `opt_out` in the ground truth). The same seed on
+the same starting state gives the same traffic. Followers and opt-outs draw from a second random
+stream, so the messages themselves are those the same seed gave before they existed."""
 
 from __future__ import annotations
 
@@ -18,6 +21,10 @@ from flockdesk.emulator.state import EmulatorState
 
 SLOT_RE = re.compile(r"\{(\w+)\}")
 RECENT_THREADS = 60
+DEFAULT_OPT_OUTS = ("stop", "STOP", "unsubscribe", "arrête", "basta", "para", "abmelden")
+OPT_OUT_RATE = 0.04  # share of follow-up DMs that are an opt-out phrase
+FOLLOW_RATE = 0.08  # chance, per message, that someone follows the org
+UNFOLLOW_RATE = 0.015  # chance, per message, that a follower leaves
 
 
 @dataclass
@@ -25,9 +32,12 @@ class _Run:
     state: EmulatorState
     sc: Scenario
     rng: random.Random
+    aux: random.Random  # followers and opt-outs: kept apart from the message stream
     created: list[str] = field(default_factory=list)
     org_created: list[str] = field(default_factory=list)
     by_kind: dict[str, int] = field(default_factory=dict)
+    follows: int = 0
+    unfollows: int = 0
 
     # -- authors -------------------------------------------------------------------------------
     def crowd_user(self, index: int | None = None) -> User:
@@ -222,7 +232,13 @@ def _dm(run: _Run, remaining: int) -> None:
     burst = 1 if run.rng.random() < 0.7 else run.rng.choice([2, 2, 3])
     for i in range(max(1, min(burst, remaining))):
         tmpl = run.pick(key if i == 0 else "dm_followup")
-        event = run.state.add_dm(author.id, org.id, run.fill(tmpl, author), "dm")
+        text = run.fill(tmpl, author)
+        opt_out = any(tmpl.startswith(t) for t in run.sc.opt_out_templates) and not any(
+            text.endswith(v) for v in run.sc.not_opt_outs
+        )
+        if key != "dm_open" and not opt_out and run.aux.random() < OPT_OUT_RATE:
+            text, opt_out = run.aux.choice(run.sc.opt_outs or DEFAULT_OPT_OUTS), True
+        event = run.state.add_dm(author.id, org.id, text, "dm", opt_out=opt_out)
         run.inbound("dm", event.id)
     if author.id not in users:
         users.append(author.id)
@@ -352,11 +368,28 @@ def _org_dm(run: _Run) -> None:
     run.state.traffic_cursor.setdefault("outreach_pending", []).append(author.id)
 
 
+def _followers(run: _Run) -> None:
+    """Between messages, now and then someone follows the org, or a follower leaves."""
+    roll = run.aux.random()
+    if roll < FOLLOW_RATE:
+        size = int(run.sc.crowd.get("size", 500))
+        user = run.crowd_user(run.aux.randrange(size))
+        if run.state.follow(user.id):
+            run.follows += 1
+    elif (
+        roll < FOLLOW_RATE + UNFOLLOW_RATE
+        and run.state.followers
+        and run.state.unfollow(run.aux.choice(run.state.followers))
+    ):
+        run.unfollows += 1
+
+
 def generate(state: EmulatorState, sc: Scenario, messages: int, seed: int) -> dict[str, Any]:
     """Create `messages` inbound items (plus any org-side posts/DMs the scenario needs as context)."""
     with state.lock:
-        rng = random.Random(f"{sc.name}:{seed}:{len(state.posts)}:{len(state.dms)}")
-        run = _Run(state, sc, rng)
+        start = f"{sc.name}:{seed}:{len(state.posts)}:{len(state.dms)}"
+        rng = random.Random(start)
+        run = _Run(state, sc, rng, random.Random("aux:" + start))
         # customers reach the org on X Chat only once it has published its public keys
         chat_ready = state.chat.latest_key(state.org.id) is not None
         kinds = [k for k in sc.mix if k != "chat" or chat_ready]
@@ -383,6 +416,7 @@ def generate(state: EmulatorState, sc: Scenario, messages: int, seed: int) -> di
                 _org_reply(run)
             elif kind == "org_dm":
                 _org_dm(run)
+            _followers(run)
         return {
             "scenario": sc.name,
             "seed": seed,
@@ -390,11 +424,15 @@ def generate(state: EmulatorState, sc: Scenario, messages: int, seed: int) -> di
             "ids": run.created,
             "org_ids": run.org_created,
             "by_kind": run.by_kind,
+            "follows": run.follows,
+            "unfollows": run.unfollows,
+            "opt_outs": sum(1 for i in run.created if int(i) in state.dms and state.dms[int(i)].opt_out),
         }
 
 
 def crowd_users(state: EmulatorState, sc: Scenario, count: int, seed: int) -> list[User]:
     """`count` users from the scenario's crowd (for followers), deterministic for a seed."""
     with state.lock:
-        run = _Run(state, sc, random.Random(f"crowd:{sc.name}:{seed}"))
+        rng = random.Random(f"crowd:{sc.name}:{seed}")
+        run = _Run(state, sc, rng, rng)
         return [run.crowd_user() for _ in range(count)]
