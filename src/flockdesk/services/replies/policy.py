@@ -183,16 +183,20 @@ def dm_facts(
     person = _contact(conn, acct["platform"], recipient_id)
     latest = _latest_dm_from(conn, account_id, int(person["id"])) if person is not None else None
     opted = as_utc(person["opted_out_at"]) if person is not None and person["opted_out_at"] else None
+    wrote_again = (
+        person is not None
+        and opted is not None
+        and latest is not None
+        and latest > opted
+        and _wrote_after(conn, account_id, int(person["id"]), opted)
+    )
     facts = Facts(
         origin=origin,
         by_person=by_person,
         recipient_id=recipient_id,
         customer_started_dm=latest is not None,
         opted_out=opted is not None,
-        wrote_after_opt_out=opted is not None
-        and latest is not None
-        and latest > opted
-        and _wrote_after(conn, account_id, int(person["id"]), opted),
+        wrote_after_opt_out=wrote_again,
         opt_out_ack=opt_out_ack,
         automated_replies_before=_automated_before(conn, conversation_id, None)
         if origin == "automated" and not opt_out_ack
