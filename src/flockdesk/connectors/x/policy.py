@@ -34,8 +34,7 @@ def _public(action: Action, facts: Facts) -> Decision:
     if facts.origin != "agent" or not facts.by_person:
         return _forbidden(
             "automated_unsolicited",
-            "X forbids automated replies to posts that did not mention the account; "
-            "a person may reply on X.",
+            "X forbids automated replies to posts that did not mention the account; a person may reply on X.",
         )
     what = "acknowledgement" if action == "public_ack" else "reply"
     return Decision(
@@ -52,7 +51,7 @@ def _dm(action: Action, facts: Facts) -> Decision:
     if facts.opted_out and not facts.opt_out_ack and not (action == "dm" and facts.wrote_after_opt_out):
         return _forbidden(
             "opted_out",
-            "This person asked to hear no more from the account (an opt-out such as \"stop\"). "
+            'This person asked to hear no more from the account (an opt-out such as "stop"). '
             "Flockdesk sends them nothing more unless they write again.",
         )
     if action == "outreach_dm" and (facts.origin != "agent" or not facts.by_person):
