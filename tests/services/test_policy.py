@@ -279,3 +279,21 @@ def test_the_composer_decision_says_why(engine: Engine, world: dict[str, Any]) -
     assert d is not None and d.verdict == "needs_person" and "mention the account" in d.message
     ok = native.composer_decision(engine, world["mention"])
     assert ok is not None and ok.allowed
+
+
+def test_dms_wait_for_the_dm_quota_while_posts_go_on(engine: Engine, world: dict[str, Any]) -> None:
+    """Opt-out acknowledgements can come in bulk; the sender keeps them queued while the pacer says
+    the DM quota is spent, and public replies are not held up behind them."""
+    fake = FakeX()
+    Ingestor(engine).ingest_page(world["account"], [_dm_item("558", "STOP")])
+    reply = replies.queue_reply(engine, world["mention"], world["agent"], "On it!")
+    report = sender.send_pending(
+        engine, lambda _a: fake, wait_s=lambda _a, endpoint: 60.0 if endpoint == "dm_create" else 0.0
+    )
+    assert fake.dms == [] and len(fake.posts) == 1
+    assert report.requeued == 1
+    assert replies.get_outbox(engine, reply.id).status == "sent"
+    ack = next(r for r in _outbox(engine) if r.origin == "automated")
+    assert (ack.status, ack.attempts) == ("queued", 0)
+    sender.send_pending(engine, lambda _a: fake, wait_s=lambda _a, _e: 0.0)
+    assert fake.dms == [("558", ACK_TEXT)]

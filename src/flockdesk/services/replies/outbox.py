@@ -149,12 +149,20 @@ def _insert_once(conn: Connection, values: dict[str, Any]) -> tuple[int, bool]:
     return int(new_id), True
 
 
-def claim_next(engine: Engine, *, exclude_accounts: set[int] | None = None) -> dict[str, Any] | None:
-    """Move the oldest queued row to 'sending' and commit; None when nothing is queued."""
+def claim_next(
+    engine: Engine,
+    *,
+    exclude_accounts: set[int] | None = None,
+    exclude_dms_of: set[int] | None = None,
+) -> dict[str, Any] | None:
+    """Move the oldest queued row to 'sending' and commit; None when nothing is queued.
+    exclude_dms_of: accounts whose DMs wait (their DM quota is spent) while their posts may go."""
     with engine.begin() as conn:
         q = sa.select(outbox).where(outbox.c.status == "queued").order_by(outbox.c.id).limit(1)
         if exclude_accounts:
             q = q.where(outbox.c.account_id.not_in(exclude_accounts))
+        if exclude_dms_of:
+            q = q.where(sa.or_(outbox.c.kind != "dm", outbox.c.account_id.not_in(exclude_dms_of)))
         if engine.dialect.name == "postgresql":
             q = q.with_for_update(skip_locked=True)
         row = conn.execute(q).mappings().first()
@@ -419,16 +427,25 @@ def send_pending(
     limit: int = 50,
     grace_s: float = DEFAULT_GRACE_S,
     should_stop: Callable[[], bool] = lambda: False,
+    wait_s: Callable[[int, str], float] | None = None,
 ) -> SendReport:
-    """Settle interrupted rows, then send up to `limit` queued rows."""
+    """Settle interrupted rows, then send up to `limit` queued rows. `wait_s(account_id, endpoint)`
+    (the worker's pacer): seconds before `dm_create` may be called again; DMs of an account whose DM
+    quota is spent stay queued while its posts go on."""
     interrupted, found = settle_in_flight(engine, connector_for, grace_s=grace_s)
     report = SendReport(interrupted=interrupted, found_sent=found)
+    dms_wait: set[int] = set()
     for _ in range(limit):
         if should_stop():
             break
-        row = claim_next(engine, exclude_accounts=set(report.blocked_accounts))
+        row = claim_next(engine, exclude_accounts=set(report.blocked_accounts), exclude_dms_of=dms_wait)
         if row is None:
             break
+        if row["kind"] == "dm" and wait_s is not None and wait_s(row["account_id"], "dm_create") > 0:
+            _set(engine, row["id"], status="queued", attempts=row["attempts"] - 1)
+            dms_wait.add(row["account_id"])
+            report.requeued += 1
+            continue
         try:
             status = deliver(engine, row, connector_for(row["account_id"]))
         except RateLimited as exc:  # nothing was sent: back to the queue until the reset
