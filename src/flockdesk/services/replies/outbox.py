@@ -442,7 +442,7 @@ def send_pending(
         if row is None:
             break
         if row["kind"] == "dm" and wait_s is not None and wait_s(row["account_id"], "dm_create") > 0:
-            _set(engine, row["id"], status="queued", attempts=row["attempts"] - 1)
+            _set(engine, row["id"], status="queued", attempts=row["attempts"])  # as before the claim
             dms_wait.add(row["account_id"])
             report.requeued += 1
             continue
