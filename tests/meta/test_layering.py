@@ -30,7 +30,8 @@ FORBIDDEN = {
         "sqlalchemy",
         "fastapi",
     ),
-    "services": ("flockdesk.web", "flockdesk.cli", "fastapi", "starlette"),
+    # dialect-specific SQL lives in store/ (store/dialect.py, store/bulk.py, store/fulltext.py)
+    "services": ("flockdesk.web", "flockdesk.cli", "fastapi", "starlette", "sqlalchemy.dialects"),
     "store": ("flockdesk.web", "flockdesk.cli", "flockdesk.services", "flockdesk.jobs"),
     "connectors": ("flockdesk.web", "flockdesk.cli"),
     "jobs": ("flockdesk.web", "flockdesk.cli", "flockdesk.store", "sqlalchemy.dialects"),
@@ -132,3 +133,20 @@ def test_raw_payloads_are_stored_never_read_after_parsing() -> None:
             if by_attr or by_key:
                 readers.append(f"{rel}:{getattr(node, 'lineno', '?')}")
     assert readers == []
+
+
+def test_services_leave_dialect_differences_to_the_store() -> None:
+    """No `conn.dialect` / `engine.dialect` branching and no PRAGMA in services: store/dialect.py,
+    store/bulk.py and store/fulltext.py hold what differs between SQLite and PostgreSQL."""
+    found = []
+    for path in (PKG / "services").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            by_attr = isinstance(node, ast.Attribute) and node.attr == "dialect"
+            pragma = (
+                isinstance(node, ast.Constant)
+                and isinstance(node.value, str)
+                and "PRAGMA" in node.value.upper()
+            )
+            if by_attr or pragma:
+                found.append(f"{path.relative_to(PKG)}:{getattr(node, 'lineno', '?')}")
+    assert found == []

@@ -1,5 +1,6 @@
-"""Migration 0008 widens the id columns in place (no stored row is lost, on SQLite no foreign-key
-cascade), adds contacts.host, and fills the parsed fields of stored X messages from their raw JSON."""
+"""Migration 0008 widens the id columns in place on PostgreSQL (SQLite, which does not enforce VARCHAR
+lengths, keeps its tables: no row lost, no foreign-key cascade, sqlite_master untouched), adds
+contacts.host, and fills the parsed fields of stored X messages from their raw JSON."""
 
 from __future__ import annotations
 
@@ -70,12 +71,33 @@ def _seed(conn: sa.Connection) -> None:
         )
 
 
+def _table_definitions(engine: sa.Engine) -> dict[str, str]:
+    if engine.dialect.name != "sqlite":
+        return {}
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT name, sql FROM sqlite_master WHERE type = 'table'")).all()
+    return {name: sql for name, sql in rows}
+
+
 def test_0008_keeps_every_row_and_fills_the_parsed_fields(settings: Settings) -> None:
     engine = make_engine(settings)
     try:
         upgrade(engine, "0007")
         with engine.begin() as conn:
             _seed(conn)
+        before = _table_definitions(engine)
+        upgrade(engine, "0008")
+        if engine.dialect.name == "sqlite":  # only the two added columns changed the definitions
+            after = _table_definitions(engine)
+            changed = {t for t in after if after[t] != before.get(t)}
+            assert changed == {"contacts", "messages"}
+            assert "external_id VARCHAR(64)" in after["messages"]
+        else:
+            lengths = {
+                c["name"]: getattr(c["type"], "length", None)
+                for c in sa.inspect(engine).get_columns("messages")
+            }
+            assert lengths["external_id"] == 512
         upgrade(engine)
 
         meta = sa.MetaData()

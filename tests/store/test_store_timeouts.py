@@ -9,7 +9,8 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 
 from flockdesk.settings import Settings
-from flockdesk.store.db import is_sqlite, make_engine, try_write
+from flockdesk.store.db import make_engine, try_write
+from flockdesk.store.dialect import is_sqlite
 from flockdesk.store.schema import tags
 
 POSTGRES_ONLY = pytest.mark.parametrize(

@@ -24,7 +24,6 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from typing import Any
 
-from flockdesk.domain.utc import maybe_utc
 from flockdesk.domain.vocabulary import ConversationStatus
 
 # The columns ingest maintains (it never touches the assignee or the follow-up time).
@@ -56,7 +55,7 @@ class ConversationState:
         """From a conversations row (or any mapping with some of its columns; the rest default)."""
 
         def t(key: str) -> datetime | None:
-            return maybe_utc(row.get(key))
+            return row.get(key)
 
         return cls(
             status=row["status"],

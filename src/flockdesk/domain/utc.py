@@ -1,4 +1,5 @@
-"""UTC helpers: SQLite hands back naive datetimes (stored as UTC), PostgreSQL aware ones."""
+"""UTC helpers for times that come from outside the store (a caller's `now`, a parsed cursor or
+platform time). The store's own datetime columns read back aware UTC already (store/types.py)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,3 @@ def as_utc(value: datetime) -> datetime:
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     return value.astimezone(UTC)
-
-
-def maybe_utc(value: datetime | None) -> datetime | None:
-    return None if value is None else as_utc(value)

@@ -18,7 +18,6 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
-from flockdesk.domain.utc import as_utc
 from flockdesk.store import leases
 from flockdesk.store.leases import JOBS, SOURCES
 from flockdesk.store.schema import accounts, job_leases, sources
@@ -165,8 +164,8 @@ def next_due(engine: Engine, job_names: Collection[str], *, now: datetime) -> da
             rows += leases.next_free_at(conn, JOBS, [job_leases.c.name.in_(list(job_names))])
     best: datetime | None = None
     for due, until in rows:
-        at = as_utc(due) if due is not None else now
-        if until is not None and as_utc(until) > at:
-            at = as_utc(until)
+        at = due if due is not None else now
+        if until is not None and until > at:
+            at = until
         best = at if best is None or at < best else best
     return best

@@ -8,6 +8,8 @@ query instead of a 5,000-row VALUES list (psycopg's text-array escaping was the 
 
 Values are stored exactly as SQLAlchemy Core would store them for these column types (SQLite
 datetimes as "YYYY-MM-DD HH:MM:SS.ffffff" UTC text, JSON as text), so Core reads them back normally.
+These writers bypass `UTCDateTime`'s per-value hook on purpose (the hot path) and apply its rule
+themselves: aware datetimes are stored as UTC, a naive one is refused with `NaiveDatetimeError`.
 """
 
 from __future__ import annotations
@@ -20,12 +22,14 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
+from flockdesk.store.types import UTCDateTime, to_store
+
 
 def _pg_type(col: sa.Column[Any]) -> str:
     t = col.type
     if isinstance(t, sa.JSON):
         return "json"
-    if isinstance(t, sa.DateTime):
+    if isinstance(t, UTCDateTime | sa.DateTime):
         return "timestamptz"
     if isinstance(t, sa.Boolean):
         return "boolean"
@@ -47,15 +51,24 @@ def _sqlite_time(value: datetime | None) -> str | None:
         return None
     if value.tzinfo is UTC:  # the common case: "YYYY-MM-DD HH:MM:SS.ffffff+00:00" minus the offset
         return value.isoformat(" ", "microseconds")[:26]
-    if value.tzinfo is not None:
-        value = value.astimezone(UTC).replace(tzinfo=None)
-    return value.isoformat(" ", "microseconds")
+    return to_store(value, True).isoformat(" ", "microseconds")
+
+
+def _pg_time(value: datetime | None) -> datetime | None:
+    """orjson writes an offset for aware values; a naive one would be read in the session's zone."""
+    if value is None or value.tzinfo is UTC:
+        return value
+    return to_store(value, False)
+
+
+def _is_time(col: sa.Column[Any]) -> bool:
+    return isinstance(col.type, UTCDateTime | sa.DateTime)
 
 
 def _converter(col: sa.Column[Any], sqlite: bool) -> Callable[[Any], Any] | None:
     if isinstance(col.type, sa.JSON):
         return _json
-    if sqlite and isinstance(col.type, sa.DateTime):
+    if sqlite and _is_time(col):
         return _sqlite_time
     return None
 
@@ -98,7 +111,7 @@ def bulk_insert(
     collist = ", ".join(names)
     if conn.dialect.name != "sqlite":
         sql = f"INSERT INTO {table.name} ({collist}) SELECT {collist} FROM {_recordset(table, names)}{tail}"
-        return int(conn.exec_driver_sql(sql, {"rows": _pg_rows(names, rows)}).rowcount)
+        return int(conn.exec_driver_sql(sql, {"rows": _pg_rows(table, names, rows)}).rowcount)
     cols = _columns(conn, table, names, rows)
     keep = [i for i, n in enumerate(names) if not (table.c[n].nullable and all(v is None for v in cols[i]))]
     if len(keep) < len(names):  # all-NULL columns need no binding (they are nullable, default NULL)
@@ -114,9 +127,13 @@ def _recordset(table: sa.Table, names: Sequence[str]) -> str:
     return f"json_to_recordset(%(rows)s::json) AS u({defs})"
 
 
-def _pg_rows(names: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> str:
+def _pg_rows(table: sa.Table, names: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> str:
     """The batch as ONE JSON document: orjson encodes it in C and the server decodes it in C."""
     data = [{n: r[n] for n in names} for r in rows]
+    for name in names:
+        if _is_time(table.c[name]):
+            for d in data:
+                d[name] = _pg_time(d[name])
     text = orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS).decode()
     if "\\u0000" in text:  # PostgreSQL's JSON functions refuse NUL: the rare slow path drops it
         text = orjson.dumps(_without_nul(data), option=orjson.OPT_NON_STR_KEYS).decode()
@@ -150,4 +167,4 @@ def bulk_update(
     sql = (
         f"UPDATE {table.name} AS t SET {sets} FROM {_recordset(table, [key, *names])} WHERE t.{key} = u.{key}"
     )
-    return int(conn.exec_driver_sql(sql, {"rows": _pg_rows([key, *names], rows)}).rowcount)
+    return int(conn.exec_driver_sql(sql, {"rows": _pg_rows(table, [key, *names], rows)}).rowcount)

@@ -10,11 +10,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Executable, Table, create_engine, event, make_url, text
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, Engine, Executable, create_engine, event, make_url, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from flockdesk.settings import Settings
+from flockdesk.store.dialect import is_sqlite
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 log = logging.getLogger(__name__)
@@ -88,17 +88,6 @@ def make_engine(settings: Settings, **kwargs: Any) -> Engine:
     timeout_ms = max(0, round(settings.db_statement_timeout_s * 1000))
     connect_args = {"options": f"-c jit=off -c statement_timeout={timeout_ms}"}
     return create_engine(url, pool_pre_ping=True, connect_args=connect_args, **kwargs)
-
-
-def is_sqlite(engine: Engine) -> bool:
-    return engine.dialect.name == "sqlite"
-
-
-def upsert(conn: Connection, table: Table) -> Any:
-    """The dialect's INSERT, which has .on_conflict_do_update / .on_conflict_do_nothing."""
-    if conn.dialect.name == "postgresql":
-        return postgresql.insert(table)
-    return sqlite.insert(table)
 
 
 def alembic_config(engine: Engine) -> Any:

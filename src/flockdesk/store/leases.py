@@ -22,8 +22,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
+from flockdesk.store.dialect import upsert
 from flockdesk.store.schema import job_leases, sources
-from flockdesk.store.upsert import insert
 
 
 @dataclass(frozen=True)
@@ -109,7 +109,7 @@ def ensure_jobs(conn: Connection, names: Collection[str], *, now: datetime) -> N
     """A job_leases row for each job name (due now when new); existing rows keep their schedule."""
     if not names:
         return
-    ins = insert(conn, job_leases)
+    ins = upsert(conn, job_leases)
     conn.execute(
         ins.on_conflict_do_nothing(index_elements=["name"]),
         [{"name": n, "next_run_at": now} for n in sorted(names)],

@@ -11,7 +11,6 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
-    DateTime,
     Float,
     ForeignKey,
     Index,
@@ -24,6 +23,8 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
+from flockdesk.store.types import UTCDateTime
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -33,7 +34,8 @@ NAMING = {
 }
 metadata = MetaData(naming_convention=NAMING)
 
-TS = DateTime(timezone=True)
+# Every point in time: stored as UTC, read back as an aware UTC datetime on both backends.
+TS = UTCDateTime()
 # BIGINT primary keys on PostgreSQL, INTEGER (rowid alias) on SQLite.
 PK = BigInteger().with_variant(Integer(), "sqlite")
 # A platform's ids and cursors (migration 0008): wide enough for X snowflakes, Mastodon ids and

@@ -13,7 +13,9 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
+
+from flockdesk.domain.utc import as_utc
 
 BASELINE_HOURS = 7 * 24
 MIN_COUNT = 5
@@ -83,10 +85,6 @@ def hourly_counts(
         elif slot <= hours:
             baseline[slot - 1] += 1
     return current, baseline
-
-
-def as_utc(t: datetime) -> datetime:
-    return t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
 
 
 def warmup_cutoff(now: datetime, hours: int = WARMUP_HOURS) -> datetime:

@@ -21,11 +21,10 @@ from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy import Engine
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from flockdesk.connectors import registry
 from flockdesk.domain.errors import InvalidInput
+from flockdesk.store.dialect import upsert
 from flockdesk.store.schema import accounts, api_usage
 
 SLOW_FROM = 0.8
@@ -57,16 +56,19 @@ def record_call(
         "items": items,
         "cost_usd": cost,
     }
-    ins = pg_insert(api_usage) if engine.dialect.name == "postgresql" else sqlite_insert(api_usage)
-    stmt = ins.values(**values).on_conflict_do_update(
-        index_elements=["account_id", "day", "endpoint"],
-        set_={
-            "calls": api_usage.c.calls + 1,
-            "items": api_usage.c["items"] + items,
-            "cost_usd": api_usage.c.cost_usd + cost,
-        },
-    )
     with engine.begin() as conn:
+        stmt = (
+            upsert(conn, api_usage)
+            .values(**values)
+            .on_conflict_do_update(
+                index_elements=["account_id", "day", "endpoint"],
+                set_={
+                    "calls": api_usage.c.calls + 1,
+                    "items": api_usage.c["items"] + items,
+                    "cost_usd": api_usage.c.cost_usd + cost,
+                },
+            )
+        )
         conn.execute(stmt)
     return cost
 

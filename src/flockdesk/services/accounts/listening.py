@@ -86,7 +86,7 @@ def query_costs(engine: Engine, *, now: datetime | None = None) -> list[QueryCos
     ids = [s.id for s in items]
     with engine.connect() as conn:
         meta = {
-            r.id: (r.expected_posts_per_day, as_utc(r.created_at).date())
+            r.id: (r.expected_posts_per_day, r.created_at.date())
             for r in conn.execute(
                 sa.select(sources.c.id, sources.c.expected_posts_per_day, sources.c.created_at).where(
                     sources.c.id.in_(ids)

@@ -111,8 +111,7 @@ def _take_state(engine: Engine, state: str) -> dict[str, Any]:
             )
         conn.execute(oauth_states.delete().where(oauth_states.c.state == state))
     data = dict(row._mapping)
-    created = data["created_at"] if data["created_at"].tzinfo else data["created_at"].replace(tzinfo=UTC)
-    if datetime.now(UTC) - created > STATE_TTL:
+    if datetime.now(UTC) - data["created_at"] > STATE_TTL:
         raise OAuthError("The sign-in took too long (over 15 minutes). Start 'Connect an X account' again.")
     return data
 

@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Engine
 
 from flockdesk.domain import conversation_state
 from flockdesk.domain.errors import InvalidInput, conversation_not_found
-from flockdesk.domain.utc import as_utc, maybe_utc, utcnow
+from flockdesk.domain.utc import as_utc, utcnow
 from flockdesk.domain.vocabulary import ConversationEventKind
 from flockdesk.services.conversations import state as state_svc
 from flockdesk.services.conversations.view import (
@@ -324,7 +324,7 @@ def wake_due(engine: Engine, now: datetime | None = None) -> int:
                 row.id,
                 {
                     "assignee_id": change.after.assignee_id,
-                    "follow_up_at": str(maybe_utc(row.follow_up_at)) if row.follow_up_at else None,
+                    "follow_up_at": str(row.follow_up_at) if row.follow_up_at else None,
                 },
             )
     return woken

@@ -73,7 +73,7 @@ def _event(row: Any) -> ConversationEvent:
     return ConversationEvent(
         id=int(row.id),
         conversation_id=int(row.conversation_id),
-        at=as_utc(row.at),
+        at=row.at,
         kind=row.kind,
         from_status=row.from_status,
         to_status=row.to_status,

@@ -164,7 +164,7 @@ def _page_ids(
         if len(ids) > limit:
             last_id, last_ts = ids[limit - 1]
             return [i for i, _ in ids[:limit]], encode_cursor(
-                {"s": "waiting", "p": 0, "k": [as_utc(last_ts).isoformat(), last_id]}
+                {"s": "waiting", "p": 0, "k": [last_ts.isoformat(), last_id]}
             )
         key = None
     q = sa.select(c.id).where(*conds, c.waiting_since.is_(None))

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy import Connection
 
 from flockdesk.domain.errors import InvalidInput
-from flockdesk.domain.utc import as_utc, maybe_utc
+from flockdesk.domain.utc import as_utc
 from flockdesk.services.conversations import sla
 from flockdesk.store.schema import contacts, conversation_tags, conversations, messages, tags, users
 
@@ -189,7 +189,7 @@ def build_rows(
             continue
         msg: Any = cv
         text = (matched or {}).get(cid) or msg.get("text") or ""
-        waiting = maybe_utc(cv["waiting_since"])
+        waiting = cv["waiting_since"]
         rows.append(
             InboxRow(
                 conversation_id=cid,
@@ -212,8 +212,8 @@ def build_rows(
                 influencer=bool(msg.get("influencer")),
                 move_to_dm=bool(msg.get("move_to_dm")),
                 priority=float(cv["priority"] or 0.0),
-                last_message_at=maybe_utc(cv["last_message_at"]),
-                follow_up_at=maybe_utc(cv["follow_up_at"]),
+                last_message_at=cv["last_message_at"],
+                follow_up_at=cv["follow_up_at"],
                 matched_text=_snippet(text) if matched else None,
                 contact_verified=bool(cv["verified"]),
             )

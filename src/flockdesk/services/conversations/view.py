@@ -16,7 +16,6 @@ from sqlalchemy import Connection, Engine
 from flockdesk.connectors import registry
 from flockdesk.connectors.base import PlatformProfile
 from flockdesk.domain.errors import NotFound, conversation_not_found
-from flockdesk.domain.utc import maybe_utc
 from flockdesk.store.schema import (
     contacts,
     conversation_tags,
@@ -145,12 +144,12 @@ def _info(conn: Connection, conversation_id: int) -> ConversationInfo:
         assignee_id=row["assignee_id"],
         assignee_username=row["assignee_username"],
         priority=row["priority"],
-        snoozed_until=maybe_utc(row["snoozed_until"]),
-        follow_up_at=maybe_utc(row["follow_up_at"]),
+        snoozed_until=row["snoozed_until"],
+        follow_up_at=row["follow_up_at"],
         linked_conversation_id=row["linked_conversation_id"],
-        waiting_since=maybe_utc(row["waiting_since"]),
-        last_message_at=maybe_utc(row["last_message_at"]),
-        created_at=maybe_utc(row["created_at"]),
+        waiting_since=row["waiting_since"],
+        last_message_at=row["last_message_at"],
+        created_at=row["created_at"],
         contact_id=row["contact_id"],
         external_thread_id=row["external_thread_id"],
     )
@@ -177,7 +176,7 @@ def _note(row: Any) -> NoteInfo:
         row["author_username"] or "",
         row["text"],
         list(row["mentions"] or []),
-        maybe_utc(row["created_at"]),
+        row["created_at"],
     )
 
 
@@ -234,7 +233,7 @@ def _thread(conn: Connection, conversation_id: int, kind: str, platform: str) ->
         ThreadItem(
             "message",
             r["id"],
-            maybe_utc(r["created_at"]),
+            r["created_at"],
             r["text"],
             r["direction"],
             r["kind"],
@@ -265,7 +264,7 @@ def _thread(conn: Connection, conversation_id: int, kind: str, platform: str) ->
             ThreadItem(
                 "outbox",
                 r["id"],
-                maybe_utc(r["sent_at"] or r["created_at"]),
+                r["sent_at"] or r["created_at"],
                 r["text"],
                 "out",
                 r["kind"],
@@ -309,7 +308,7 @@ def _panel(conn: Connection, contact_id: int) -> ContactPanel:
         raise NotFound(f"contact {contact_id} does not exist")
     c = conversations.c
     convs = [
-        ContactConversation(r.id, r.kind, r.channel, r.status, maybe_utc(r.last_message_at))
+        ContactConversation(r.id, r.kind, r.channel, r.status, r.last_message_at)
         for r in conn.execute(
             sa.select(c.id, c.kind, c.channel, c.status, c.last_message_at)
             .where(c.contact_id == contact_id)
@@ -335,13 +334,13 @@ def _panel(conn: Connection, contact_id: int) -> ContactPanel:
         bio=row["bio"],
         followers_count=row["followers_count"],
         verified=row["verified"],
-        first_seen_at=maybe_utc(row["first_seen_at"]),
+        first_seen_at=row["first_seen_at"],
         conversations=convs,
         tags=_tags_of(conn, [cv.id for cv in convs]),
         notes=contact_notes,
         url=links.profile_url(row["username"]) if links and row["username"] else None,
         platform_name=links.display_name if links else row["platform"],
-        opted_out_at=maybe_utc(row["opted_out_at"]),
+        opted_out_at=row["opted_out_at"],
         opted_out_reason=row["opted_out_reason"],
     )
 

@@ -31,6 +31,7 @@ from flockdesk.services.conversations import state as state_svc
 from flockdesk.services.ingest import opt_outs
 from flockdesk.services.ingest import write as w
 from flockdesk.services.ingest.rules import Summons, by_content, labels_to_columns, summons
+from flockdesk.store import dialect
 from flockdesk.store.schema import accounts, messages
 
 log = logging.getLogger(__name__)
@@ -38,10 +39,11 @@ log = logging.getLogger(__name__)
 Triage = Callable[[Sequence[InboundItem]], Sequence[Mapping[str, Any]]]
 Key = tuple[str, str]  # (thread kind, external thread id)
 ANALYZE_MIN_ROWS = 2000
-ANALYZE_SQL = (
-    "ANALYZE messages (platform, external_id, conversation_id), "
-    "conversations (account_id, kind, external_thread_id), contacts (platform, external_id)"
-)
+ANALYZED_COLUMNS = {
+    "messages": ("platform", "external_id", "conversation_id"),
+    "conversations": ("account_id", "kind", "external_thread_id"),
+    "contacts": ("platform", "external_id"),
+}
 BULK_CACHE_KIB = 65536
 BULK_MMAP_BYTES = 256 * 1024 * 1024
 
@@ -137,9 +139,8 @@ class Ingestor:
     ) -> IngestResult:
         """Store one page in ONE transaction: messages, contacts, conversations, dead letters, cursor."""
         with self.engine.begin() as conn:
-            if self.bulk and conn.dialect.name == "sqlite":
-                conn.exec_driver_sql(f"PRAGMA cache_size=-{BULK_CACHE_KIB}")
-                conn.exec_driver_sql(f"PRAGMA mmap_size={BULK_MMAP_BYTES}")
+            if self.bulk:
+                dialect.widen_sqlite_cache(conn, cache_kib=BULK_CACHE_KIB, mmap_bytes=BULK_MMAP_BYTES)
             result = self._write(conn, account_id, items, dead, source_id)
             if cursor is not None:
                 w.write_cursor(conn, cursor, utcnow())
@@ -172,16 +173,13 @@ class Ingestor:
         were taken (a bulk import into a fresh store, before autovacuum runs) can get a scan per
         looked-up value. So ANALYZE the looked-up columns after such growth, outside the write
         transaction (a few times per import: at 2,000, 4,000, 8,000... messages)."""
-        if self.engine.dialect.name != "postgresql":
+        if not dialect.is_postgresql(self.engine):
             return
         self._grown += result.inserted
         if self._grown < max(ANALYZE_MIN_ROWS, self._analyzed_rows):
             return
         try:
-            with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                conn.exec_driver_sql(ANALYZE_SQL)
-                q = sa.text("SELECT reltuples FROM pg_class WHERE relname = 'messages'")
-                self._analyzed_rows = float(conn.execute(q).scalar() or 0.0)
+            self._analyzed_rows = dialect.analyze(self.engine, ANALYZED_COLUMNS) or 0.0
             self._grown = 0
         except Exception:  # statistics are an optimisation; ingest goes on without them
             log.exception("ANALYZE after ingest failed")
@@ -374,7 +372,7 @@ class Ingestor:
         arrivals: dict[int, Arrivals] = {}
         fresh_ids = set()
         for key, row in created.items():
-            if as_utc(row["created_at"]) == now:  # made by this transaction, not a concurrent one
+            if row["created_at"] == now:  # made by this transaction, not a concurrent one
                 fresh_ids.add(row["id"])
                 state, first_inbound = new_states[key]
                 detail = {"first_inbound_at": first_inbound} if first_inbound is not None else None

@@ -17,7 +17,6 @@ import sqlalchemy as sa
 from sqlalchemy import Connection, Engine
 
 from flockdesk.domain.types import Author, Engagement, InboundItem, Link, Media
-from flockdesk.domain.utc import as_utc
 from flockdesk.services.ingest.ingestor import Triage, default_triage
 from flockdesk.services.ingest.rules import labels_to_columns
 from flockdesk.store.schema import contacts, conversations, messages
@@ -82,7 +81,7 @@ def _item(row: Any) -> InboundItem:
         channel=row.channel,
         author_id=row.author_id or "",
         text=row.text,
-        created_at=as_utc(row.created_at),
+        created_at=row.created_at,
         author=author,
         entities=row.entities,
         in_reply_to_external_id=row.in_reply_to_external_id,
@@ -98,9 +97,7 @@ def _raise_priorities(conn: Connection, rows: Sequence[Any], columns: Sequence[M
     best: dict[int, list[tuple[Any, float]]] = {}
     for row, cols in zip(rows, columns, strict=True):
         if cols["priority"] is not None:
-            best.setdefault(int(row.conversation_id), []).append(
-                (as_utc(row.created_at), float(cols["priority"]))
-            )
+            best.setdefault(int(row.conversation_id), []).append((row.created_at, float(cols["priority"])))
     if not best:
         return
     q = sa.select(conversations.c.id, conversations.c.priority, conversations.c.waiting_since).where(
@@ -108,7 +105,7 @@ def _raise_priorities(conn: Connection, rows: Sequence[Any], columns: Sequence[M
     )
     updates = []
     for conv in conn.execute(q):
-        since = as_utc(conv.waiting_since)
+        since = conv.waiting_since
         waiting = [p for at, p in best[int(conv.id)] if at >= since]
         if waiting and max(waiting) > float(conv.priority or 0.0):
             updates.append({"cid": int(conv.id), "prio": max(waiting)})

@@ -11,40 +11,19 @@ from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-import orjson
 import sqlalchemy as sa
 from sqlalchemy import Connection
-from sqlalchemy.dialects import postgresql, sqlite
 
 from flockdesk.connectors import registry
 from flockdesk.domain.types import CursorUpdate, DeadLetter, InboundItem
 from flockdesk.services.ingest.rules import match_sending
 from flockdesk.store.bulk import bulk_insert, bulk_update
+from flockdesk.store.dialect import in_json, upsert
 from flockdesk.store.schema import contacts, conversations, dead_letters, messages, outbox, sync_cursors
 
 CHUNK = 5000
 Key = tuple[str, str]
 Row = Mapping[Any, Any]  # a RowMapping or a plain dict
-
-
-def insert(conn: Connection, table: sa.Table) -> Any:
-    """INSERT with the dialect's ON CONFLICT support."""
-    if conn.dialect.name == "postgresql":
-        return postgresql.insert(table)
-    return sqlite.insert(table)
-
-
-def in_(conn: Connection, column: sa.ColumnElement[Any], values: Sequence[Any]) -> sa.ColumnElement[bool]:
-    """`column IN (values)` with ONE bound JSON array: the statement compiles once and is cached,
-    instead of rendering (and naming) thousands of parameters per batch."""
-    payload = orjson.dumps(list(values)).decode()
-    if conn.dialect.name == "sqlite":
-        sub = sa.text("SELECT value FROM json_each(:in_values)")
-    elif isinstance(column.type, sa.Integer):
-        sub = sa.text("SELECT (json_array_elements_text(CAST(:in_values AS json)))::bigint")
-    else:
-        sub = sa.text("SELECT json_array_elements_text(CAST(:in_values AS json))")
-    return column.in_(sub.bindparams(in_values=payload).columns(sa.column("value")))
 
 
 def chunks(values: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
@@ -60,7 +39,7 @@ def existing_messages(conn: Connection, keys: Iterable[tuple[str, str]]) -> set[
     for platform, ids in by_platform.items():
         for part in chunks(ids):
             q = sa.select(messages.c.external_id).where(
-                messages.c.platform == platform, in_(conn, messages.c.external_id, part)
+                messages.c.platform == platform, in_json(conn, messages.c.external_id, part)
             )
             found.update((platform, ext) for ext in conn.execute(q).scalars())
     return found
@@ -74,11 +53,11 @@ def own_post_ids(conn: Connection, account_id: int, platform: str, ids: Collecti
         q = sa.select(messages.c.external_id).where(
             messages.c.platform == platform,
             messages.c.direction == "out",
-            in_(conn, messages.c.external_id, part),
+            in_json(conn, messages.c.external_id, part),
         )
         found.update(conn.execute(q).scalars())
         q = sa.select(outbox.c.external_id).where(
-            outbox.c.account_id == account_id, in_(conn, outbox.c.external_id, part)
+            outbox.c.account_id == account_id, in_json(conn, outbox.c.external_id, part)
         )
         found.update(str(x) for x in conn.execute(q).scalars() if x is not None)
     return found
@@ -113,7 +92,7 @@ def promote_conversations(conn: Connection, ids: Collection[int]) -> None:
     for part in chunks(sorted(ids)):
         conn.execute(
             conversations.update()
-            .where(in_(conn, conversations.c.id, part), conversations.c.channel == "search")
+            .where(in_json(conn, conversations.c.id, part), conversations.c.channel == "search")
             .values(channel="mention")
         )
 
@@ -127,7 +106,9 @@ def match_outbox(
     matched: dict[str, Row] = {}
     ids = [e.external_id for e in echoes]
     for part in chunks(ids):
-        q = sa.select(outbox).where(outbox.c.account_id == account_id, in_(conn, outbox.c.external_id, part))
+        q = sa.select(outbox).where(
+            outbox.c.account_id == account_id, in_json(conn, outbox.c.external_id, part)
+        )
         for row in conn.execute(q).mappings():
             matched[row["external_id"]] = row
     rest = [e for e in echoes if e.external_id not in matched]
@@ -202,7 +183,7 @@ def upsert_contacts(
         for part in chunks(ext_ids):
             q = sa.select(
                 contacts.c.id, contacts.c.external_id, *[contacts.c[c] for c in _SNAPSHOT_COLS]
-            ).where(contacts.c.platform == platform, in_(conn, contacts.c.external_id, part))
+            ).where(contacts.c.platform == platform, in_json(conn, contacts.c.external_id, part))
             for row in conn.execute(q).mappings():
                 current[(platform, row["external_id"])] = row
                 ids[(platform, row["external_id"])] = row["id"]
@@ -236,7 +217,7 @@ def upsert_contacts(
             lost = [e for p, e in snaps if p == platform and (p, e) not in ids]
             for part in chunks(lost):
                 q = sa.select(contacts.c.id, contacts.c.external_id).where(
-                    contacts.c.platform == platform, in_(conn, contacts.c.external_id, part)
+                    contacts.c.platform == platform, in_json(conn, contacts.c.external_id, part)
                 )
                 ids.update(((platform, r.external_id), r.id) for r in conn.execute(q))
     return ids
@@ -262,7 +243,7 @@ def thread_keys(conn: Connection, account_id: int, items: Sequence[InboundItem])
             .join(conversations, conversations.c.id == messages.c.conversation_id)
             .where(
                 messages.c.platform == platform,
-                in_(conn, messages.c.external_id, part),
+                in_json(conn, messages.c.external_id, part),
                 conversations.c.account_id == account_id,
             )
         )
@@ -305,7 +286,7 @@ def find_conversations(conn: Connection, account_id: int, keys: Collection[Key])
             q = sa.select(*_CONV_COLS).where(
                 conversations.c.account_id == account_id,
                 conversations.c.kind == kind,
-                in_(conn, conversations.c.external_thread_id, part),
+                in_json(conn, conversations.c.external_thread_id, part),
             )
             for row in conn.execute(q).mappings():
                 found[(kind, row["external_thread_id"])] = row
@@ -315,7 +296,9 @@ def find_conversations(conn: Connection, account_id: int, keys: Collection[Key])
 def conversations_by_id(conn: Connection, ids: Sequence[int]) -> dict[int, Row]:
     out: dict[int, Row] = {}
     for part in chunks(list(ids)):
-        for row in conn.execute(sa.select(*_CONV_COLS).where(in_(conn, conversations.c.id, part))).mappings():
+        for row in conn.execute(
+            sa.select(*_CONV_COLS).where(in_json(conn, conversations.c.id, part))
+        ).mappings():
             out[row["id"]] = row
     return out
 
@@ -376,13 +359,13 @@ def write_dead_letters(
         return 0
     stored: set[str] = set()
     for part in chunks(list(rows)):
-        q = sa.select(dead_letters.c.fingerprint).where(in_(conn, dead_letters.c.fingerprint, part))
+        q = sa.select(dead_letters.c.fingerprint).where(in_json(conn, dead_letters.c.fingerprint, part))
         stored.update(conn.execute(q).scalars())
     fresh = [row for fp, row in rows.items() if fp not in stored]
     if not fresh:
         return 0
     # ON CONFLICT: a concurrent writer storing the same dead letter between the SELECT and here
-    stmt = insert(conn, dead_letters).on_conflict_do_nothing(index_elements=["fingerprint"])
+    stmt = upsert(conn, dead_letters).on_conflict_do_nothing(index_elements=["fingerprint"])
     conn.execute(stmt, fresh)
     return len(fresh)
 
@@ -395,7 +378,7 @@ def write_cursor(conn: Connection, cursor: CursorUpdate, now: datetime) -> None:
         "next_token": cursor.next_token,
         "updated_at": now,
     }
-    ins = insert(conn, sync_cursors)
+    ins = upsert(conn, sync_cursors)
     stmt = ins.on_conflict_do_update(
         index_elements=["source_id"],
         set_={k: ins.excluded[k] for k in ("since_id", "pending_newest_id", "next_token", "updated_at")},

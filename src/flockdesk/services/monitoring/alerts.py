@@ -17,14 +17,16 @@ import httpx
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
+from flockdesk.domain.utc import as_utc
 from flockdesk.settings import Settings
+from flockdesk.store import dialect
 from flockdesk.store.schema import alerts, messages
-from flockdesk.triage.spike import BASELINE_HOURS, as_utc, detect, hourly_counts, warmup_cutoff, window_start
+from flockdesk.triage.spike import BASELINE_HOURS, detect, hourly_counts, warmup_cutoff, window_start
 
 log = logging.getLogger(__name__)
 
 SPIKE_COOLDOWN = timedelta(hours=3)  # a spike that goes on is one alert, not one per check
-_LOCK_KEY = 0x5F1CE  # advisory lock id for spike checks on PostgreSQL (SQLite's BEGIN IMMEDIATE serialises)
+_LOCK_KEY = 0x5F1CE  # serialises spike checks across workers
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,15 +63,14 @@ def _warmed_up(conn: sa.Connection, now: datetime) -> bool:
 def _recent_spike(conn: sa.Connection, now: datetime) -> bool:
     q = sa.select(alerts.c.at).where(alerts.c.kind == "spike").order_by(alerts.c.at.desc()).limit(1)
     last = conn.execute(q).scalar()
-    return last is not None and as_utc(now) - as_utc(last) < SPIKE_COOLDOWN
+    return last is not None and now - last < SPIKE_COOLDOWN
 
 
 def check_spike(engine: Engine, now: datetime, *, settings: Settings | None = None) -> Alert | None:
     """Record (and send) a spike alert when this hour's flagged messages are far above usual."""
     now = as_utc(now)
     with engine.begin() as conn:
-        if conn.dialect.name == "postgresql":  # two workers checking at once still make one alert
-            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
+        dialect.serialize_transaction(conn, _LOCK_KEY)  # two workers checking at once still make one alert
         current, baseline = hourly_counts(_flagged_times(conn, now), now, BASELINE_HOURS)
         verdict = detect(current, baseline)
         if not verdict.spike or not _warmed_up(conn, now) or _recent_spike(conn, now):
@@ -121,7 +122,7 @@ def deliver_pending(engine: Engine, settings: Settings) -> int:
 
 
 def _alert(r: Any) -> Alert:
-    return Alert(int(r.id), r.kind, as_utc(r.at), dict(r.details or {}), bool(r.delivered), r.acknowledged_by)
+    return Alert(int(r.id), r.kind, r.at, dict(r.details or {}), bool(r.delivered), r.acknowledged_by)
 
 
 def list_alerts(engine: Engine, limit: int = 50) -> list[Alert]:

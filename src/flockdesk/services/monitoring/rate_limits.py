@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine
 
 from flockdesk.connectors.base import RateLimitState
+from flockdesk.store.dialect import upsert
 from flockdesk.store.schema import rate_limits
-from flockdesk.store.upsert import insert
 
 
 def save_rate_state(engine: Engine, account_id: int, endpoint: str, rate: RateLimitState) -> None:
@@ -26,7 +26,7 @@ def save_rate_state(engine: Engine, account_id: int, endpoint: str, rate: RateLi
     }
     with engine.begin() as conn:
         stmt = (
-            insert(conn, rate_limits)
+            upsert(conn, rate_limits)
             .values(**values)
             .on_conflict_do_update(
                 index_elements=["account_id", "endpoint"],

@@ -25,7 +25,7 @@ from flockdesk.connectors.base import DMLinks
 from flockdesk.domain import conversation_state, rules
 from flockdesk.domain.conversation_state import ConversationState
 from flockdesk.domain.errors import Conflict, ReplyRefused
-from flockdesk.domain.utc import as_utc, utcnow
+from flockdesk.domain.utc import utcnow
 from flockdesk.services.conversations import state as state_svc
 from flockdesk.services.replies import policy
 from flockdesk.services.replies.checks import check_public, load_context, refuse
@@ -115,7 +115,7 @@ def _refuse_repeat_ack(conn: Connection, conversation_id: int) -> None:
         .order_by(outbox.c.id.desc())
         .limit(1)
     ).first()
-    if last is not None and as_utc(last.created_at) > datetime.now(UTC) - REPEAT_ACK_WINDOW:
+    if last is not None and last.created_at > datetime.now(UTC) - REPEAT_ACK_WINDOW:
         raise Conflict(
             f"this conversation was moved to DM less than 24 hours ago (acknowledgement #{last.id}); "
             "continue in the linked DM conversation"

@@ -47,7 +47,7 @@ from flockdesk.connectors.base import (
 from flockdesk.domain import conversation_state
 from flockdesk.domain.errors import Conflict, InvalidInput, NotFound
 from flockdesk.domain.types import SendResult
-from flockdesk.domain.utc import as_utc, utcnow
+from flockdesk.domain.utc import utcnow
 from flockdesk.domain.vocabulary import (
     LIVE_OUTBOX_STATUSES,
     OUTBOX_KINDS,
@@ -163,8 +163,7 @@ def claim_next(
             q = q.where(outbox.c.account_id.not_in(exclude_accounts))
         if exclude_dms_of:
             q = q.where(sa.or_(outbox.c.kind != "dm", outbox.c.account_id.not_in(exclude_dms_of)))
-        if engine.dialect.name == "postgresql":
-            q = q.with_for_update(skip_locked=True)
+        q = q.with_for_update(skip_locked=True)  # PostgreSQL; SQLite's writer holds the one write lock
         row = conn.execute(q).mappings().first()
         if row is None:
             return None
@@ -382,7 +381,7 @@ def settle_in_flight(
         rows = [
             dict(r) for r in conn.execute(sa.select(outbox).where(outbox.c.status == "sending")).mappings()
         ]
-    stale = [r for r in rows if r["claimed_at"] is None or as_utc(r["claimed_at"]) <= cutoff]
+    stale = [r for r in rows if r["claimed_at"] is None or r["claimed_at"] <= cutoff]
     failed = found = 0
     for row in stale:
         external_id = _find_stale(row, engine, connector_for)
@@ -393,7 +392,7 @@ def settle_in_flight(
             mark_sent(engine, row, SendResult(external_id=external_id))
             found += 1
             continue
-        claimed = as_utc(row["claimed_at"] or row["created_at"])
+        claimed = row["claimed_at"] or row["created_at"]
         if external_id == "" and claimed > now - MAX_DOUBT:
             continue
         error = interrupted(_platform_name(engine, row["account_id"]))

@@ -146,4 +146,4 @@ def interrupted_claim(engine: Engine, row: Mapping[str, Any]) -> datetime | None
                 ),
             )
         ).all()
-    return min((as_utc(c.claimed_at or c.created_at) for c in claims), default=None)
+    return min((c.claimed_at or c.created_at for c in claims), default=None)

@@ -16,7 +16,6 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from flockdesk.domain.errors import InvalidInput, NotFound
-from flockdesk.domain.utc import maybe_utc
 from flockdesk.domain.vocabulary import OutboxOrigin
 from flockdesk.services.replies.checks import check_dict
 from flockdesk.services.replies.outbox import enqueue
@@ -73,10 +72,10 @@ def _row(r: Any) -> OutboxRow:
         r["error"],
         r["external_id"],
         r["created_by"],
-        maybe_utc(r["created_at"]),
-        maybe_utc(r["sent_at"]),
+        r["created_at"],
+        r["sent_at"],
         r["origin"],
-        maybe_utc(r["claimed_at"]),
+        r["claimed_at"],
     )
 
 

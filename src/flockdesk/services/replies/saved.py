@@ -19,7 +19,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from flockdesk.domain.errors import InvalidInput, NotFound
-from flockdesk.domain.utc import maybe_utc, utcnow
+from flockdesk.domain.utc import utcnow
 from flockdesk.services.team import audit
 from flockdesk.store.schema import accounts, contacts, conversations, saved_replies, users
 
@@ -73,9 +73,7 @@ def render(body: str, values: dict[str, str]) -> str:
 
 
 def _row(r: Any) -> SavedReply:
-    return SavedReply(
-        r["id"], r["name"], r["body"], r["created_by"], maybe_utc(r["created_at"]), maybe_utc(r["updated_at"])
-    )
+    return SavedReply(r["id"], r["name"], r["body"], r["created_by"], r["created_at"], r["updated_at"])
 
 
 def _require_manager(conn: Connection, user_id: int) -> str:

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy import Connection, Engine
 
 from flockdesk.domain.errors import NotAllowed
-from flockdesk.domain.utc import as_utc, maybe_utc, utcnow
+from flockdesk.domain.utc import as_utc, utcnow
 from flockdesk.store.schema import audit_events, users
 
 
@@ -88,7 +88,7 @@ def list_events(
     return [
         AuditEvent(
             id=r["id"],
-            at=maybe_utc(r["at"]) or utcnow(),
+            at=r["at"],
             actor_user_id=r["actor_user_id"],
             actor=r["actor"],
             action=r["action"],

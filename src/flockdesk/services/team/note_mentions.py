@@ -12,7 +12,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy import Connection, Engine
 
-from flockdesk.domain.utc import maybe_utc, utcnow
+from flockdesk.domain.utc import utcnow
 from flockdesk.store.schema import contacts, conversations, note_mentions, notes, users
 
 nm = note_mentions.c
@@ -91,8 +91,8 @@ def list_for_user(
                 contact_name=r.name or "",
                 contact_username=r.contact_username or "",
                 text=r.text,
-                created_at=maybe_utc(r.created_at) or utcnow(),
-                read_at=maybe_utc(r.read_at),
+                created_at=r.created_at,
+                read_at=r.read_at,
             )
             for r in conn.execute(q)
         ]

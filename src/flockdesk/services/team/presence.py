@@ -15,9 +15,9 @@ from sqlalchemy import Engine
 
 from flockdesk.domain.errors import conversation_not_found
 from flockdesk.domain.utc import as_utc, utcnow
+from flockdesk.store.dialect import upsert
 from flockdesk.store.schema import conversations
 from flockdesk.store.schema import presence as presence_t
-from flockdesk.store.upsert import insert
 
 VIEW_TTL = timedelta(seconds=30)
 TYPING_TTL = timedelta(seconds=8)
@@ -50,7 +50,7 @@ def touch(
         ).first()
         if exists is None:
             raise conversation_not_found(conversation_id)
-        ins = insert(conn, presence_t).values(
+        ins = upsert(conn, presence_t).values(
             conversation_id=conversation_id,
             user_id=user_id,
             username=username,
@@ -86,8 +86,8 @@ def others(
         Presence(
             int(r.user_id),
             r.username,
-            r.typing_at is not None and at - as_utc(r.typing_at) <= TYPING_TTL,
-            as_utc(r.seen_at),
+            r.typing_at is not None and at - r.typing_at <= TYPING_TTL,
+            r.seen_at,
         )
         for r in rows
     ]

@@ -15,7 +15,7 @@ from flockdesk.domain.errors import NotFound
 from flockdesk.services.team import audit
 from flockdesk.services.team import users as users_svc
 from flockdesk.services.team.users import User
-from flockdesk.store.db import upsert
+from flockdesk.store.dialect import upsert
 from flockdesk.store.schema import login_attempts, login_throttle, users, web_sessions
 
 MAX_FAILURES = 5  # per username from one address
@@ -53,10 +53,6 @@ class Session:
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _aware(dt: datetime) -> datetime:
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
 def _sid(cookie_value: str) -> str:
@@ -111,7 +107,7 @@ def _reserve_attempt(engine: Engine, keys: list[tuple[str, str, str, int]], now:
             )
             failures, start = conn.execute(stmt).one()
             if failures > limit:
-                waits.append(int((_aware(start) + FAILURE_WINDOW - now).total_seconds()) + 1)
+                waits.append(int((start + FAILURE_WINDOW - now).total_seconds()) + 1)
         if waits:
             raise LoginThrottled(max(1, max(waits)))  # rolls the increments back
 
@@ -199,10 +195,10 @@ def get_session(engine: Engine, cookie_value: str) -> Session | None:
     if row is None:
         return None
     m = row._mapping
-    if _aware(m["expires_at"]) < _now() or not m["active"]:
+    if m["expires_at"] < _now() or not m["active"]:
         return None
     user = User(m["user_id"], m["username"], m["name"] or "", m["email"], m["role"], True)
-    return Session(m[web_sessions.c.id], user, m["csrf_token"], _aware(m["expires_at"]))
+    return Session(m[web_sessions.c.id], user, m["csrf_token"], m["expires_at"])
 
 
 def logout(engine: Engine, cookie_value: str) -> None:

@@ -20,7 +20,6 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import Engine
 
 from flockdesk.domain.errors import UserError
-from flockdesk.domain.utc import maybe_utc
 from flockdesk.domain.vocabulary import ROLE_RANK, ROLES
 from flockdesk.services.team import audit
 from flockdesk.store.db import try_write
@@ -331,7 +330,7 @@ def user_for_token(engine: Engine, token: str) -> User | None:
     if row is None:
         return None
     now = _now()
-    last_used = maybe_utc(row.last_used_at)
+    last_used = row.last_used_at
     if last_used is None or now - last_used >= TOKEN_USAGE_RESOLUTION:
         stamp = (
             api_tokens.update()

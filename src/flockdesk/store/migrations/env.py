@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from alembic import context
 
+from flockdesk.store.dialect import compare_column_type
 from flockdesk.store.schema import metadata
 
 config = context.config
@@ -12,7 +13,7 @@ with engine.connect() as connection:
         connection=connection,
         target_metadata=metadata,
         render_as_batch=connection.dialect.name == "sqlite",
-        compare_type=True,
+        compare_type=compare_column_type,
     )
     with context.begin_transaction():
         if connection.dialect.name == "postgresql":

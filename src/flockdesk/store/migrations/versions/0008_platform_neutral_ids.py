@@ -7,10 +7,10 @@ connector parses besides the text (whom a reply answered, engagement counts, med
 here for stored X messages from their `raw` payload, so nothing reads `raw` after this.
 
 PostgreSQL widens the columns in place (no table rewrite). SQLite stores text of any length in a
-VARCHAR column, so only the declared lengths change: they are rewritten in the table definitions
-(sqlite_schema, the documented procedure for changes that leave the stored rows as they are). A batch
-copy of these tables would be wrong there: with foreign keys on, dropping the old `accounts` or
-`conversations` cascades and deletes their messages.
+VARCHAR column and never checks the declared length, so its tables are left as they are: no batch
+copy (with foreign keys on, dropping the old `accounts` or `conversations` would cascade and delete
+their messages) and no edit of sqlite_master (writable_schema, refused by SQLite builds in defensive
+mode). Alembic's schema comparison ignores VARCHAR lengths on SQLite (store/dialect.py).
 
 Revision ID: 0008
 Revises: 0007
@@ -18,7 +18,6 @@ Revises: 0007
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -55,30 +54,11 @@ NOT_NULL = {
 BATCH = 1000
 
 
-def _sqlite_declared_lengths(conn: sa.Connection, table: str, columns: Mapping[str, int]) -> None:
-    """Set the declared VARCHAR length of `columns` in the table's CREATE statement."""
-    sql = conn.exec_driver_sql(
-        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
-    ).scalar_one()
-    for column, length in columns.items():
-        pattern = re.compile(rf'((?:^|[\s(,])"?{column}"?\s+)VARCHAR\(\d+\)', re.IGNORECASE)
-        sql, found = pattern.subn(rf"\g<1>VARCHAR({length})", sql)
-        if found != 1:
-            raise RuntimeError(f"0008: cannot find the column {table}.{column} in its table definition")
-    version = int(conn.exec_driver_sql("PRAGMA schema_version").scalar_one())
-    conn.exec_driver_sql("PRAGMA writable_schema = ON")
-    conn.exec_driver_sql("UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = ?", (sql, table))
-    conn.exec_driver_sql(f"PRAGMA schema_version = {version + 1}")
-    conn.exec_driver_sql("PRAGMA writable_schema = OFF")
-
-
 def _set_lengths(new: bool) -> None:
-    conn = op.get_bind()
+    if op.get_bind().dialect.name == "sqlite":
+        return  # SQLite does not enforce VARCHAR lengths (see above)
     for table, columns in WIDEN.items():
         lengths = {c: (n if new else o) for c, (o, n) in columns.items()}
-        if conn.dialect.name == "sqlite":
-            _sqlite_declared_lengths(conn, table, lengths)
-            continue
         for column, length in lengths.items():
             old = columns[column][0] if new else columns[column][1]
             op.alter_column(
