@@ -22,22 +22,19 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("messages") as batch:
-        batch.add_column(sa.Column("mentions_account", sa.Boolean))
-        batch.add_column(sa.Column("quoted_post_id", sa.String(512)))
-    with op.batch_alter_table("contacts") as batch:
-        batch.add_column(sa.Column("opted_out_at", sa.DateTime(timezone=True)))
-        batch.add_column(sa.Column("opted_out_reason", sa.Text))
-    with op.batch_alter_table("outbox") as batch:
-        batch.add_column(sa.Column("origin", sa.String(16), nullable=False, server_default="agent"))
+    # plain ADD COLUMN: SQLite supports it in place; a batch copy of contacts would have to drop a
+    # table that messages and conversations reference
+    op.add_column("messages", sa.Column("mentions_account", sa.Boolean))
+    op.add_column("messages", sa.Column("quoted_post_id", sa.String(512)))
+    op.add_column("contacts", sa.Column("opted_out_at", sa.DateTime(timezone=True)))
+    op.add_column("contacts", sa.Column("opted_out_reason", sa.Text))
+    op.add_column("outbox", sa.Column("origin", sa.String(16), nullable=False, server_default="agent"))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("outbox") as batch:
-        batch.drop_column("origin")
-    with op.batch_alter_table("contacts") as batch:
-        batch.drop_column("opted_out_reason")
-        batch.drop_column("opted_out_at")
-    with op.batch_alter_table("messages") as batch:
-        batch.drop_column("quoted_post_id")
-        batch.drop_column("mentions_account")
+    # DROP COLUMN in place (SQLite 3.35+), for the same reason
+    op.drop_column("outbox", "origin")
+    op.drop_column("contacts", "opted_out_reason")
+    op.drop_column("contacts", "opted_out_at")
+    op.drop_column("messages", "quoted_post_id")
+    op.drop_column("messages", "mentions_account")
