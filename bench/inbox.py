@@ -1,4 +1,4 @@
-"""Benchmark: inbox queries on a large store (issue 3: 1,000,000 messages in 200,000 conversations).
+"""Benchmark: inbox queries on a large store (1,000,000 messages in 200,000 conversations).
 
     uv run python bench/inbox.py [--messages N] [--conversations N] [--runs 50] [--postgres]
 

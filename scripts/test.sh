@@ -10,4 +10,6 @@ if ! command -v chromium >/dev/null 2>&1; then
 fi
 uv sync --locked --quiet
 uv run ruff check src tests bench
+uv run ruff format --check src tests bench
+uv run mypy --strict src
 uv run pytest -q -p no:cacheprovider "$@"

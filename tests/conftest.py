@@ -15,10 +15,13 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from argon2 import PasswordHasher
 from sqlalchemy import Engine
 
+from flockdesk.services.team import users as users_svc
 from flockdesk.settings import Settings
 from flockdesk.store.db import make_engine, upgrade
+from tests.rows import add_account_row
 
 PG_ADMIN_URL = os.environ.get("FLOCKDESK_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -102,6 +105,27 @@ def engine(settings: Settings) -> Iterator[Engine]:
     upgrade(eng)
     yield eng
     eng.dispose()
+
+
+@pytest.fixture
+def sqlite_engine(sqlite_settings: Settings) -> Iterator[Engine]:
+    """One migrated SQLite store for property tests (hypothesis reuses it across examples)."""
+    eng = make_engine(sqlite_settings)
+    upgrade(eng)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def account_id(engine: Engine) -> int:
+    """An organisation's X account row (no network, a dummy token)."""
+    return add_account_row(engine)
+
+
+@pytest.fixture(autouse=True)
+def _fast_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Real argon2id, with cheap parameters so the suite stays fast."""
+    monkeypatch.setattr(users_svc, "_HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 
 
 @pytest.fixture

@@ -11,7 +11,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+import uvicorn
+from playwright.sync_api import sync_playwright
+
+from flockdesk.emulator.server import EmulatorServer
+from flockdesk.jobs.worker import Worker, WorkerOptions
+from flockdesk.services.accounts import connected as accounts_svc
+from flockdesk.services.replies import saved as sr_svc
+from flockdesk.services.team import users as users_svc
+from flockdesk.settings import Settings
+from flockdesk.store.db import make_engine, upgrade
+from flockdesk.web.app import create_app
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
@@ -49,8 +61,6 @@ class Stack:
     settings: Any
 
     def traffic(self, scenario: str, messages: int, seed: int = 1) -> None:
-        import httpx
-
         r = httpx.post(
             f"{self.emu.base_url}/_emulator/traffic",
             json={"scenario": scenario, "messages": messages, "seed": seed},
@@ -59,8 +69,6 @@ class Stack:
         r.raise_for_status()
 
     def inject(self, **body: Any) -> dict[str, Any]:
-        import httpx
-
         r = httpx.post(f"{self.emu.base_url}/_emulator/post", json=body, timeout=10)
         r.raise_for_status()
         return r.json()  # type: ignore[no-any-return]
@@ -69,16 +77,6 @@ class Stack:
 @pytest.fixture
 def stack(tmp_path: Path) -> Iterator[Stack]:
     _require_chromium()
-    import uvicorn
-
-    from flockdesk.emulator.server import EmulatorServer
-    from flockdesk.jobs.worker import Worker, WorkerOptions
-    from flockdesk.services.accounts import connected as accounts_svc
-    from flockdesk.services.replies import saved as sr_svc
-    from flockdesk.services.team import users as users_svc
-    from flockdesk.settings import Settings
-    from flockdesk.store.db import make_engine, upgrade
-    from flockdesk.web.app import create_app
 
     settings = Settings(
         data_dir=tmp_path / "data",
@@ -125,8 +123,6 @@ def stack(tmp_path: Path) -> Iterator[Stack]:
 
 @pytest.fixture
 def page(stack: Stack) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
         browser = p.chromium.launch(

@@ -1,11 +1,14 @@
-"""Golden paths in a real browser (Debian chromium): the inbox (issue 3) and triage in the UI (issue 4)."""
+"""Golden paths in a real browser (Debian chromium): the inbox and triage in the UI."""
 
 from __future__ import annotations
 
 import re
 
+import httpx
 import pytest
 from playwright.sync_api import expect
+
+from flockdesk.services.team import users as users_svc
 
 from .conftest import ADMIN, PASSWORD, Stack, shot
 
@@ -136,7 +139,6 @@ def test_admin_connects_x_account_and_manages_listening(page, stack: Stack) -> N
 
 
 def test_presence_and_collision_warning(page, stack: Stack) -> None:  # type: ignore[no-untyped-def]
-    from flockdesk.services.team import users as users_svc
 
     users_svc.create_user(stack.engine, "bob", PASSWORD, "agent", name="Bob Builder")
     org = stack.emu.org_user["username"]
@@ -209,7 +211,6 @@ def test_hostile_strings_never_execute_in_the_browser(page, stack: Stack) -> Non
 
 
 def test_banner_hides_a_sensitive_reply_on_x(page, stack: Stack) -> None:  # type: ignore[no-untyped-def]
-    import httpx
 
     org = stack.emu.org_user["username"]
     login(page, stack)

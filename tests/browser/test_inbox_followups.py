@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-import seed_data
 from flockdesk.services.conversations import actions as conv_svc
 from flockdesk.services.team import users as users_svc
 from flockdesk.store.schema import accounts, conversations
+from tests import seed_data
 
 from .conftest import ADMIN, Stack, shot
 from .test_golden_path import login

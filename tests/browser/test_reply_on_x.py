@@ -10,10 +10,10 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 import sqlalchemy as sa
 
-import seed_data
 from flockdesk.services.accounts import connected as accounts_svc
 from flockdesk.services.replies import native
 from flockdesk.store.schema import accounts, outbox
+from tests import seed_data
 
 from .conftest import Stack, shot
 from .test_golden_path import login

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-import fakenet
 from flockdesk.connectors import base, registry
+from tests import fakenet
 
 RULES = (
     base.DMLinks,

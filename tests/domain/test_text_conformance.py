@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from flockdesk.domain.text import DM_LIMIT, POST_LIMIT, length_info, weighted_length
 
@@ -17,7 +18,6 @@ VALIDATE = (
 def _cases(group: str) -> list[Any]:
     if not VALIDATE.exists():
         return [pytest.param(None, marks=pytest.mark.skip(reason=f"{VALIDATE} is absent (no shared/ data)"))]
-    import yaml
 
     data = yaml.safe_load(VALIDATE.read_text(encoding="utf-8"))
     return [pytest.param(c, id=c["description"][:60]) for c in data["tests"][group]]

@@ -1,4 +1,4 @@
-"""Issue 2's proof (d): the organisation's reply, sent through the outbox and echoed back by the API,
+"""The organisation's reply, sent through the outbox and echoed back by the API,
 attaches to its conversation as a sent message and never opens a conversation; the same when the
 worker died between the platform call and recording it (the echo settles the 'sending' row)."""
 

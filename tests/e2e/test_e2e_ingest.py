@@ -1,5 +1,5 @@
-"""Issue 2's proofs, in-process: 10,000 emulator messages stored exactly once in the right
-conversations (a), and the same with 20% faulty responses (c). Both backends."""
+"""In-process: 10,000 emulator messages stored exactly once in the right
+conversations, and the same with 20% faulty responses. Both backends."""
 
 from __future__ import annotations
 

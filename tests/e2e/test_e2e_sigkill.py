@@ -1,4 +1,4 @@
-"""Issue 2's proof (b): `flockdesk worker` is killed with SIGKILL at random moments (at least 5 times)
+"""`flockdesk worker` is killed with SIGKILL at random moments (at least 5 times)
 and restarted while 10,000 emulator messages arrive; still every message is stored exactly once, in
 the right conversation, and no reply in the outbox is sent twice. Both backends."""
 

@@ -1,4 +1,4 @@
-"""Issue 7's proof for several workers: three `flockdesk worker` processes share one PostgreSQL store
+"""Several workers: three `flockdesk worker` processes share one PostgreSQL store
 and five sources (mentions, DMs, three listening queries) while emulator traffic arrives; workers are
 killed with SIGKILL at random moments and restarted. Every message is stored exactly once, and the
 emulator's request log shows that no source was polled by two workers in one interval: the start of

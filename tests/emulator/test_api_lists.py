@@ -5,8 +5,7 @@ from __future__ import annotations
 from starlette.testclient import TestClient
 
 from flockdesk.emulator import EmulatorState
-
-from .helpers import follow_pages, inject
+from tests.emulator.helpers import follow_pages, inject
 
 
 def _mentions_url(state: EmulatorState) -> str:

@@ -10,8 +10,7 @@ from starlette.testclient import TestClient
 from flockdesk.emulator import EmulatorConfig, EmulatorState, create_app
 from flockdesk.emulator.query import compile_query
 from flockdesk.emulator.scenario import available, load_scenario
-
-from .helpers import follow_pages
+from tests.emulator.helpers import follow_pages
 
 
 def _run(scenario: str, seed: int, calls: list[int]) -> dict:

@@ -7,8 +7,7 @@ import json
 from starlette.testclient import TestClient
 
 from flockdesk.emulator import EmulatorConfig, EmulatorState, create_app
-
-from .helpers import inject
+from tests.emulator.helpers import inject
 
 
 def _statuses(seed: int, n: int) -> list[int]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.testclient import TestClient
 
-from .helpers import inject
+from tests.emulator.helpers import inject
 
 
 def _truth_hidden(client: TestClient, post_id: str) -> bool:

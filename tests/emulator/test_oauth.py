@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 from starlette.testclient import TestClient
+from xdk.oauth2_auth import OAuth2PKCEAuth
 
 from flockdesk.emulator import EmulatorServer
 
@@ -143,8 +144,6 @@ def test_consent_page_when_auto_approve_is_off(client: TestClient) -> None:
 
 
 def test_xdk_oauth2_helper_works_against_the_emulator(monkeypatch) -> None:
-    from xdk.oauth2_auth import OAuth2PKCEAuth
-
     # oauthlib (under xdk) refuses plain http unless told the transport is a local one
     monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
     with EmulatorServer(speedup=900) as emu:

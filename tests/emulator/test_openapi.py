@@ -14,8 +14,7 @@ from referencing.jsonschema import DRAFT202012
 from starlette.testclient import TestClient
 
 from flockdesk.emulator import xaa
-
-from .helpers import inject
+from tests.emulator.helpers import inject
 
 SPEC_URI = "urn:x-openapi-2.159"
 TWEET_PARAMS = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.testclient import TestClient
 
-from .helpers import inject
+from tests.emulator.helpers import inject
 
 
 def test_reply_joins_the_parents_conversation_and_is_recorded(client: TestClient, auth, state) -> None:

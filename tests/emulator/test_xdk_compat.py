@@ -1,15 +1,14 @@
-"""xdk (the SDK helper C's connector uses) reads and writes against the emulator with its typed models."""
+"""xdk (the SDK the X connector uses) reads and writes against the emulator with its typed models."""
 
 from __future__ import annotations
 
 import httpx
+from xdk import Client
 
 from flockdesk.emulator import EmulatorServer
 
 
 def test_xdk_client_reads_and_writes() -> None:
-    from xdk import Client
-
     with EmulatorServer(speedup=900) as emu:
         httpx.post(emu.base_url + "/_emulator/traffic", json={"messages": 120, "seed": 1})
         truth = httpx.get(emu.base_url + "/_emulator/truth").json()

@@ -12,7 +12,6 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
-from e2e.harness import wait_until
 from flockdesk.domain.utc import utcnow
 from flockdesk.jobs.registry import JobContext, Registry, default_registry
 from flockdesk.jobs.worker import Worker, WorkerOptions
@@ -22,10 +21,10 @@ from flockdesk.services.ingest.ingestor import Ingestor
 from flockdesk.settings import Settings
 from flockdesk.store.db import make_engine
 from flockdesk.store.schema import job_leases, sources
-from seed_data import T0
-from services.seed import world
-
-from .helpers import FakeConnector, add_source_row
+from tests.e2e.harness import wait_until
+from tests.rows import FakeConnector, add_source_row
+from tests.seed_data import T0
+from tests.services.seed import world
 
 TTL = 20.0
 

@@ -12,8 +12,7 @@ from flockdesk.jobs.sweep import Sweeper
 from flockdesk.services.ingest.cursors import load_cursor
 from flockdesk.services.ingest.ingestor import Ingestor
 from flockdesk.store.schema import messages, sources
-
-from .helpers import ORG, FakeConnector, add_source_row, count
+from tests.rows import ORG, FakeConnector, add_source_row, count
 
 
 def _source(engine: Engine, sid: int) -> sa.RowMapping:

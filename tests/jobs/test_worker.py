@@ -8,12 +8,14 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
+from flockdesk.connectors.base import TransientError
 from flockdesk.jobs.worker import Worker, WorkerOptions
 from flockdesk.services.accounts import costs
+from flockdesk.services.replies import outbox
 from flockdesk.settings import Settings
 from flockdesk.store.schema import messages, sources
-
-from .helpers import FakeConnector, add_source_row, count
+from flockdesk.store.schema import outbox as outbox_t
+from tests.rows import FakeConnector, add_source_row, count
 
 
 class BrokenConnector(FakeConnector):
@@ -62,10 +64,6 @@ def test_spent_budget_pauses_reads_but_not_dms(engine: Engine, settings: Setting
 
 
 def test_outbox_grace_period_comes_from_settings(engine: Engine, settings: Settings, account_id: int) -> None:
-    from flockdesk.connectors.base import TransientError
-    from flockdesk.services.replies import outbox
-    from flockdesk.store.schema import outbox as outbox_t
-
     def status(oid: int) -> str:
         with engine.connect() as conn:
             return str(conn.execute(sa.select(outbox_t.c.status).where(outbox_t.c.id == oid)).scalar_one())

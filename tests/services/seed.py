@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Engine
 
-from seed_data import BRAND_ID, T0, account, contact, conversation, message, user
+from tests.seed_data import BRAND_ID, T0, account, contact, conversation, message, user
 
 __all__ = ["BRAND_ID", "T0", "account", "contact", "conversation", "message", "user", "world"]
 

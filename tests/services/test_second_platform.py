@@ -12,7 +12,6 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
-import fakenet
 from flockdesk.jobs.pacing import Pacer
 from flockdesk.jobs.sweep import Sweeper, load_cursor
 from flockdesk.services.accounts import connected, costs, sources
@@ -23,7 +22,8 @@ from flockdesk.settings import Settings
 from flockdesk.store.schema import contacts, conversations, messages
 from flockdesk.store.schema import outbox as outbox_table
 from flockdesk.store.schema import sources as sources_table
-from seed_data import user
+from tests import fakenet
+from tests.seed_data import user
 
 JANE = "did:plc:janejanejanejanejanejane"
 

@@ -1,6 +1,5 @@
 """No request waits on the store without limit: PostgreSQL connections carry a statement timeout, and
-a skippable write gives up at once when another transaction holds the lock (issue 7, section 5,
-defect 9)."""
+a skippable write gives up at once when another transaction holds the lock."""
 
 from __future__ import annotations
 

@@ -93,11 +93,3 @@ def agent(app, people) -> Iterator[Browser]:  # type: ignore[no-untyped-def]
 @pytest.fixture
 def manager(app, people) -> Iterator[Browser]:  # type: ignore[no-untyped-def]
     yield from _browser(app, "max")
-
-
-@pytest.fixture(autouse=True)
-def _fast_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Real argon2id, with cheap parameters so the suite stays fast."""
-    from argon2 import PasswordHasher
-
-    monkeypatch.setattr(users_svc, "_HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))

@@ -9,11 +9,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
-import seed_data as rows
 from flockdesk.store.schema import accounts
-from seed_data import insert
+from tests import seed_data as rows
+from tests.seed_data import insert
 
 __all__ = ["T0", "account", "contact", "conversation", "insert", "message", "thread"]
 
@@ -69,8 +69,6 @@ def thread(
     **labels: Any,
 ) -> dict[str, int]:
     """A contact with one conversation holding one inbound message; reuses the first account."""
-    from sqlalchemy import select
-
     with engine.connect() as conn:
         acct = conn.execute(select(accounts.c.id).limit(1)).scalar()
     acct = acct or account(engine)

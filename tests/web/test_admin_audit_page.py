@@ -1,5 +1,5 @@
 """Admin actions taken on the web pages, the REST API and the command line reach the audit log with
-the right actor, and the audit page shows them (issue 7, section 5, defect 8)."""
+the right actor, and the audit page shows them."""
 
 from __future__ import annotations
 

@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from flockdesk.services.team import users as users_svc
 
 from .conftest import CSRF_RE, PASSWORD, SQLITE_ONLY, Browser
+from .seed import thread
 
 
 @SQLITE_ONLY
@@ -95,8 +96,6 @@ def test_throttling_after_five_failures_even_with_right_password(client: TestCli
 
 
 def test_state_changing_request_without_csrf_token_is_403(agent: Browser, engine) -> None:
-    from .seed import thread
-
     conv = thread(engine)["conversation"]
     resp = agent.client.post(f"/c/{conv}/resolve", follow_redirects=False)
     assert resp.status_code == 403
@@ -178,8 +177,6 @@ def test_security_headers_on_every_response(client: TestClient, agent: Browser) 
 
 @SQLITE_ONLY
 def test_pages_have_no_inline_script_or_handlers(admin: Browser, engine) -> None:
-    from .seed import thread
-
     conv = thread(engine)["conversation"]
     for path in ("/", f"/c/{conv}", "/search?q=order", "/profile", "/settings/users", "/login"):
         html = admin.client.get(path).text

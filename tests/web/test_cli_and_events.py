@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 
 from typer.testing import CliRunner
 
 from flockdesk.cli.main import app as cli
+from flockdesk.jobs.worker import Worker
+from flockdesk.services.conversations import actions as conv_svc
 from flockdesk.services.team import users as users_svc
 from flockdesk.store.db import make_engine
 
@@ -60,11 +63,6 @@ def test_event_stream_needs_sign_in(client, people) -> None:
 
 
 def test_the_worker_reopens_a_follow_up_set_on_the_web(agent: Browser, engine, settings) -> None:
-    from datetime import UTC, datetime, timedelta
-
-    from flockdesk.jobs.worker import Worker
-    from flockdesk.services.conversations import actions as conv_svc
-
     cid = thread(engine)["conversation"]
     assert agent.post(f"/c/{cid}/follow-up").status_code == 303
     assert conv_svc.get_conversation(engine, cid).conversation.status == "snoozed"

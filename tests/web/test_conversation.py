@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
+from datetime import UTC, datetime
+
 import sqlalchemy as sa
 
-from flockdesk.store.schema import audit_events, conversations, outbox
+from flockdesk.store.schema import alerts, audit_events, conversations, outbox
 
 from .conftest import SQLITE_ONLY, Browser
-from .seed import thread
+from .seed import insert, thread
 
 
 def _conv(engine, cid: int) -> dict:
@@ -56,7 +59,6 @@ def test_load_more_pages_by_keyset_without_repeats(agent: Browser, engine) -> No
     }
     first = agent.client.get("/inbox/all").text
     assert "Load more" in first
-    import re
 
     more = re.search(r'data-more="([^"]+)"', first).group(1).replace("&amp;", "&")
     second = agent.client.get(more.replace("/inbox/all?", "/inbox/all/rows?")).text
@@ -177,7 +179,6 @@ def test_saved_reply_preview_renders_variables(manager: Browser, agent: Browser,
     )
     cid = thread(engine, name="Jane Doe")["conversation"]
     page = agent.client.get(f"/c/{cid}").text
-    import re
 
     sid = re.search(r'<option value="(\d+)">Thanks</option>', page).group(1)
     res = agent.client.get(f"/c/{cid}/saved-reply/{sid}").json()
@@ -206,12 +207,6 @@ def test_search_finds_message_text(agent: Browser, engine) -> None:
 
 
 def test_spike_alert_banner_shows_until_acknowledged(agent: Browser, engine) -> None:
-    from datetime import UTC, datetime
-
-    from flockdesk.store.schema import alerts
-
-    from .seed import insert
-
     insert(
         engine,
         alerts,
@@ -226,7 +221,6 @@ def test_spike_alert_banner_shows_until_acknowledged(agent: Browser, engine) -> 
     )
     page = agent.client.get("/").text
     assert 'id="spike-alert"' in page and "42 negative or urgent" in page and "about 3.5 an hour" in page
-    import re
 
     action = re.search(r'action="(/alerts/\d+/ack)"', page).group(1)
     assert agent.post(action).status_code == 303

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from starlette.routing import Mount
 
 from .conftest import SQLITE_ONLY, Browser
+from .seed import thread
 
 HEADERS = (
     "content-security-policy",
@@ -71,7 +72,6 @@ def test_forged_cursor_is_a_400_with_headers(agent: Browser, cursor: str) -> Non
 
 
 def test_real_cursors_still_page(agent: Browser, engine) -> None:  # type: ignore[no-untyped-def]
-    from .seed import thread
 
     for i in range(3):
         thread(engine, text=f"@acmecare order {i} is late", username=f"cust{i}", name=f"Cust {i}")

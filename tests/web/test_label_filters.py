@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flockdesk.services.team import users as users_svc
+from flockdesk.store.schema import accounts
 
 from .conftest import Browser
 from .seed import T0, contact, conversation, insert, message, thread
@@ -59,8 +60,6 @@ def test_api_filters_by_each_label(client, engine, people) -> None:
 
 
 def test_rows_name_the_account_only_when_several_are_connected(agent: Browser, engine) -> None:
-    from flockdesk.store.schema import accounts
-
     first = thread(engine, name="Only Account")
     assert "via @" not in agent.client.get("/").text
     other = insert(

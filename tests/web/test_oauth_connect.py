@@ -15,6 +15,7 @@ from flockdesk.emulator.server import EmulatorServer
 from flockdesk.services.accounts import connected as accounts_svc
 
 from .conftest import Browser
+from .seed import account
 
 
 @pytest.fixture
@@ -75,8 +76,6 @@ def test_connect_refuses_bad_input_and_unknown_state(loopback_admin: Browser) ->
 
 
 def test_listening_queries_page_adds_and_removes_with_cost(loopback_admin: Browser, engine) -> None:
-    from .seed import account
-
     account(engine)
     r = loopback_admin.post("/settings/listening", {"query": "#acme", "posts_per_day": "200"})
     assert "notice=" in r.headers["location"] and "Estimated+cost" in r.headers["location"]
@@ -84,7 +83,6 @@ def test_listening_queries_page_adds_and_removes_with_cost(loopback_admin: Brows
     assert "#acme" in page and "$" in page
     bad = loopback_admin.post("/settings/listening", {"query": "#"})
     assert "error=" in bad.headers["location"]
-    import re
 
     sid = re.search(r"/settings/listening/(\d+)/delete", page).group(1)
     loopback_admin.post(f"/settings/listening/{sid}/delete")

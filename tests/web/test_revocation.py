@@ -1,5 +1,5 @@
 """A password reset and disabling a user revoke every session and API token of that user; re-enabling
-revives none of them (issue 7, section 5, defect 3)."""
+revives none of them."""
 
 from __future__ import annotations
 

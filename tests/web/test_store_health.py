@@ -1,5 +1,4 @@
-"""A read-only API call does not wait for the write lock, and /healthz asks the database
-(issue 7, section 5, defect 9)."""
+"""A read-only API call does not wait for the write lock, and /healthz asks the database."""
 
 from __future__ import annotations
 

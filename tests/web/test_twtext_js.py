@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
 from flockdesk.domain.text import weighted_length
 
@@ -36,8 +37,6 @@ def js_lengths(items: list[tuple[str, str]]) -> list[int]:
 
 
 def test_js_counter_matches_conformance_weighted_lengths(shared_dir: Path) -> None:
-    import yaml
-
     data = yaml.safe_load(
         (shared_dir / "reference" / "twitter-text-conformance" / "validate.yml").read_text()
     )

@@ -1,3 +1,5 @@
+"""`flockdesk db upgrade`: apply the store's migrations."""
+
 from __future__ import annotations
 
 import typer

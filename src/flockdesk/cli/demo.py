@@ -16,7 +16,15 @@ import typer
 import uvicorn
 
 from flockdesk.cli.common import fail
+from flockdesk.emulator.scenario import load_scenario
+from flockdesk.emulator.server import EmulatorServer
+from flockdesk.jobs.worker import Worker
+from flockdesk.services.accounts import connected as accounts
+from flockdesk.services.accounts import sources
+from flockdesk.services.team import users
 from flockdesk.settings import load_settings
+from flockdesk.store.db import make_engine, upgrade
+from flockdesk.web.app import create_app
 
 log = logging.getLogger("flockdesk.demo")
 
@@ -36,15 +44,6 @@ def demo_command(
     ] = 6.0,
 ) -> None:
     """Start the X API emulator, the worker and the web inbox; print the URL and an admin login."""
-    from flockdesk.emulator.scenario import load_scenario
-    from flockdesk.emulator.server import EmulatorServer
-    from flockdesk.jobs.worker import Worker
-    from flockdesk.services.accounts import connected as accounts
-    from flockdesk.services.accounts import sources
-    from flockdesk.services.team import users
-    from flockdesk.store.db import make_engine, upgrade
-    from flockdesk.web.app import create_app
-
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         sc = load_scenario(scenario)

@@ -6,8 +6,12 @@ import json
 from typing import Annotated
 
 import typer
+import uvicorn
 
 from flockdesk.cli.common import fail
+from flockdesk.emulator import EmulatorConfig, EmulatorState, create_app
+from flockdesk.emulator.scenario import ScenarioError, available, load_scenario
+from flockdesk.emulator.traffic import generate
 
 
 def register(app: typer.Typer) -> None:
@@ -35,12 +39,6 @@ def emulator(
     ] = "127.0.0.1",
 ) -> None:
     """Run the X API v2 emulator and print the token it accepts and the command to connect to it."""
-    import uvicorn
-
-    from flockdesk.emulator import EmulatorConfig, EmulatorState, create_app
-    from flockdesk.emulator.scenario import ScenarioError, available, load_scenario
-    from flockdesk.emulator.traffic import generate
-
     if speedup <= 0:
         raise fail("--speedup must be a positive number, e.g. 900 to make a 15-minute window last one second")
     try:

@@ -12,6 +12,7 @@ from sqlalchemy.exc import OperationalError
 
 from flockdesk.cli.common import DataDirOpt, fail, settings_from
 from flockdesk.services.ingest.importer import ImportFormatError, ensure_import_account, import_file
+from flockdesk.services.ingest.labels import fill_missing_labels
 from flockdesk.store.db import make_engine, upgrade
 
 
@@ -88,8 +89,6 @@ def label_stored_command(
     data_dir: DataDirOpt = None,
 ) -> None:
     """Triage stored inbound messages that have no labels yet (after `flockdesk import --no-triage`)."""
-    from flockdesk.services.ingest.labels import fill_missing_labels
-
     engine = make_engine(settings_from(data_dir))
     try:
         upgrade(engine)

@@ -10,6 +10,7 @@ from typing import Annotated, Any, BinaryIO
 import typer
 
 from flockdesk.cli.common import fail
+from flockdesk.triage.jsonl import check_reply_record, process_lines, triage_record
 
 FileArg = Annotated[
     Path | None,
@@ -21,8 +22,6 @@ BATCH = 512
 
 
 def _run(path: Path | None, handler: Callable[[Mapping[str, Any], int], dict[str, Any]]) -> None:
-    from flockdesk.triage.jsonl import process_lines
-
     if path is not None and not path.is_file():
         raise fail(f"{path} is not a readable file; give a JSONL file or pipe the lines on standard input")
     out: BinaryIO = sys.stdout.buffer
@@ -44,15 +43,11 @@ def _run(path: Path | None, handler: Callable[[Mapping[str, Any], int], dict[str
 
 def triage_cmd(file: FileArg = None) -> None:
     """Label messages: reads {"id","text","channel"?,"author"?} lines, writes one label line per input."""
-    from flockdesk.triage.jsonl import triage_record  # imported here: other commands start faster
-
     _run(file, triage_record)
 
 
 def check_reply_cmd(file: FileArg = None) -> None:
     """Guard draft public replies: reads {"id","text"} lines, writes one verdict line per input."""
-    from flockdesk.triage.jsonl import check_reply_record
-
     _run(file, check_reply_record)
 
 

@@ -10,6 +10,9 @@ import typer
 from flockdesk.cli.common import DataDirOpt, fail, settings_from
 from flockdesk.domain.errors import UserError
 from flockdesk.domain.vocabulary import ROLES
+from flockdesk.services.team import sessions as auth_svc
+from flockdesk.services.team import users as users_svc
+from flockdesk.store.db import make_engine, upgrade
 
 
 def register(app: typer.Typer) -> None:
@@ -27,8 +30,6 @@ def register(app: typer.Typer) -> None:
         data_dir: DataDirOpt = None,
     ) -> None:
         """Add a user who can sign in to the web app."""
-        from flockdesk.services.team import users as users_svc
-        from flockdesk.store.db import make_engine, upgrade
 
         if role not in ROLES:
             raise fail(f"--role must be one of {', '.join(ROLES)}")
@@ -45,8 +46,6 @@ def register(app: typer.Typer) -> None:
     @users_app.command("list")
     def list_(data_dir: DataDirOpt = None) -> None:
         """List users."""
-        from flockdesk.services.team import users as users_svc
-        from flockdesk.store.db import make_engine
 
         for u in users_svc.list_users(make_engine(settings_from(data_dir))):
             typer.echo(f"{u.id}\t{u.username}\t{u.role}\t{'active' if u.active else 'disabled'}")
@@ -54,8 +53,6 @@ def register(app: typer.Typer) -> None:
     @users_app.command("disable")
     def disable(username: str, data_dir: DataDirOpt = None) -> None:
         """Disable a user (signed out everywhere, API tokens revoked; they can no longer sign in)."""
-        from flockdesk.services.team import users as users_svc
-        from flockdesk.store.db import make_engine, upgrade
 
         engine = make_engine(settings_from(data_dir))
         upgrade(engine)
@@ -68,8 +65,6 @@ def register(app: typer.Typer) -> None:
     @users_app.command("enable")
     def enable(username: str, data_dir: DataDirOpt = None) -> None:
         """Re-enable a disabled user (they sign in again; old sessions and tokens stay revoked)."""
-        from flockdesk.services.team import users as users_svc
-        from flockdesk.store.db import make_engine, upgrade
 
         engine = make_engine(settings_from(data_dir))
         upgrade(engine)
@@ -86,8 +81,6 @@ def register(app: typer.Typer) -> None:
         data_dir: DataDirOpt = None,
     ) -> None:
         """Change a user's role."""
-        from flockdesk.services.team import users as users_svc
-        from flockdesk.store.db import make_engine, upgrade
 
         engine = make_engine(settings_from(data_dir))
         upgrade(engine)
@@ -111,9 +104,6 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Reset a user's password (signs them out everywhere, revokes their API tokens and lifts a
         sign-in lockout)."""
-        from flockdesk.services.team import sessions as auth_svc
-        from flockdesk.services.team import users as users_svc
-        from flockdesk.store.db import make_engine, upgrade
 
         engine = make_engine(settings_from(data_dir))
         upgrade(engine)

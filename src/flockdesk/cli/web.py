@@ -5,8 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+import uvicorn
 
 from flockdesk.cli.common import DataDirOpt, settings_from
+from flockdesk.store.db import make_engine, upgrade
+from flockdesk.web.app import create_app
 
 
 def register(app: typer.Typer) -> None:
@@ -19,11 +22,6 @@ def register(app: typer.Typer) -> None:
         data_dir: DataDirOpt = None,
     ) -> None:
         """Serve the web inbox (migrates the store first)."""
-        import uvicorn
-
-        from flockdesk.store.db import make_engine, upgrade
-        from flockdesk.web.app import create_app
-
         settings = settings_from(data_dir)
         engine = make_engine(settings)
         upgrade(engine)

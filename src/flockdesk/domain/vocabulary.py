@@ -63,7 +63,7 @@ Role = Literal["agent", "manager", "admin"]
 ROLES: tuple[Role, ...] = ("admin", "manager", "agent")  # the order pages list them in
 ROLE_RANK: dict[str, int] = {role: rank for rank, role in enumerate(get_args(Role))}
 
-# Triage labels (issue 4).
+# Triage labels.
 Intent = Literal["complaint", "question", "request", "praise", "lead", "feedback", "spam", "other"]
 INTENTS: tuple[Intent, ...] = get_args(Intent)
 Sentiment = Literal["negative", "neutral", "positive"]

@@ -63,10 +63,9 @@ def identify(state: EmulatorState, request: Request) -> Identity | None:
         return Identity("user:" + state.org.id, False, set(USER_SCOPES))
     if token == state.app_bearer:
         return Identity("app", True)
-    if state.oauth is not None:
-        scopes = state.oauth.scopes_for_access_token(token)
-        if scopes is not None:
-            return Identity("user:" + state.org.id, False, scopes)
+    scopes = state.oauth.scopes_for_access_token(token)
+    if scopes is not None:
+        return Identity("user:" + state.org.id, False, scopes)
     return None
 
 

@@ -27,8 +27,6 @@ def create_app(state_or_config: EmulatorState | EmulatorConfig | None = None) ->
         state = state_or_config
     else:
         state = EmulatorState(state_or_config or EmulatorConfig())
-    if state.oauth is None:
-        state.oauth = oauth.OAuthStore(state)
     app = Starlette(
         routes=[*api.routes(), *oauth.routes(), *control.routes()],
         exception_handlers={404: _not_found, 405: _method_not_allowed},

@@ -276,7 +276,7 @@ def send_message(ctx: Ctx) -> tuple[int, dict[str, Any]]:
         )
     )
     c.emit_message(state, conv, event)
-    state.traffic_cursor.setdefault("chat_replied", []).append(conv.id)
+    state.traffic_cursor.chat_replied.append(conv.id)
     return 201, {"data": {"encoded_message_event": event.encoded}}
 
 

@@ -14,6 +14,7 @@ from flockdesk.emulator.chat import api_id
 from flockdesk.emulator.faults import FaultConfigError
 from flockdesk.emulator.http import json_response, problem
 from flockdesk.emulator.model import User
+from flockdesk.emulator.oauth import OAuthClient
 from flockdesk.emulator.scenario import USERNAME_RE, ScenarioError, load_scenario, stable_user_id
 from flockdesk.emulator.state import EmulatorState
 from flockdesk.emulator.traffic import crowd_users, generate
@@ -431,8 +432,6 @@ async def revoke(request: Request) -> dict[str, Any]:
 
 
 async def oauth_client(request: Request) -> dict[str, Any]:
-    from flockdesk.emulator.oauth import OAuthClient
-
     state = _state(request)
     body = await _body(request)
     cid = body.get("client_id")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+import warnings
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -12,8 +13,15 @@ from flockdesk.emulator import billing
 from flockdesk.emulator import render as r
 from flockdesk.emulator.http import ApiError
 from flockdesk.emulator.ids import id_for_time
+from flockdesk.emulator.model import dm_conversation_id
 from flockdesk.emulator.query import QueryError, compile_query
 from flockdesk.emulator.state import SentRecord, scan_desc
+
+with warnings.catch_warnings():
+    # twitter-text-parser 3.0 loads its emoji table through pkg_resources (deprecated, still works)
+    warnings.simplefilter("ignore", UserWarning)
+    warnings.simplefilter("ignore", DeprecationWarning)
+    from twitter_text import parse_tweet
 
 if TYPE_CHECKING:
     from flockdesk.emulator.api import Ctx
@@ -247,7 +255,6 @@ def dm_events_with(ctx: Ctx) -> tuple[int, dict[str, Any]]:
         raise r.ParamError(
             "participant_id", f"The `participant_id` value [{pid}] does not match ^[0-9]{{1,19}}$"
         )
-    from flockdesk.emulator.model import dm_conversation_id
 
     conv = dm_conversation_id(ctx.state.org.id, pid)
     return 200, _dm_list(ctx, ctx.state.dm_by_conv.get(conv, []), "c" + pid)
@@ -298,8 +305,6 @@ def followers(ctx: Ctx) -> tuple[int, dict[str, Any]]:
 
 
 def _weighted_length(text: str) -> tuple[int, bool]:
-    from twitter_text import parse_tweet
-
     parsed = parse_tweet(text)
     return parsed.weightedLength, parsed.valid
 
@@ -373,7 +378,7 @@ def create_tweet(ctx: Ctx) -> tuple[int, dict[str, Any]]:
         deep_link=deep_link,
     )
     if parent is not None and post.conversation_id in state.posts:
-        state.traffic_cursor.setdefault("org_threads", []).append(post.conversation_id)
+        state.traffic_cursor.org_threads.append(post.conversation_id)
     summoned = parent is not None and parent.author_id != state.org.id and _summoned(ctx, parent)
     billing.charge_post_create(state.billing, post.id, text, summoned)
     state.sent.append(

@@ -10,6 +10,7 @@ import html
 import secrets
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode, urlsplit
 
 from starlette.requests import Request
@@ -17,7 +18,10 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from flockdesk.emulator.http import json_response
-from flockdesk.emulator.state import EmulatorState
+
+if TYPE_CHECKING:
+    # annotations only: the state builds its OAuthStore, so state.py imports this module
+    from flockdesk.emulator.state import EmulatorState
 
 KNOWN_SCOPES = {
     "tweet.read",
@@ -125,7 +129,8 @@ def _challenge(verifier: str, method: str) -> str:
 
 
 def _store(request: Request) -> OAuthStore:
-    return request.app.state.emulator.oauth
+    state: EmulatorState = request.app.state.emulator
+    return state.oauth
 
 
 def _validate_authorize(store: OAuthStore, q: dict[str, str]) -> tuple[_Grant | None, str | None]:

@@ -22,7 +22,9 @@ from flockdesk.emulator.chat import ChatWorld
 from flockdesk.emulator.faults import FaultInjector
 from flockdesk.emulator.ids import IdGenerator, created_at
 from flockdesk.emulator.model import DmEvent, Post, User, dm_conversation_id
+from flockdesk.emulator.oauth import OAuthStore
 from flockdesk.emulator.ratelimit import RateLimiter
+from flockdesk.emulator.scenario import load_scenario
 
 REQUEST_LOG_MAX = 200_000
 
@@ -61,6 +63,19 @@ class EmulatorConfig:
 
 
 @dataclass
+class TrafficCursor:
+    """Where generated traffic left off, so that the next burst continues the same conversations."""
+
+    threads: list[int] = field(default_factory=list)  # roots of customers' public threads
+    public: list[int] = field(default_factory=list)  # customers' public posts, for quotes and reposts
+    dm_users: list[str] = field(default_factory=list)  # customers who have a DM thread with the org
+    org_threads: list[int] = field(default_factory=list)  # conversations the org replied in
+    outreach_pending: list[str] = field(default_factory=list)  # users the org DMed, not answered yet
+    chat_users: list[str] = field(default_factory=list)  # customers who have an X Chat with the org
+    chat_replied: list[str] = field(default_factory=list)  # X Chat conversations the org wrote in last
+
+
+@dataclass
 class SentRecord:
     id: str
     kind: str  # "post" | "dm" | "chat"
@@ -86,13 +101,12 @@ class EmulatorState:
         self.faults = FaultInjector()
         self.faults.configure(0.0, None, self.config.seed)
         self.limiter = RateLimiter(self.config.speedup)
-        self.oauth: Any = None  # set by oauth.OAuthStore on app creation
+        self.oauth = OAuthStore(self)
         self.closing = threading.Event()  # set while a server shuts down: stalled responses end early
         self.billing = Ledger()
         self.user_token_revoked = False  # POST /_emulator/revoke: the org revoked the app's access
         self.deliverer: Any = None  # webhooks.Deliverer, started with the first webhook
         self._clear()
-        from flockdesk.emulator.scenario import load_scenario
 
         self.set_org(load_scenario(self.config.scenario).org)
 
@@ -113,7 +127,7 @@ class EmulatorState:
         self.dm_openers: set[str] = set()  # users who have DMed the org (the app may DM them back)
         self.sent: list[SentRecord] = []
         self.hidden: set[int] = set()  # replies the org hid in its own conversations
-        self.traffic_cursor: dict[str, Any] = {}
+        self.traffic_cursor = TrafficCursor()
         # every X API request, oldest first, for tests that count polls (GET /_emulator/requests)
         self.requests: deque[dict[str, Any]] = deque(maxlen=REQUEST_LOG_MAX)
         # X Activity API events (emulator/activity.py): producers emit, the stream and webhooks deliver
@@ -133,8 +147,6 @@ class EmulatorState:
             self.add_user(org)
 
     def reset(self, scenario: str | None = None) -> None:
-        from flockdesk.emulator.scenario import load_scenario
-
         with self.lock:
             if scenario:
                 self.config.scenario = scenario

@@ -152,13 +152,13 @@ class _Run:
         self.by_kind[kind] = self.by_kind.get(kind, 0) + 1
 
     def threads(self) -> list[int]:
-        return self.state.traffic_cursor.setdefault("threads", [])
+        return self.state.traffic_cursor.threads
 
     def dm_users(self) -> list[str]:
-        return self.state.traffic_cursor.setdefault("dm_users", [])
+        return self.state.traffic_cursor.dm_users
 
     def public_posts(self) -> list[int]:
-        return self.state.traffic_cursor.setdefault("public", [])
+        return self.state.traffic_cursor.public
 
 
 def _mention(run: _Run) -> None:
@@ -188,7 +188,7 @@ def _reply(run: _Run) -> None:
         _mention(run)
         return
     recent = threads[-RECENT_THREADS:]
-    answered = run.state.traffic_cursor.get("org_threads", [])[-RECENT_THREADS:]
+    answered = run.state.traffic_cursor.org_threads[-RECENT_THREADS:]
     pick = run.rng.random()
     if answered and pick < 0.4:  # customers answer the org's replies (the emulator's or Flockdesk's)
         root_id = run.rng.choice(answered)
@@ -219,7 +219,7 @@ def _reply(run: _Run) -> None:
 def _dm(run: _Run, remaining: int) -> None:
     users = run.dm_users()
     org = run.state.org
-    outreach = run.state.traffic_cursor.setdefault("outreach_pending", [])
+    outreach = run.state.traffic_cursor.outreach_pending
     if outreach and run.rng.random() < 0.7:
         uid = outreach.pop(run.rng.randrange(len(outreach)))
         author, key = run.state.users[uid], "dm_outreach_reply"
@@ -273,8 +273,8 @@ def _chat(run: _Run, remaining: int) -> None:
     group with a friend; sometimes a key rotation first, sometimes a message garbled in transit."""
     state, org = run.state, run.state.org
     cursor = state.traffic_cursor
-    users: list[str] = cursor.setdefault("chat_users", [])
-    replied: list[str] = cursor.setdefault("chat_replied", [])
+    users = cursor.chat_users
+    replied = cursor.chat_replied
     conv: xchat.ChatConversation | None = None
     first_text, quick = "", None
     if replied and run.rng.random() < run.sc.chat_chance("answer"):
@@ -356,7 +356,7 @@ def _org_reply(run: _Run) -> None:
         run.state.org.id, f"@{customer.username} {text}", "org_reply", in_reply_to=parent.id
     )
     run.org_created.append(str(post.id))
-    run.state.traffic_cursor.setdefault("org_threads", []).append(post.conversation_id)
+    run.state.traffic_cursor.org_threads.append(post.conversation_id)
 
 
 def _org_dm(run: _Run) -> None:
@@ -365,7 +365,7 @@ def _org_dm(run: _Run) -> None:
     run.org_created.append(str(event.id))
     if author.id not in run.dm_users():
         run.dm_users().append(author.id)
-    run.state.traffic_cursor.setdefault("outreach_pending", []).append(author.id)
+    run.state.traffic_cursor.outreach_pending.append(author.id)
 
 
 def _followers(run: _Run) -> None:

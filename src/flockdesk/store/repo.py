@@ -26,7 +26,7 @@ def account_by_external_user(
 
 
 def _grouped(conn: Connection, column: sa.ColumnElement[Any]) -> dict[str, int]:
-    table = column.table  # type: ignore[attr-defined]
+    table = column.table
     rows = conn.execute(sa.select(column, sa.func.count()).select_from(table).group_by(column))
     return {str(value): int(n) for value, n in rows}
 

@@ -96,7 +96,7 @@ sources = Table(
     Column("poll_interval_s", Float, nullable=False),
     Column("next_poll_at", TS),
     Column("created_at", TS, nullable=False),
-    Column("last_polled_at", TS),  # migration 0003 (helper C): end of the last poll attempt
+    Column("last_polled_at", TS),  # migration 0003: end of the last poll attempt
     Column("last_error", Text),  # migration 0003: why the last poll stopped early (NULL when it did not)
     Column("expected_posts_per_day", Integer),  # migration 0006 (web): the admin's estimate for a query
     # migration 0010: the worker polling the source now, until when (a lease; see store/leases.py)
@@ -105,7 +105,7 @@ sources = Table(
     UniqueConstraint("account_id", "kind", "query", name="uq_sources_account_kind_query"),
 )
 
-# migration 0003 (helper C): the platform's last x-rate-limit-* headers per account and endpoint
+# migration 0003: the platform's last x-rate-limit-* headers per account and endpoint
 rate_limits = Table(
     "rate_limits",
     metadata,
@@ -173,7 +173,7 @@ conversations = Table(
     Index("ix_conversations_status_last", "status", "last_message_at", "id"),
     Index("ix_conversations_assignee", "assignee_id", "status"),
     Index("ix_conversations_contact", "contact_id"),
-    # inbox views (migration 0002, helper D)
+    # inbox views (migration 0002)
     Index("ix_conversations_status_waiting", "status", "waiting_since", "id"),
     Index("ix_conversations_status_channel_priority", "status", "channel", "priority", "id"),
     Index("ix_conversations_assignee_status_priority", "assignee_id", "status", "priority", "id"),
@@ -215,12 +215,12 @@ outbox = Table(
     Column("created_by", ForeignKey("users.id", ondelete="SET NULL")),
     Column("created_at", TS, nullable=False),
     Column("sent_at", TS),
-    Column("claimed_at", TS),  # migration 0003 (helper C): when the sender moved it to 'sending'
+    Column("claimed_at", TS),  # migration 0003: when the sender moved it to 'sending'
     # (a native_reply: when the person said they posted it on the platform)
     # migration 0013: who wrote the text: agent | automated | ai_draft
     Column("origin", String(16), nullable=False, default="agent", server_default="agent"),
     Index("ix_outbox_status", "status", "id"),
-    Index("ix_outbox_conversation", "conversation_id", "id"),  # migration 0002 (helper D)
+    Index("ix_outbox_conversation", "conversation_id", "id"),  # migration 0002
 )
 
 messages = Table(
@@ -240,7 +240,7 @@ messages = Table(
     Column("ingested_at", TS, nullable=False),
     Column("outbox_id", ForeignKey("outbox.id")),
     Column("raw", JSON),
-    # triage labels (issue 4); NULL until triaged
+    # triage labels; NULL until triaged
     Column("intent", String(16)),
     Column("sentiment", String(8)),
     Column("sensitive", JSON),
@@ -248,7 +248,7 @@ messages = Table(
     Column("urgent", Boolean),
     Column("influencer", Boolean),
     Column("priority", Float),
-    Column("hidden", Boolean),  # migration 0005 (helper G): hidden on the platform; NULL = never changed
+    Column("hidden", Boolean),  # migration 0005: hidden on the platform; NULL = never changed
     # migration 0008: what the connector parsed besides the text (domain.types), so nothing reads `raw`
     Column("in_reply_to_user_id", String(EXTERNAL_ID_LEN)),  # whom a reply answered
     Column("engagement", JSON),  # Engagement.to_json(): likes, reposts, replies, quotes, impressions
@@ -303,7 +303,7 @@ audit_events = Table(
     Index("ix_audit_events_at", "at"),
 )
 
-# ---- team inbox (issue 3) -------------------------------------------------------------------
+# ---- team inbox -------------------------------------------------------------------------------
 
 web_sessions = Table(
     "web_sessions",

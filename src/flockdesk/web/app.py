@@ -21,7 +21,11 @@ from flockdesk.domain.errors import UserError
 from flockdesk.settings import Settings
 from flockdesk.store.db import check_store, make_engine
 from flockdesk.web import errors
+from flockdesk.web.api.app import create_api
+from flockdesk.web.live import LiveHub
 from flockdesk.web.middleware import BodySizeLimitMiddleware, UnhandledErrorMiddleware
+from flockdesk.web.render import make_templates
+from flockdesk.web.routes import admin, admin_accounts, auth, conversation, events, inbox, mentions, profile
 from flockdesk.web.security import (
     CsrfError,
     Forbidden,
@@ -61,20 +65,6 @@ def _server_error_page(request: Request) -> Response:
 def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     """Build the app on a store (migrated by the caller or `flockdesk db upgrade`). Periodic work
     (snooze wake-ups, spike checks, alert retries) is the worker's (jobs/registry.py), never the web's."""
-    from flockdesk.web.api.app import create_api
-    from flockdesk.web.live import LiveHub
-    from flockdesk.web.render import make_templates
-    from flockdesk.web.routes import (
-        admin,
-        admin_accounts,
-        auth,
-        conversation,
-        events,
-        inbox,
-        mentions,
-        profile,
-    )
-
     eng = engine if engine is not None else make_engine(settings)
     ctx = WebContext(settings=settings, engine=eng, templates=make_templates())
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastapi import Depends, Request
+from fastapi.templating import Jinja2Templates
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -40,7 +41,7 @@ SECURITY_HEADERS = [
 class WebContext:
     settings: Settings
     engine: Engine
-    templates: Any
+    templates: Jinja2Templates
 
 
 class LoginRequired(Exception):

@@ -30,6 +30,7 @@ from flockdesk.services.conversations.view import (
     get_conversation,
 )
 from flockdesk.services.team import audit
+from flockdesk.services.team import note_mentions as mentions_svc
 from flockdesk.store.schema import conversation_tags, conversations, notes, tags, users
 
 __all__ = [
@@ -189,7 +190,6 @@ def add_note(engine: Engine, conversation_id: int, user_id: int, text: str) -> N
                 created_at=now,
             )
         ).inserted_primary_key[0]  # type: ignore[index]
-        from flockdesk.services.team import note_mentions as mentions_svc
 
         mentions_svc.record(conn, int(note_id), user_id, mentions, now)
         audit.record(

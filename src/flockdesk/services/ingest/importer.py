@@ -13,7 +13,7 @@ What the file is: JSONL when any line holds a JSON object or array; else one JSO
 pretty-printed page or array, up to MAX_DOCUMENT_BYTES, read whole); else it is refused with an
 error and nothing is stored.
 
-Imported inbound messages are triaged as they are stored, like polled ones (issue 4), with the same
+Imported inbound messages are triaged as they are stored, like polled ones, with the same
 hook as the worker (`default_triage`). `triage=False` (`flockdesk import --no-triage`) loads a raw
 archive faster and leaves the label columns empty; `flockdesk label-stored`
 (services/ingest/labels.py) fills them later.

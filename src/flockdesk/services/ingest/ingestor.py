@@ -33,6 +33,7 @@ from flockdesk.services.ingest import write as w
 from flockdesk.services.ingest.rules import Summons, by_content, labels_to_columns, summons
 from flockdesk.store import dialect
 from flockdesk.store.schema import accounts, messages
+from flockdesk.triage.core import triage_items
 
 log = logging.getLogger(__name__)
 
@@ -94,13 +95,8 @@ def latest_message_id(engine: Engine) -> int:
         return int(conn.execute(sa.select(sa.func.max(messages.c.id))).scalar() or 0)
 
 
-def default_triage() -> Triage | None:
-    """The triage every inbound message gets as it is stored (issue 4), shared by the worker and
-    `flockdesk import`; None (messages stored untriaged) only when the triage package is absent."""
-    try:
-        from flockdesk.triage.core import triage_items
-    except ImportError:
-        return None
+def default_triage() -> Triage:
+    """The triage every inbound message gets as it is stored, shared by the worker and `flockdesk import`."""
     return triage_items
 
 

@@ -141,8 +141,7 @@ def latest_unacknowledged(engine: Engine) -> Alert | None:
 
 
 def acknowledge(engine: Engine, alert_id: int, user_id: int) -> bool:
-    """Mark an alert as seen by a user (the web banner's "Acknowledge"); False if it does not exist.
-    (Added by helper E for the web app.)"""
+    """Mark an alert as seen by a user (the web banner's "Acknowledge"); False if it does not exist."""
     with engine.begin() as conn:
         q = alerts.update().where(alerts.c.id == alert_id).values(acknowledged_by=user_id)
         n = conn.execute(q).rowcount

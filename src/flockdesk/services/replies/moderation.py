@@ -28,6 +28,7 @@ from flockdesk.connectors.base import (
     TransientError,
 )
 from flockdesk.domain.errors import Conflict, InvalidInput, NotFound
+from flockdesk.services.accounts.connected import connector_for_account
 from flockdesk.services.team import audit
 from flockdesk.settings import Settings
 from flockdesk.store.schema import accounts, contacts, conversations, messages
@@ -246,8 +247,6 @@ def hide_reply(
         row = _pick(conn, message_id, conversation_id)
         _check(conn, row)
     if connector is None:
-        from flockdesk.services.accounts.connected import connector_for_account
-
         connector = connector_for_account(engine, settings, int(row["account_id"]), read_retries=0)
     try:
         state = connector.hide_reply(str(row["external_id"]), hidden=hidden)

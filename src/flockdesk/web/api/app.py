@@ -8,10 +8,16 @@ from fastapi import Depends, FastAPI, Query, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from flockdesk.domain import text as text_mod
 from flockdesk.domain.errors import InvalidInput, PolicyRefused, UserError
 from flockdesk.domain.vocabulary import TEXT_KINDS
+from flockdesk.services.conversations import actions as conv_svc
+from flockdesk.services.conversations import inbox as inbox_svc
+from flockdesk.services.replies import compose as replies_svc
+from flockdesk.services.team import audit as audit_svc
 from flockdesk.services.team import users as users_svc
 from flockdesk.services.team.users import User
+from flockdesk.triage import check_reply
 from flockdesk.web import errors
 from flockdesk.web.api import models as m
 from flockdesk.web.middleware import UnhandledErrorMiddleware
@@ -30,20 +36,13 @@ VIEWS_DOC = "all | mine | unassigned | mentions | dms | listening | snoozed | re
 
 def check_reply_info(text: str, kind: str) -> m.CheckReplyOut:
     """The reply guard (triage) plus the authoritative weighted length."""
-    from flockdesk.domain import text as text_mod
-
     length = text_mod.length_info(text, kind if kind in TEXT_KINDS else "reply")
     asks, contains, advice = False, [], ""
     if kind != "dm":
-        try:
-            from flockdesk.triage import check_reply
-        except ImportError:
-            check_reply = None  # type: ignore[assignment]
-        if check_reply is not None:
-            res = check_reply(text)
-            asks = bool(getattr(res, "asks_for_sensitive", False))
-            contains = list(getattr(res, "contains_sensitive", []) or [])
-            advice = str(getattr(res, "advice", "") or "")
+        res = check_reply(text)
+        asks = res.asks_for_sensitive
+        contains = list(res.contains_sensitive)
+        advice = res.advice
     return m.CheckReplyOut(
         flagged=asks or bool(contains),
         asks_for_sensitive=asks,
@@ -123,8 +122,6 @@ def create_api(ctx: WebContext) -> FastAPI:
         influencer: bool | None = None,
         user: User = Depends(api_user),
     ) -> m.ConversationPage:
-        from flockdesk.services.conversations import inbox as inbox_svc
-
         if view not in inbox_svc.VIEWS:
             raise InvalidInput(f"Unknown view {view!r}; use one of: {VIEWS_DOC}.")
         filters = inbox_svc.InboxFilters(
@@ -158,8 +155,6 @@ def create_api(ctx: WebContext) -> FastAPI:
     async def get_conversation(
         cid: int, request: Request, user: User = Depends(api_user)
     ) -> m.ConversationDetail:
-        from flockdesk.services.conversations import actions as conv_svc
-
         v = await run_in_threadpool(conv_svc.get_conversation, engine(request), cid)
         return m.ConversationDetail(
             conversation=m.ConversationOut.model_validate(v.conversation), tags=v.tags
@@ -169,8 +164,6 @@ def create_api(ctx: WebContext) -> FastAPI:
     async def conversation_messages(
         cid: int, request: Request, user: User = Depends(api_user)
     ) -> list[m.ThreadItemOut]:
-        from flockdesk.services.conversations import actions as conv_svc
-
         v = await run_in_threadpool(conv_svc.get_conversation, engine(request), cid)
         return [m.ThreadItemOut.model_validate(t) for t in v.thread]
 
@@ -178,8 +171,6 @@ def create_api(ctx: WebContext) -> FastAPI:
     async def post_reply(
         cid: int, body: m.ReplyIn, request: Request, user: User = Depends(api_user)
     ) -> m.OutboxOut:
-        from flockdesk.services.replies import compose as replies_svc
-
         row = await run_in_threadpool(
             lambda: replies_svc.queue_reply(
                 engine(request),
@@ -196,8 +187,6 @@ def create_api(ctx: WebContext) -> FastAPI:
     async def assign(
         cid: int, body: m.AssignIn, request: Request, user: User = Depends(api_user)
     ) -> m.ConversationDetail:
-        from flockdesk.services.conversations import actions as conv_svc
-
         eng = engine(request)
         if body.me:
             await run_in_threadpool(conv_svc.self_assign, eng, cid, user.id)
@@ -212,8 +201,6 @@ def create_api(ctx: WebContext) -> FastAPI:
 
     @api.get("/contacts/{contact_id}", response_model=m.ContactOut, tags=["contacts"])
     async def get_contact(contact_id: int, request: Request, user: User = Depends(api_user)) -> m.ContactOut:
-        from flockdesk.services.conversations import actions as conv_svc
-
         panel = await run_in_threadpool(conv_svc.contact_panel, engine(request), contact_id)
         return m.ContactOut.model_validate(panel)
 
@@ -251,8 +238,6 @@ def create_api(ctx: WebContext) -> FastAPI:
         limit: int = Query(100, ge=1, le=500),
         user: User = Depends(admin_user),
     ) -> list[m.AuditOut]:
-        from flockdesk.services.team import audit as audit_svc
-
         events = await run_in_threadpool(
             lambda: audit_svc.list_events(engine(request), limit=limit, before_id=before_id)
         )

@@ -7,6 +7,10 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from flockdesk.domain.vocabulary import CHANNELS, ROLES
+from flockdesk.services.conversations import sla as sla_svc
+from flockdesk.services.replies import saved as sr_svc
+from flockdesk.services.team import audit as audit_svc
+from flockdesk.services.team import sessions as auth_svc
 from flockdesk.services.team import users as users_svc
 from flockdesk.services.team.users import User
 from flockdesk.web.flash import attempt, back, flash
@@ -83,8 +87,6 @@ async def users_password(
     uid: int, request: Request, password: str = Form(""), user: User = Depends(admin_only)
 ) -> Response:
     """An admin resets someone's password (their sessions and API tokens are revoked; audited)."""
-    from flockdesk.services.team import sessions as auth_svc
-
     engine = web(request).engine
     return await attempt(
         "/settings/users",
@@ -98,8 +100,6 @@ async def users_password(
 
 @router.get("/settings/saved-replies")
 async def saved_replies_page(request: Request, user: User = Depends(manager_up)) -> Response:
-    from flockdesk.services.replies import saved as sr_svc
-
     items = await run_in_threadpool(sr_svc.list_saved_replies, web(request).engine)
     return await render(
         request,
@@ -116,8 +116,6 @@ async def saved_replies_page(request: Request, user: User = Depends(manager_up))
 async def saved_replies_add(
     request: Request, name: str = Form(""), body: str = Form(""), user: User = Depends(manager_up)
 ) -> Response:
-    from flockdesk.services.replies import saved as sr_svc
-
     engine = web(request).engine
     return await attempt(
         "/settings/saved-replies", lambda: sr_svc.create(engine, user.id, name, body), "Saved reply added."
@@ -128,8 +126,6 @@ async def saved_replies_add(
 async def saved_replies_edit(
     sid: int, request: Request, name: str = Form(""), body: str = Form(""), user: User = Depends(manager_up)
 ) -> Response:
-    from flockdesk.services.replies import saved as sr_svc
-
     engine = web(request).engine
     return await attempt(
         "/settings/saved-replies",
@@ -140,8 +136,6 @@ async def saved_replies_edit(
 
 @router.post("/settings/saved-replies/{sid}/delete")
 async def saved_replies_delete(sid: int, request: Request, user: User = Depends(manager_up)) -> Response:
-    from flockdesk.services.replies import saved as sr_svc
-
     engine = web(request).engine
     return await attempt(
         "/settings/saved-replies", lambda: sr_svc.delete(engine, user.id, sid), "Saved reply deleted."
@@ -150,8 +144,6 @@ async def saved_replies_delete(sid: int, request: Request, user: User = Depends(
 
 @router.get("/settings/sla")
 async def sla_page(request: Request, user: User = Depends(admin_only)) -> Response:
-    from flockdesk.services.conversations import sla as sla_svc
-
     policies = await run_in_threadpool(sla_svc.get_policies, web(request).engine)
     rows = [(ch, policies.get(ch), sla_svc.DEFAULT_TARGETS.get(ch)) for ch in CHANNELS]
     return await render(request, user, "settings_sla.html", rows=rows, tab="sla", **flash(request))
@@ -161,8 +153,6 @@ async def sla_page(request: Request, user: User = Depends(admin_only)) -> Respon
 async def sla_save(
     request: Request, channel: str = Form(""), minutes: str = Form(""), user: User = Depends(admin_only)
 ) -> Response:
-    from flockdesk.services.conversations import sla as sla_svc
-
     engine = web(request).engine
     try:
         value = int(minutes)
@@ -177,8 +167,6 @@ async def sla_save(
 
 @router.get("/settings/audit")
 async def audit_page(request: Request, user: User = Depends(admin_only)) -> Response:
-    from flockdesk.services.team import audit as audit_svc
-
     before = request.query_params.get("before")
     events = await run_in_threadpool(
         lambda: audit_svc.list_events(

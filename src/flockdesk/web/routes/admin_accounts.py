@@ -8,7 +8,12 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
+from flockdesk.domain.errors import InvalidInput
+from flockdesk.services.accounts import connected as accounts_svc
+from flockdesk.services.accounts import costs as costs_svc
+from flockdesk.services.accounts import listening
 from flockdesk.services.accounts import oauth as oauth_svc
+from flockdesk.services.accounts import sources as sources_svc
 from flockdesk.services.team.users import User
 from flockdesk.web.flash import attempt, back, flash
 from flockdesk.web.pages import render
@@ -25,8 +30,6 @@ def callback_url(request: Request) -> str:
 
 @router.get("/settings/accounts")
 async def accounts_page(request: Request, user: User = Depends(admin_only)) -> Response:
-    from flockdesk.services.accounts import connected as accounts_svc
-
     items = await run_in_threadpool(accounts_svc.list_accounts, web(request).engine)
     return await render(
         request,
@@ -70,8 +73,6 @@ async def accounts_connect(
 
 @router.get("/settings/accounts/callback", name="accounts_callback")
 async def accounts_callback(request: Request, user: User = Depends(admin_only)) -> Response:
-    from flockdesk.services.accounts import connected as accounts_svc
-
     ctx = web(request)
     params = request.query_params
     if params.get("error"):
@@ -108,8 +109,6 @@ async def accounts_callback(request: Request, user: User = Depends(admin_only)) 
 
 
 def _cost(posts_per_day: float, platform: str) -> float | None:
-    from flockdesk.services.accounts import costs as costs_svc
-
     try:
         return float(costs_svc.estimate_query_monthly_cost(posts_per_day, platform=platform))
     except (ValueError, TypeError):
@@ -118,8 +117,6 @@ def _cost(posts_per_day: float, platform: str) -> float | None:
 
 @router.get("/settings/listening")
 async def listening_page(request: Request, user: User = Depends(admin_only)) -> Response:
-    from flockdesk.services.accounts import listening
-
     rows = await run_in_threadpool(listening.query_costs, web(request).engine)
     return await render(
         request,
@@ -140,10 +137,6 @@ async def listening_add(
     posts_per_day: str = Form(""),
     user: User = Depends(admin_only),
 ) -> Response:
-    from flockdesk.domain.errors import InvalidInput
-    from flockdesk.services.accounts import listening
-    from flockdesk.services.accounts import sources as sources_svc
-
     ctx = web(request)
     try:
         given = listening.parse_volume(posts_per_day)
@@ -174,9 +167,6 @@ async def listening_volume(
     source_id: int, request: Request, posts_per_day: str = Form(""), user: User = Depends(admin_only)
 ) -> Response:
     """Change (or clear) the expected posts a day of a query."""
-    from flockdesk.domain.errors import InvalidInput
-    from flockdesk.services.accounts import listening
-
     engine = web(request).engine
     try:
         given = listening.parse_volume(posts_per_day)
@@ -191,8 +181,6 @@ async def listening_volume(
 
 @router.post("/settings/listening/{source_id}/delete")
 async def listening_delete(source_id: int, request: Request, user: User = Depends(admin_only)) -> Response:
-    from flockdesk.services.accounts import sources as sources_svc
-
     engine = web(request).engine
     return await attempt(
         "/settings/listening",

@@ -11,8 +11,14 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
+from flockdesk.domain import text as text_mod
 from flockdesk.domain.errors import InvalidInput
-from flockdesk.services.replies import native
+from flockdesk.services.conversations import actions as conv_svc
+from flockdesk.services.conversations import attachments as attachments_svc
+from flockdesk.services.replies import compose as replies_svc
+from flockdesk.services.replies import moderation, native
+from flockdesk.services.replies import saved as sr_svc
+from flockdesk.services.team import note_mentions as mentions_svc
 from flockdesk.services.team import presence as presence_svc
 from flockdesk.services.team import users as users_svc
 from flockdesk.services.team.users import User
@@ -55,16 +61,10 @@ def _hide_offer(view: Any, candidates: list[Any]) -> Any:
 
 @router.get("/c/{cid}")
 async def conversation_page(cid: int, request: Request, user: User = Depends(page_user)) -> Response:
-    from flockdesk.services.conversations import actions as conv_svc
-    from flockdesk.services.replies import moderation
-    from flockdesk.services.replies import saved as sr_svc
-
     engine = web(request).engine
     view = await run_in_threadpool(conv_svc.get_conversation, engine, cid)
-    from flockdesk.services.team import note_mentions as mentions_svc
 
     await run_in_threadpool(mentions_svc.mark_conversation_read, engine, user.id, cid)
-    from flockdesk.services.conversations import attachments as attachments_svc
 
     attachments = await run_in_threadpool(attachments_svc.for_conversation, engine, cid)
     candidates = await run_in_threadpool(moderation.hide_candidates, engine, cid)
@@ -95,8 +95,6 @@ async def conversation_page(cid: int, request: Request, user: User = Depends(pag
 async def assign(
     cid: int, request: Request, assignee: str = Form(""), user: User = Depends(page_user)
 ) -> Response:
-    from flockdesk.services.conversations import actions as conv_svc
-
     engine = web(request).engine
     if assignee == "me":
         return await _act(cid, lambda: conv_svc.self_assign(engine, cid, user.id), "Assigned to you.")
@@ -111,8 +109,6 @@ async def assign(
 
 @router.post("/c/{cid}/tag")
 async def tag(cid: int, request: Request, name: str = Form(""), user: User = Depends(page_user)) -> Response:
-    from flockdesk.services.conversations import actions as conv_svc
-
     engine = web(request).engine
     return await _act(cid, lambda: conv_svc.add_tag(engine, cid, user.id, name), "Tag added.")
 
@@ -121,16 +117,12 @@ async def tag(cid: int, request: Request, name: str = Form(""), user: User = Dep
 async def untag(
     cid: int, request: Request, name: str = Form(""), user: User = Depends(page_user)
 ) -> Response:
-    from flockdesk.services.conversations import actions as conv_svc
-
     engine = web(request).engine
     return await _act(cid, lambda: conv_svc.remove_tag(engine, cid, user.id, name), "Tag removed.")
 
 
 @router.post("/c/{cid}/note")
 async def note(cid: int, request: Request, text: str = Form(""), user: User = Depends(page_user)) -> Response:
-    from flockdesk.services.conversations import actions as conv_svc
-
     engine = web(request).engine
     return await _act(cid, lambda: conv_svc.add_note(engine, cid, user.id, text), "Note added.")
 
@@ -148,8 +140,6 @@ def parse_until(value: str) -> datetime:
 async def snooze(
     cid: int, request: Request, until: str = Form(""), user: User = Depends(page_user)
 ) -> Response:
-    from flockdesk.services.conversations import actions as conv_svc
-
     engine = web(request).engine
     try:
         when = parse_until(until)
@@ -160,24 +150,18 @@ async def snooze(
 
 @router.post("/c/{cid}/resolve")
 async def resolve(cid: int, request: Request, user: User = Depends(page_user)) -> Response:
-    from flockdesk.services.conversations import actions as conv_svc
-
     engine = web(request).engine
     return await _act(cid, lambda: conv_svc.resolve(engine, cid, user.id), "Resolved.")
 
 
 @router.post("/c/{cid}/reopen")
 async def reopen(cid: int, request: Request, user: User = Depends(page_user)) -> Response:
-    from flockdesk.services.conversations import actions as conv_svc
-
     engine = web(request).engine
     return await _act(cid, lambda: conv_svc.reopen(engine, cid, user.id), "Reopened.")
 
 
 @router.post("/c/{cid}/follow-up")
 async def follow_up(cid: int, request: Request, user: User = Depends(page_user)) -> Response:
-    from flockdesk.services.conversations import actions as conv_svc
-
     engine = web(request).engine
     return await _act(
         cid,
@@ -194,8 +178,6 @@ async def move_to_dm(
     dm_text: str = Form(""),
     user: User = Depends(page_user),
 ) -> Response:
-    from flockdesk.services.replies import compose as replies_svc
-
     engine = web(request).engine
     result: dict[str, Any] = {}
 
@@ -227,8 +209,6 @@ async def hide_reply(
     user: User = Depends(page_user),
 ) -> Response:
     """Hide (or unhide) a customer's public reply on X; the page shows the result or X's reason."""
-    from flockdesk.services.replies import moderation
-
     ctx = web(request)
     try:
         mid = int(message_id) if message_id else None
@@ -268,8 +248,6 @@ async def reply(
     user: User = Depends(page_user),
 ) -> Response:
     """Form fallback of the composer (the page's script uses the REST API)."""
-    from flockdesk.services.replies import compose as replies_svc
-
     engine = web(request).engine
     return await _act(
         cid,
@@ -325,8 +303,6 @@ async def native_sent(
 
 @router.post("/c/{cid}/retry/{outbox_id}")
 async def retry(cid: int, outbox_id: int, request: Request, user: User = Depends(page_user)) -> Response:
-    from flockdesk.services.replies import compose as replies_svc
-
     engine = web(request).engine
     return await _act(cid, lambda: replies_svc.retry(engine, outbox_id, user.id), "Queued again.")
 
@@ -335,10 +311,6 @@ async def retry(cid: int, outbox_id: int, request: Request, user: User = Depends
 async def saved_reply_preview(
     cid: int, sid: int, request: Request, user: User = Depends(page_user)
 ) -> Response:
-    from flockdesk.domain import text as text_mod
-    from flockdesk.services.conversations import actions as conv_svc
-    from flockdesk.services.replies import saved as sr_svc
-
     engine = web(request).engine
     saved = await run_in_threadpool(sr_svc.get_saved_reply, engine, sid)
     body = await run_in_threadpool(sr_svc.render_for, engine, saved.body, cid, user.id)
@@ -359,8 +331,6 @@ def _outbox_state(view: Any) -> list[dict[str, Any]]:
 async def presence(cid: int, request: Request, user: User = Depends(page_user)) -> Response:
     """Heartbeat: records that the user views (or types in) this conversation; returns who else is
     here and the status of its outbox rows."""
-    from flockdesk.services.conversations import actions as conv_svc
-
     body: dict[str, Any] = {}
     if request.headers.get("content-type", "").startswith("application/json"):
         try:

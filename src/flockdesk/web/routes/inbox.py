@@ -10,6 +10,9 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from flockdesk.domain.vocabulary import INTENTS, SENTIMENTS
+from flockdesk.services.conversations import inbox as inbox_svc
+from flockdesk.services.conversations import lookups as web_lookups
+from flockdesk.services.conversations.inbox import InboxFilters
 from flockdesk.services.team.users import User
 from flockdesk.web.pages import VIEW_LABELS, lookups, render
 from flockdesk.web.security import page_user, web
@@ -40,8 +43,6 @@ def _int(v: str | None) -> int | None:
 
 def parse_filters(params: dict[str, str]) -> tuple[Any, dict[str, str]]:
     """InboxFilters from query parameters (unknown values ignored) and the cleaned parameters."""
-    from flockdesk.services.conversations.inbox import InboxFilters
-
     kept = {k: params[k] for k in FILTER_KEYS if params.get(k)}
     sensitive = YES_NO.get(kept.get("sensitive", ""))
     filters = InboxFilters(
@@ -60,9 +61,6 @@ def parse_filters(params: dict[str, str]) -> tuple[Any, dict[str, str]]:
 
 
 def load_page(request: Request, user: User, view: str) -> dict[str, Any]:
-    from flockdesk.services.conversations import inbox as inbox_svc
-    from flockdesk.services.conversations import lookups as web_lookups
-
     params = dict(request.query_params)
     filters, kept = parse_filters(params)
     sort = "waiting" if params.get("sort") == "waiting" else "priority"
@@ -130,8 +128,6 @@ async def inbox_rows(view: str, request: Request, user: User = Depends(page_user
 
 @router.get("/search")
 async def search_page(request: Request, user: User = Depends(page_user)) -> Response:
-    from flockdesk.services.conversations import inbox as inbox_svc
-
     q = request.query_params.get("q", "").strip()
     rows: list[Any] = []
     more = None

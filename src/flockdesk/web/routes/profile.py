@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from flockdesk.services.monitoring import alerts as alerts_svc
 from flockdesk.services.team import users as users_svc
 from flockdesk.services.team.users import User
 from flockdesk.web.pages import render
@@ -36,12 +37,6 @@ async def revoke_token(token_id: int, request: Request, user: User = Depends(pag
 
 @router.post("/alerts/{alert_id}/ack")
 async def ack_alert(alert_id: int, request: Request, user: User = Depends(page_user)) -> Response:
-    try:
-        from flockdesk.services.monitoring import alerts as alerts_svc
-    except ImportError:
-        alerts_svc = None  # type: ignore[assignment]
-    ack = getattr(alerts_svc, "acknowledge", None)
-    if ack is not None:
-        await run_in_threadpool(ack, web(request).engine, alert_id, user.id)
+    await run_in_threadpool(alerts_svc.acknowledge, web(request).engine, alert_id, user.id)
     back = request.headers.get("referer", "/")
     return RedirectResponse(back if back.startswith(str(request.base_url)) else "/", status_code=303)
