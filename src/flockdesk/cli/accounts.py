@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -9,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from flockdesk.cli.common import DataDirOpt, fail, settings_from
+from flockdesk.services.accounts import xchat_keys
 from flockdesk.services.accounts.connected import (
     AccountError,
     add_account,
@@ -92,6 +95,52 @@ def accounts_disconnect(
     finally:
         engine.dispose()
     typer.echo(f"disconnected account {info.id} (@{info.username})")
+
+
+@accounts_app.command("xchat-keys")
+def accounts_xchat_keys(
+    account_id: Annotated[int, typer.Argument(help="Account id (see `accounts list`).")],
+    generate: Annotated[
+        bool, typer.Option("--generate", help="Generate new X Chat keys and register them on X.")
+    ] = False,
+    import_file: Annotated[
+        Path | None, typer.Option("--import", help="Restore keys from a backup FILE (--export wrote it).")
+    ] = None,
+    export_file: Annotated[
+        Path | None, typer.Option("--export", help="Write a backup of the keys to FILE (mode 0600).")
+    ] = None,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """The account's X Chat keys: without an option, their state. The keys are never printed."""
+    chosen = [o for o in (generate, import_file, export_file) if o]
+    if len(chosen) > 1:
+        raise fail("choose one of --generate, --import FILE, --export FILE")
+    settings = settings_from(data_dir)
+    engine = make_engine(settings)
+    try:
+        upgrade(engine)
+        if generate:
+            state = xchat_keys.generate(engine, settings, account_id)
+        elif import_file is not None:
+            try:
+                blob = import_file.read_bytes()
+            except OSError as exc:
+                raise fail(f"cannot read {import_file}: {exc.strerror}") from None
+            state = xchat_keys.import_backup(engine, settings, account_id, blob)
+        elif export_file is not None:
+            blob = xchat_keys.export_backup(engine, settings, account_id)
+            fd = os.open(export_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "wb") as out:
+                out.write(blob)
+            typer.echo(f"wrote a backup of the X Chat keys to {export_file}: keep it secret and safe")
+            return
+        else:
+            state = xchat_keys.status(engine, settings, account_id)
+    except (AccountError, CredentialsError) as exc:
+        raise fail(str(exc)) from None
+    finally:
+        engine.dispose()
+    typer.echo(state.message)
 
 
 def register(app: typer.Typer) -> None:

@@ -191,6 +191,103 @@ class ReplyModerator(Protocol):
     def hide_reply(self, post_id: str, *, hidden: bool = True) -> bool: ...
 
 
+# ---- encrypted chat (X Chat) ----------------------------------------------------------------------
+
+
+class ChatKeys:
+    """The account's private chat keys (an exported key blob) and the public key version the platform
+    has them registered under. The blob never shows itself in repr or str."""
+
+    __slots__ = ("_blob", "version")
+
+    def __init__(self, blob: bytes, version: str) -> None:
+        self._blob = bytes(blob)
+        self.version = version
+
+    def reveal(self) -> bytes:
+        return self._blob
+
+    def __repr__(self) -> str:
+        return f"ChatKeys(version={self.version!r}, blob='***')"
+
+    __str__ = __repr__
+
+
+ChatKeysLoader = Callable[[], "ChatKeys | None"]
+
+
+class ChatKeysMissing(ConnectorError):
+    """The account has no usable chat keys: generate new ones or import a backup."""
+
+
+@dataclass(frozen=True, slots=True)
+class ChatConversation:
+    """One encrypted conversation as listed: its id, members, and when it last changed."""
+
+    id: str
+    participant_ids: tuple[str, ...]
+    is_group: bool
+    updated_at: str | None = None  # the platform's timestamp, ISO 8601 UTC (orders lexically)
+
+
+@dataclass(slots=True)
+class FetchedChatConversations:
+    conversations: list[ChatConversation] = field(default_factory=list)
+    authors: dict[str, Author] = field(default_factory=dict)  # user id -> profile, where given
+    next_token: str | None = None
+
+
+@runtime_checkable
+class ChatKeyManager(Protocol):
+    def create_chat_keys(self) -> ChatKeys:
+        """New keypairs, their public keys registered on the platform; returns the private blob."""
+        ...
+
+    def registered_chat_key_version(self, blob: bytes) -> str | None:
+        """The public key version under which the platform has this blob's keys, None when it has not."""
+        ...
+
+
+@runtime_checkable
+class ChatReader(Protocol):
+    def fetch_chat_conversations(self, *, pagination_token: str | None = None) -> FetchedChatConversations:
+        """The account's conversations, most recently active first."""
+        ...
+
+    def fetch_chat_events(
+        self,
+        conversation: ChatConversation,
+        *,
+        since_id: str | None = None,
+        authors: dict[str, Author] | None = None,
+    ) -> FetchedPage:
+        """The conversation's events newer than `since_id`, decrypted and verified: messages as items,
+        every event that cannot be decrypted or verified as a dead letter with the reason;
+        `page.newest_id` is the newest event id read. Raises ChatKeysMissing without keys."""
+        ...
+
+    def decrypt_chat_event(self, payload: dict[str, Any], *, event_type: str) -> Page:
+        """One real-time chat event (the platform's payload) as an item or a dead letter."""
+        ...
+
+
+@runtime_checkable
+class ChatSender(Protocol):
+    def send_chat(
+        self, recipient_id: str, text: str, *, quick_reply: dict[str, Any] | None = None
+    ) -> SendResult:
+        """Encrypt, sign and send `text` in the one-to-one chat with `recipient_id`, under the
+        conversation's latest key (rotating it first when the account cannot use that key)."""
+        ...
+
+
+@runtime_checkable
+class ChatEventSink(Protocol):
+    """Where the real-time stream hands the chat events it receives for an account."""
+
+    def handle_chat_event(self, account_id: int, envelope: dict[str, Any]) -> None: ...
+
+
 # ---- a connector's composite views (what the worker and the outbox hold) --------------------------
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from flockdesk.domain.vocabulary import Channel, MessageKind, OutboxKind
+from flockdesk.domain.vocabulary import Channel, MessageKind, OutboxKind, Transport
 from flockdesk.domain.vocabulary import ConversationKind as ThreadKind
 
 
@@ -169,6 +169,9 @@ class InboundItem:
     quoted_post_id: str | None = None
     quoted_author_id: str | None = None  # when the platform said whose post is quoted
     raw: dict[str, Any] | None = None  # the platform's own JSON, stored for audit; never read again
+    # for DMs: how it travelled (None: the platform's only DM transport, stored as "legacy")
+    transport: Transport | None = None
+    quick_reply: dict[str, Any] | None = None  # an encrypted chat's quick-reply request or answer
 
 
 @dataclass(frozen=True, slots=True)

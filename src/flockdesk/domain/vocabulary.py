@@ -51,8 +51,13 @@ OUTBOX_ORIGINS: tuple[OutboxOrigin, ...] = get_args(OutboxOrigin)
 TextKind = Literal["post", "reply", "public_ack", "dm", "native_reply"]
 TEXT_KINDS: tuple[TextKind, ...] = get_args(TextKind)
 
-# What a source polls.
-SourceKind = Literal["mentions", "dms", "search"]
+# How a DM travelled: X's legacy DM API or X Chat (end-to-end encrypted). One DM conversation per
+# customer holds both; each message and each outgoing DM records its own.
+Transport = Literal["legacy", "xchat"]
+TRANSPORTS: tuple[Transport, ...] = get_args(Transport)
+
+# What a source polls (`xchat`: the account's encrypted X Chat conversations).
+SourceKind = Literal["mentions", "dms", "search", "xchat"]
 SOURCE_KINDS: tuple[SourceKind, ...] = get_args(SourceKind)
 
 ConversationStatus = Literal["open", "snoozed", "resolved"]

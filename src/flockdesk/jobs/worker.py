@@ -30,6 +30,7 @@ from flockdesk.jobs.sweep import Sweeper, SweepOutcome
 from flockdesk.services import schedule
 from flockdesk.services.accounts import connected as accounts_svc
 from flockdesk.services.accounts import costs
+from flockdesk.services.ingest import xchat
 from flockdesk.services.ingest.ingestor import Ingestor, default_triage
 from flockdesk.services.monitoring.rate_limits import save_rate_state
 from flockdesk.services.replies import outbox
@@ -90,6 +91,7 @@ class Worker:
             inline_wait_max_s=self.options.inline_wait_max_s,
             clock=clock,
         )
+        self.ingestor = ingestor
         self.registry = registry if registry is not None else default_registry()
         self.owner = owner or schedule.new_owner()  # names this worker's leases
         self.lease_ttl_s = settings.lease_ttl_s
@@ -172,7 +174,10 @@ class Worker:
         started = time.monotonic()
         try:
             connector = self.connector(int(source["account_id"]))
-            outcome = self.sweeper.sweep(source, source["external_user_id"], connector)
+            if source["kind"] == xchat.SOURCE_KIND:
+                outcome = self._poll_chat(source, connector)
+            else:
+                outcome = self.sweeper.sweep(source, source["external_user_id"], connector)
         except Exception as exc:  # a bug or an unreadable account: log it, back off, go on
             log.exception("source %s (%s): sweep failed", source["id"], source["kind"])
             outcome = SweepOutcome("failed", error=f"internal error: {type(exc).__name__}: {exc}")
@@ -189,6 +194,28 @@ class Worker:
             log.warning("source %s (%s): %s: %s", source["id"], source["kind"], outcome.state, outcome.error)
         self._schedule(source, outcome, multiplier)
         return outcome
+
+    def _poll_chat(self, source: Any, connector: Connector) -> SweepOutcome:
+        got = xchat.poll(
+            self.engine,
+            self.ingestor,
+            connector,
+            account_id=int(source["account_id"]),
+            source_id=int(source["id"]),
+            should_stop=self.stop.is_set,
+        )
+        return SweepOutcome(
+            got.state,
+            pages=got.conversations,
+            items=got.items,
+            dead=got.dead,
+            retry_at=got.retry_at,
+            error=got.error,
+        )
+
+    def chat_events(self) -> xchat.ChatEvents:
+        """The ChatEventSink for the real-time stream: chat events stored like the poll's."""
+        return xchat.ChatEvents(self.engine, self.ingestor, self.connector)
 
     def tick(self, *, all_enabled: bool = False) -> TickReport:
         """One pass: poll every source that is due (every enabled one with `all_enabled`) and run every

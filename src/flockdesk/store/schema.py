@@ -82,6 +82,11 @@ accounts = Table(
     Column("credentials_encrypted", LargeBinary, nullable=False),  # Fernet; never printed or logged
     Column("active", Boolean, nullable=False, default=True),
     Column("created_at", TS, nullable=False),
+    # migration 0015: the X Chat private keys (chatxdk's export_keys blob), Fernet like the credentials,
+    # and the public key version they are registered under. A version without a readable blob is the
+    # "keys missing" state (services/accounts/xchat_keys.py).
+    Column("xchat_keys_encrypted", LargeBinary),
+    Column("xchat_key_version", String(32)),
     UniqueConstraint("platform", "external_user_id", name="uq_accounts_platform_user"),
 )
 
@@ -219,6 +224,9 @@ outbox = Table(
     # (a native_reply: when the person said they posted it on the platform)
     # migration 0013: who wrote the text: agent | automated | ai_draft
     Column("origin", String(16), nullable=False, default="agent", server_default="agent"),
+    # migration 0015: for a `dm` row, legacy | xchat (NULL: legacy); an X Chat quick-reply request
+    Column("transport", String(8)),
+    Column("quick_reply", JSON),
     Index("ix_outbox_status", "status", "id"),
     Index("ix_outbox_conversation", "conversation_id", "id"),  # migration 0002
 )
@@ -257,6 +265,9 @@ messages = Table(
     # migration 0013: the post tags (or answers) the account; NULL when stored before 0013
     Column("mentions_account", Boolean),
     Column("quoted_post_id", String(EXTERNAL_ID_LEN)),  # the post a quote quotes
+    # migration 0015: how a DM travelled (legacy | xchat; NULL for posts) and an X Chat quick reply
+    Column("transport", String(8)),
+    Column("quick_reply", JSON),
     UniqueConstraint("platform", "external_id", name="uq_messages_platform_external"),
     Index("ix_messages_conversation_created", "conversation_id", "created_at", "id"),
 )
@@ -274,6 +285,16 @@ dead_letters = Table(
     # NULL only on duplicates that predate it
     Column("fingerprint", String(64)),
     Index("ix_dead_letters_fingerprint", "fingerprint", unique=True),
+)
+
+# migration 0015: how far the X Chat poll has read each encrypted conversation (the newest event id)
+chat_cursors = Table(
+    "chat_cursors",
+    metadata,
+    Column("account_id", ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column("conversation_id", String(EXTERNAL_ID_LEN), primary_key=True),  # the platform's id
+    Column("last_event_id", String(EXTERNAL_ID_LEN), nullable=False),
+    Column("updated_at", TS, nullable=False),
 )
 
 api_usage = Table(

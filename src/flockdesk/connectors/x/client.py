@@ -32,7 +32,11 @@ from flockdesk.connectors.base import (
     AuthError,
     CallObserver,
     CallRecord,
+    ChatConversation,
+    ChatKeys,
+    ChatKeysLoader,
     ConnectorError,
+    FetchedChatConversations,
     FetchedPage,
     FetchedUsers,
     MalformedResponse,
@@ -43,7 +47,8 @@ from flockdesk.connectors.base import (
 )
 from flockdesk.connectors.x import links, parse
 from flockdesk.connectors.x.limits import pacing, read_headers
-from flockdesk.domain.types import Author, SendResult
+from flockdesk.connectors.x.xchat import XChat
+from flockdesk.domain.types import Author, Page, SendResult
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -134,7 +139,9 @@ class XClient:
         backoff_base_s: float = 0.2,
         backoff_cap_s: float = 4.0,
         sleep: Callable[[float], None] = time.sleep,
+        chat_keys: ChatKeysLoader | None = None,
     ) -> None:
+        """`chat_keys` loads the account's X Chat keys when a chat call needs them (None: no X Chat)."""
         self.base_url = base_url.rstrip("/")
         self.org_user_id = org_user_id
         self._on_call = on_call
@@ -147,6 +154,7 @@ class XClient:
         self._sdk.session.mount("https://", adapter)
         self._capture = _Capture()
         self._sdk.session.hooks["response"].append(self._capture.hook)
+        self._chat = XChat(self, chat_keys)
 
     def close(self) -> None:
         self._sdk.session.close()
@@ -372,6 +380,34 @@ class XClient:
         if not isinstance(data, dict) or not isinstance(data.get("hidden"), bool):
             raise _malformed("hide_reply", "PUT /2/tweets/:id/hidden returned no `hidden`", _dump(body))
         return bool(data["hidden"])
+
+    # ---- X Chat (connectors/x/xchat.py) ---------------------------------------------------------
+
+    def create_chat_keys(self) -> ChatKeys:
+        return self._chat.create_keys()
+
+    def registered_chat_key_version(self, blob: bytes) -> str | None:
+        return self._chat.registered_version(blob)
+
+    def fetch_chat_conversations(self, *, pagination_token: str | None = None) -> FetchedChatConversations:
+        return self._chat.conversations(pagination_token)
+
+    def fetch_chat_events(
+        self,
+        conversation: ChatConversation,
+        *,
+        since_id: str | None = None,
+        authors: dict[str, Author] | None = None,
+    ) -> FetchedPage:
+        return self._chat.events(conversation, since_id, authors)
+
+    def decrypt_chat_event(self, payload: dict[str, Any], *, event_type: str) -> Page:
+        return self._chat.realtime(payload, event_type)
+
+    def send_chat(
+        self, recipient_id: str, text: str, *, quick_reply: dict[str, Any] | None = None
+    ) -> SendResult:
+        return self._chat.send(recipient_id, text, quick_reply)
 
 
 def _malformed(endpoint: str, reason: str, body: str) -> MalformedResponse:

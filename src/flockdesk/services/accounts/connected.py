@@ -15,12 +15,14 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from cryptography.fernet import InvalidToken
 from sqlalchemy import Connection, Engine
 
 from flockdesk.connectors import registry
 from flockdesk.connectors.base import (
     AuthError,
     CallObserver,
+    ChatKeys,
     Connector,
     ConnectorError,
     PlatformRejected,
@@ -35,6 +37,7 @@ from flockdesk.services.accounts.credentials import (
     Secret,
     decrypt_credentials,
     encrypt_credentials,
+    fernet_for,
 )
 from flockdesk.services.team import audit
 from flockdesk.settings import Settings
@@ -307,6 +310,25 @@ def fresh_credentials(
     return new
 
 
+def load_chat_keys(engine: Engine, settings: Settings, account_id: int) -> ChatKeys | None:
+    """The account's encrypted-chat keys (services/accounts/xchat_keys.py), None when it has none or
+    they cannot be decrypted with this secret key."""
+    with engine.connect() as conn:
+        row = conn.execute(
+            sa.select(accounts.c.xchat_keys_encrypted, accounts.c.xchat_key_version).where(
+                accounts.c.id == account_id
+            )
+        ).first()
+    if row is None or row.xchat_keys_encrypted is None or not row.xchat_key_version:
+        return None
+    try:
+        blob = fernet_for(settings.resolved_secret_key()).decrypt(bytes(row.xchat_keys_encrypted))
+    except InvalidToken:
+        log.warning("account %s: the stored X Chat keys cannot be decrypted with this secret key", account_id)
+        return None
+    return ChatKeys(blob, str(row.xchat_key_version))
+
+
 def connector_for_account(
     engine: Engine, settings: Settings, account_id: int, *, on_call: CallObserver | None = None, **kwargs: Any
 ) -> Connector:
@@ -320,5 +342,6 @@ def connector_for_account(
         org_user_id=info.external_user_id,
         timeout_s=settings.http_timeout_s,
         on_call=on_call,
+        chat_keys=lambda: load_chat_keys(engine, settings, account_id),
         **kwargs,
     )

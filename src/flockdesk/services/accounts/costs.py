@@ -116,7 +116,7 @@ def polling_multiplier(estimate: MonthEstimate, source_kind: str) -> float | Non
     if estimate.budget_usd <= 0:
         return 1.0
     if estimate.spent_ratio >= 1.0:
-        return MAX_SLOWDOWN if source_kind == "dms" else None
+        return MAX_SLOWDOWN if source_kind in ("dms", "xchat") else None
     ratio = estimate.projected_ratio
     if ratio < SLOW_FROM:
         return 1.0

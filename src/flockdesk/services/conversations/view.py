@@ -72,6 +72,7 @@ class ThreadItem:
     url: str | None = None  # the post on the platform (public posts only)
     native_link: str | None = None  # a native reply awaiting its person: opens the platform's composer
     confirmed: bool = False  # a native reply the person said they posted
+    transport: str | None = None  # for a DM: legacy | xchat (X Chat, end-to-end encrypted)
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,6 +213,7 @@ def _thread(conn: Connection, conversation_id: int, kind: str, platform: str) ->
                 m.sensitive,
                 m.urgent,
                 m.move_to_dm,
+                m.transport,
                 contacts.c.name,
                 contacts.c.username,
                 outbox.c.status,
@@ -248,6 +250,7 @@ def _thread(conn: Connection, conversation_id: int, kind: str, platform: str) ->
             r["urgent"],
             r["move_to_dm"],
             url=links.post_url(r["external_id"]) if links and public and r["kind"] != "dm" else None,
+            transport=r["transport"],
         )
         for r in msg_rows
     ]
@@ -280,6 +283,7 @@ def _thread(conn: Connection, conversation_id: int, kind: str, platform: str) ->
                 if links and r["status"] == "awaiting_native" and r["in_reply_to_external_id"]
                 else None,
                 confirmed=r["status"] == "awaiting_native" and r["claimed_at"] is not None,
+                transport=r["transport"],
             )
         )
     for r in conn.execute(_notes_query().where(notes.c.conversation_id == conversation_id)).mappings():

@@ -132,14 +132,18 @@ class Ingestor:
         cursor: CursorUpdate | None = None,
         dead: Sequence[DeadLetter] = (),
         source_id: int | None = None,
+        also: Callable[[Connection], None] | None = None,
     ) -> IngestResult:
-        """Store one page in ONE transaction: messages, contacts, conversations, dead letters, cursor."""
+        """Store one page in ONE transaction: messages, contacts, conversations, dead letters, cursor
+        (and `also`, e.g. a per-conversation cursor, in the same transaction)."""
         with self.engine.begin() as conn:
             if self.bulk:
                 dialect.widen_sqlite_cache(conn, cache_kib=BULK_CACHE_KIB, mmap_bytes=BULK_MMAP_BYTES)
             result = self._write(conn, account_id, items, dead, source_id)
             if cursor is not None:
                 w.write_cursor(conn, cursor, utcnow())
+            if also is not None:
+                also(conn)
         self._keep_statistics(result)
         _notify(result)
         return result
@@ -256,6 +260,8 @@ class Ingestor:
                     "ingested_at": now,
                     "outbox_id": ob["id"] if ob else None,
                     "raw": item.raw,
+                    "transport": item.transport or ("legacy" if item.thread_kind == "dm" else None),
+                    "quick_reply": item.quick_reply,
                     **labels_to_columns(labels.get(item.external_id)),
                 }
             )

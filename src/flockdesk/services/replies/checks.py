@@ -54,7 +54,7 @@ def load_context(conn: Connection, conversation_id: int) -> dict[str, Any]:
         raise conversation_not_found(conversation_id)
     ctx = dict(r)
     ctx["latest_in"] = conn.execute(
-        sa.select(messages.c.id, messages.c.external_id)
+        sa.select(messages.c.id, messages.c.external_id, messages.c.transport)
         .where(messages.c.conversation_id == conversation_id, messages.c.direction == "in")
         .order_by(messages.c.created_at.desc(), messages.c.id.desc())
         .limit(1)

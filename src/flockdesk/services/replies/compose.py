@@ -18,10 +18,14 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
 from sqlalchemy import Connection, Engine, RowMapping
 
 from flockdesk.domain import rules
-from flockdesk.domain.errors import Conflict, ReplyRefused
+from flockdesk.domain.errors import Conflict, InvalidInput, ReplyRefused
 from flockdesk.services.replies import outbox as outbox_svc
 from flockdesk.services.replies import policy
 from flockdesk.services.replies.checks import check_public, dm_texts_for, load_context, refuse
@@ -39,6 +43,9 @@ from flockdesk.services.replies.rows import (
 )
 from flockdesk.services.team import audit
 
+MAX_QUICK_REPLIES = 10
+MAX_QUICK_REPLY_LABEL = 36
+
 __all__ = [
     "OutboxRow",
     "get_outbox",
@@ -48,8 +55,33 @@ __all__ = [
 ]
 
 
+def quick_reply_request(options: Sequence[str]) -> dict[str, Any] | None:
+    """X Chat's quick-reply request offering these labels (None: no options)."""
+    labels = [o.strip() for o in options if o.strip()]
+    if not labels:
+        return None
+    if len(labels) > MAX_QUICK_REPLIES or any(len(o) > MAX_QUICK_REPLY_LABEL for o in labels):
+        raise InvalidInput(
+            f"offer at most {MAX_QUICK_REPLIES} quick replies of up to {MAX_QUICK_REPLY_LABEL} characters"
+        )
+    return {
+        "request": {
+            "options": {
+                "id": uuid.uuid4().hex[:12],
+                "options": [{"id": f"o{i}", "label": label} for i, label in enumerate(labels, 1)],
+            }
+        }
+    }
+
+
 def _queue(
-    conn: Connection, conversation_id: int, user_id: int, text: str, override_guard: bool, key: str | None
+    conn: Connection,
+    conversation_id: int,
+    user_id: int,
+    text: str,
+    override_guard: bool,
+    key: str | None,
+    quick_replies: Sequence[str] = (),
 ) -> OutboxRow:
     actor = audit.actor_name(conn, user_id)
     ctx = load_context(conn, conversation_id)
@@ -67,6 +99,11 @@ def _queue(
     if kind != "dm" and latest is None:
         raise ReplyRefused("nothing_to_reply_to", "this conversation has no inbound post to reply to")
     policy.refuse_unless_allowed(policy.ask(conn, ctx, kind, text))
+    # a DM goes back on the transport the customer used last (their latest message)
+    transport = ((latest.transport if latest is not None else None) or "legacy") if kind == "dm" else None
+    quick = quick_reply_request(quick_replies)
+    if quick is not None and transport != "xchat":
+        raise ReplyRefused("no_quick_replies", "quick replies can only be offered in an X Chat conversation")
     if kind != "dm":
         check = check_public(conn, ctx, text, override_guard)
     row = insert(
@@ -79,6 +116,8 @@ def _queue(
         in_reply_to=latest.external_id if kind != "dm" and latest else None,
         recipient=ctx["contact_external_id"] if kind == "dm" else None,
         conversation_id=conversation_id,
+        transport=transport,
+        quick_reply=quick,
     )
     audit_override(conn, user_id, actor, row, conversation_id, check)
     audit.record(
@@ -88,7 +127,7 @@ def _queue(
         "reply.queue",
         "outbox",
         row.id,
-        {"conversation_id": conversation_id, "kind": row.kind},
+        {"conversation_id": conversation_id, "kind": row.kind, "transport": row.transport},
     )
     return row
 
@@ -107,11 +146,14 @@ def queue_reply(
     *,
     override_guard: bool = False,
     idempotency_key: str | None = None,
+    quick_replies: Sequence[str] = (),
 ) -> OutboxRow:
-    """Queue the answer to a conversation: a DM for a DM conversation, a reply post for a public one."""
+    """Queue the answer to a conversation: a DM for a DM conversation (on the transport the customer
+    used last; in X Chat with `quick_replies` offered if given), a reply post for a public one."""
     key = clean_key(idempotency_key)
     return with_retry_on_race(
-        engine, lambda conn: _queue(conn, conversation_id, user_id, text, override_guard, key)
+        engine,
+        lambda conn: _queue(conn, conversation_id, user_id, text, override_guard, key, quick_replies),
     )
 
 

@@ -38,6 +38,7 @@ from sqlalchemy.exc import IntegrityError
 
 from flockdesk.connectors import registry
 from flockdesk.connectors.base import (
+    ChatSender,
     ConnectorError,
     MalformedResponse,
     RateLimited,
@@ -53,6 +54,7 @@ from flockdesk.domain.vocabulary import (
     OUTBOX_KINDS,
     OUTBOX_ORIGINS,
     PUBLIC_OUTBOX_KINDS,
+    TRANSPORTS,
     OutboxOrigin,
 )
 from flockdesk.services.conversations import state as state_svc
@@ -74,6 +76,8 @@ RETRY_COPIES = (
     "in_reply_to_external_id",
     "recipient_external_id",
     "origin",
+    "transport",
+    "quick_reply",
 )
 POLICY_REFUSED = "not sent: against {platform}'s rules:"  # the error of a row the policy refused
 
@@ -106,6 +110,8 @@ def enqueue(
     idempotency_key: str | None = None,
     created_by: int | None = None,
     origin: OutboxOrigin = "agent",
+    transport: str | None = None,
+    quick_reply: dict[str, Any] | None = None,
 ) -> int:
     """Queue one outbound message; the same idempotency key never makes a second row. The one place
     an outbox row is created: given a Connection, inside the caller's transaction. A `native_reply`
@@ -118,6 +124,10 @@ def enqueue(
         raise InvalidInput("a DM needs the recipient's platform user id")
     if not text.strip():
         raise InvalidInput("the message is empty")
+    if transport is not None and (kind != "dm" or transport not in TRANSPORTS):
+        raise InvalidInput(f"a transport ({', '.join(TRANSPORTS)}) is only for a DM")
+    if quick_reply is not None and transport != "xchat":
+        raise InvalidInput("quick replies go only in X Chat DMs")
     values = dict(
         idempotency_key=idempotency_key or uuid.uuid4().hex,
         account_id=account_id,
@@ -128,6 +138,8 @@ def enqueue(
         recipient_external_id=recipient,
         created_by=created_by,
         origin=origin,
+        transport=transport if kind == "dm" else None,
+        quick_reply=quick_reply,
     )
     with _transaction(db) as conn:
         return _insert_once(conn, values)[0]
@@ -213,6 +225,12 @@ def _dispatch(engine: Engine, row: Mapping[str, Any], connector: Sender) -> Send
     if row["kind"] == "dm":
         if not row["recipient_external_id"]:
             raise InvalidInput("refused: a DM row without a recipient")
+        if row.get("transport") == "xchat":  # encrypted and signed by the connector
+            if not isinstance(connector, ChatSender):
+                raise InvalidInput("refused: this account cannot send encrypted chat messages")
+            return connector.send_chat(
+                row["recipient_external_id"], row["text"], quick_reply=row.get("quick_reply")
+            )
         return connector.send_dm(row["recipient_external_id"], row["text"])
     if row["kind"] in PUBLIC_OUTBOX_KINDS:
         if _conversation_kind(engine, row["conversation_id"]) == "dm":
@@ -261,6 +279,8 @@ def mark_sent(engine: Engine, row: Mapping[str, Any], result: SendResult) -> Non
                     created_at=now,
                     ingested_at=now,
                     outbox_id=row["id"],
+                    transport=(row.get("transport") or "legacy") if row["kind"] == "dm" else None,
+                    quick_reply=row.get("quick_reply"),
                 )
             )
         # the same transition as the echo's arrival, so the inbox order does not wait for the echo

@@ -48,6 +48,8 @@ class OutboxRow:
     sent_at: datetime | None
     origin: str = "agent"
     claimed_at: datetime | None = None  # a native reply: when the person said they posted it
+    transport: str | None = None  # for a DM: legacy | xchat
+    quick_reply: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +78,8 @@ def _row(r: Any) -> OutboxRow:
         r["sent_at"],
         r["origin"],
         r["claimed_at"],
+        r["transport"],
+        r["quick_reply"],
     )
 
 
@@ -108,6 +112,8 @@ def insert(
     recipient: str | None = None,
     conversation_id: int,
     origin: OutboxOrigin = "agent",
+    transport: str | None = None,
+    quick_reply: dict[str, Any] | None = None,
 ) -> OutboxRow:
     """Queue one row in this transaction (outbox.enqueue) and return it."""
     new_id = enqueue(
@@ -121,6 +127,8 @@ def insert(
         recipient=recipient,
         created_by=user_id,
         origin=origin,
+        transport=transport,
+        quick_reply=quick_reply,
     )
     return row_by_id(conn, new_id)
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from flockdesk.domain.errors import InvalidInput
 from flockdesk.services.accounts import connected as accounts_svc
 from flockdesk.services.accounts import costs as costs_svc
-from flockdesk.services.accounts import listening
+from flockdesk.services.accounts import listening, xchat_keys
 from flockdesk.services.accounts import oauth as oauth_svc
 from flockdesk.services.accounts import sources as sources_svc
 from flockdesk.services.team.users import User
@@ -30,12 +30,19 @@ def callback_url(request: Request) -> str:
 
 @router.get("/settings/accounts")
 async def accounts_page(request: Request, user: User = Depends(admin_only)) -> Response:
-    items = await run_in_threadpool(accounts_svc.list_accounts, web(request).engine)
+    ctx = web(request)
+
+    def load() -> tuple[Any, dict[int, xchat_keys.ChatKeyStatus]]:
+        found = accounts_svc.list_accounts(ctx.engine)
+        return found, {a.id: xchat_keys.status(ctx.engine, ctx.settings, a.id) for a in found}
+
+    items, chat_keys = await run_in_threadpool(load)
     return await render(
         request,
         user,
         "settings_accounts.html",
         items=items,
+        chat_keys=chat_keys,
         purposes=oauth_svc.PURPOSES,
         tab="accounts",
         callback=callback_url(request),
@@ -105,6 +112,36 @@ async def accounts_callback(request: Request, user: User = Depends(admin_only)) 
 
     return await attempt(
         "/settings/accounts", run, lambda acct: f"Connected @{acct.username} ({acct.purpose})."
+    )
+
+
+@router.post("/settings/accounts/{account_id}/xchat-keys/generate")
+async def xchat_keys_generate(
+    account_id: int, request: Request, user: User = Depends(admin_only)
+) -> Response:
+    ctx = web(request)
+    return await attempt(
+        "/settings/accounts",
+        lambda: xchat_keys.generate(ctx.engine, ctx.settings, account_id, actor_id=user.id),
+        lambda state: (
+            f"{state.message}. Keep a backup: flockdesk accounts xchat-keys {account_id} --export FILE"
+        ),
+    )
+
+
+@router.post("/settings/accounts/{account_id}/xchat-keys/import")
+async def xchat_keys_import(
+    account_id: int,
+    request: Request,
+    backup: UploadFile = File(...),
+    user: User = Depends(admin_only),
+) -> Response:
+    ctx = web(request)
+    blob = await backup.read(1024)
+    return await attempt(
+        "/settings/accounts",
+        lambda: xchat_keys.import_backup(ctx.engine, ctx.settings, account_id, blob, actor_id=user.id),
+        lambda state: str(state.message),
     )
 
 
