@@ -23,6 +23,7 @@ from flockdesk.connectors.base import (
     PlatformRejected,
     TokenSet,
 )
+from flockdesk.domain.policy import ALLOWED, Action, Decision, Facts
 from flockdesk.domain.types import Author, DeadLetter, InboundItem, Page, SendResult
 
 NAME = "fakenet"
@@ -68,6 +69,22 @@ class FakenetProfile:
 
     def compare_ids(self, a: str, b: str) -> int:
         return compare(a, b)
+
+    def post_url(self, post_id: str) -> str:
+        return f"https://fakenet.example/post?uri={post_id}"
+
+    def profile_url(self, username: str) -> str:
+        return f"https://fakenet.example/profile/{username}"
+
+    def reply_intent_link(self, post_id: str, text: str) -> str:
+        return f"https://fakenet.example/compose?reply_to={post_id}"
+
+    def dm_compose_link(self, recipient_id: str, text: str) -> str:
+        return f"https://fakenet.example/messages/new?to={recipient_id}"
+
+    def decide(self, action: Action, facts: Facts) -> Decision:
+        """A network without app rules: everything an agent does goes through its API."""
+        return ALLOWED
 
     def strip_leading_mentions(self, text: str) -> str:
         return _HANDLES.sub("", text)

@@ -5,8 +5,9 @@ Two kinds of object come from the registry (connectors/registry.py) for a platfo
 * a **connector**, one account's network client (needs a token): the reader and sender Protocols
   below (`MentionsReader`, `DMReader`, `SearchReader`, `OwnPostsReader`, `PostSender`, `DMSender`,
   `ReplyModerator`, ...), plus the platform's `CursorOrder`;
-* a **profile**, the platform's rules, which need no token: `DMLinks`, `Pricing`, `QueryRules`,
-  `CursorOrder`, `HandleRules`, `PacingRules`, `ArchiveParser`, `TokenRefresher`, and a display name.
+* a **profile**, the platform's rules, which need no token: `DMLinks`, `WebLinks`, `Policy`,
+  `Pricing`, `QueryRules`, `CursorOrder`, `HandleRules`, `PacingRules`, `ArchiveParser`,
+  `TokenRefresher`, and a display name.
 
 Callers depend on the smallest Protocol they use. A connector parses platform JSON into Flockdesk's
 own types (domain.types) before anything else sees it; the raw payload travels only as the opaque
@@ -24,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
+from flockdesk.domain.policy import Action, Decision, Facts
 from flockdesk.domain.realtime import ActivityEvent, ChatEnvelope
 from flockdesk.domain.types import Author, DeadLetter, InboundItem, Page, SendResult
 
@@ -344,6 +346,35 @@ class DMLinks(Protocol):
 
 
 @runtime_checkable
+class WebLinks(Protocol):
+    """Links to the platform's own pages, for people ("View on X") and for what a person does there."""
+
+    def post_url(self, post_id: str) -> str:
+        """The public page of a post."""
+        ...
+
+    def profile_url(self, username: str) -> str:
+        """The public page of a profile."""
+        ...
+
+    def reply_intent_link(self, post_id: str, text: str) -> str:
+        """Opens the platform's composer as a reply to `post_id`, with `text` filled in."""
+        ...
+
+    def dm_compose_link(self, recipient_id: str, text: str) -> str:
+        """Opens the platform's DM composer to `recipient_id`, with `text` filled in."""
+        ...
+
+
+@runtime_checkable
+class Policy(Protocol):
+    """The platform's rules for apps: what an action may do through the API, what needs a person on
+    the platform itself, and what is forbidden (domain/policy.py). Pure: the caller gathers the facts."""
+
+    def decide(self, action: Action, facts: Facts) -> Decision: ...
+
+
+@runtime_checkable
 class Pricing(Protocol):
     def call_cost(self, endpoint: str, items: int, *, has_url: bool = False) -> float:
         """USD for one call to `endpoint` that returned (or created) `items` items."""
@@ -397,6 +428,8 @@ class TokenRefresher(Protocol):
 @runtime_checkable
 class PlatformProfile(
     DMLinks,
+    WebLinks,
+    Policy,
     Pricing,
     QueryRules,
     CursorOrder,

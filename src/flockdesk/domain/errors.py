@@ -65,6 +65,17 @@ class ReplyRefused(InvalidInput):
         self.reason = reason
 
 
+class PolicyRefused(ReplyRefused):
+    """The platform's rules keep this action from its API (domain/policy.py). `verdict` is
+    "needs_person" (a person may do it on the platform: `native_link` opens its composer with the
+    text) or "forbidden"; `reason` is the policy's code, the message its words for people."""
+
+    def __init__(self, verdict: str, reason: str, message: str, native_link: str | None = None) -> None:
+        super().__init__(reason, message)
+        self.verdict = verdict
+        self.native_link = native_link
+
+
 class GuardFlagged(ReplyRefused):
     """The reply guard flagged a public reply; re-send with override_guard=True to post it anyway."""
 

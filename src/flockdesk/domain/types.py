@@ -162,6 +162,12 @@ class InboundItem:
     engagement: Engagement | None = None
     media: tuple[Media, ...] = ()
     links: tuple[Link, ...] = ()
+    # who the post tags (platform user ids, and handles lower-cased without "@") and what it quotes:
+    # ingest decides from these whether the post summoned the account (a mention, or a quote)
+    mentioned_ids: tuple[str, ...] = ()
+    mentioned_handles: tuple[str, ...] = ()
+    quoted_post_id: str | None = None
+    quoted_author_id: str | None = None  # when the platform said whose post is quoted
     raw: dict[str, Any] | None = None  # the platform's own JSON, stored for audit; never read again
     # for DMs: how it travelled (None: the platform's only DM transport, stored as "legacy")
     transport: Transport | None = None

@@ -16,28 +16,39 @@ PLATFORMS: tuple[Platform, ...] = get_args(Platform)
 ConversationKind = Literal["public", "dm"]
 CONVERSATION_KINDS: tuple[ConversationKind, ...] = get_args(ConversationKind)
 
-# Where a conversation came from: an @mention, a listening (search) query, or a DM.
+# Where a conversation came from: an @mention (or a quote of the account's post), a listening (search)
+# query, or a DM. A post that tags the account is a mention whichever source found it first.
 Channel = Literal["mention", "search", "dm"]
 CHANNELS: tuple[Channel, ...] = get_args(Channel)
 
-# What a stored message is; `post` and `dm` are the organisation's own (direction "out").
-MessageKind = Literal["mention", "reply", "search", "dm", "post"]
+# What a stored message is; `post` and `dm` are the organisation's own (direction "out"). `quote`: a
+# post quoting one of the account's posts; `search`: a listening hit that does not tag the account.
+MessageKind = Literal["mention", "reply", "quote", "search", "dm", "post"]
 MESSAGE_KINDS: tuple[MessageKind, ...] = get_args(MessageKind)
 
 Direction = Literal["in", "out"]
 DIRECTIONS: tuple[Direction, ...] = get_args(Direction)
 
-# What an outbox row sends: a public reply, a DM, or the public "let's take this to DM" acknowledgement.
-OutboxKind = Literal["reply", "dm", "public_ack"]
+# What an outbox row sends: a public reply, a DM, or the public "let's take this to DM" acknowledgement,
+# all through the platform's API; or a `native_reply`, drafted here and posted by a person on the
+# platform itself (a reply the platform's rules keep from the API), never sent by the API.
+OutboxKind = Literal["reply", "dm", "public_ack", "native_reply"]
 OUTBOX_KINDS: tuple[OutboxKind, ...] = get_args(OutboxKind)
-PUBLIC_OUTBOX_KINDS: tuple[OutboxKind, ...] = ("reply", "public_ack")
+PUBLIC_OUTBOX_KINDS: tuple[OutboxKind, ...] = ("reply", "public_ack")  # sent through the post API
 
-OutboxStatus = Literal["queued", "sending", "sent", "failed"]
+# `awaiting_native`: a native reply a person is to post (or said they posted) on the platform; it
+# becomes `sent` when the account's own post comes back and matches it.
+OutboxStatus = Literal["queued", "sending", "sent", "failed", "awaiting_native"]
 OUTBOX_STATUSES: tuple[OutboxStatus, ...] = get_args(OutboxStatus)
-LIVE_OUTBOX_STATUSES: tuple[OutboxStatus, ...] = ("queued", "sending", "sent")
+LIVE_OUTBOX_STATUSES: tuple[OutboxStatus, ...] = ("queued", "sending", "sent", "awaiting_native")
+
+# Who wrote an outbox row's text: an agent, an automation (the opt-out acknowledgement), or an AI draft
+# (posted only after a person sends it).
+OutboxOrigin = Literal["agent", "automated", "ai_draft"]
+OUTBOX_ORIGINS: tuple[OutboxOrigin, ...] = get_args(OutboxOrigin)
 
 # The kinds of outbound text the length rules know: any post, or one of the outbox kinds.
-TextKind = Literal["post", "reply", "public_ack", "dm"]
+TextKind = Literal["post", "reply", "public_ack", "dm", "native_reply"]
 TEXT_KINDS: tuple[TextKind, ...] = get_args(TextKind)
 
 # How a DM travelled: X's legacy DM API or X Chat (end-to-end encrypted). One DM conversation per

@@ -18,10 +18,12 @@ from typing import Protocol
 
 from sqlalchemy import Engine
 
+from flockdesk.connectors.base import Connector
 from flockdesk.services.conversations import actions as conversations
 from flockdesk.services.ingest.ingestor import Ingestor, default_triage
 from flockdesk.services.monitoring import alerts
 from flockdesk.services.realtime import webhooks
+from flockdesk.services.replies import native
 from flockdesk.services.team import presence
 from flockdesk.settings import Settings
 
@@ -35,6 +37,8 @@ class JobContext(Protocol):
     def now(self) -> datetime: ...
 
     def send_outbox(self) -> object: ...
+
+    def connector(self, account_id: int) -> Connector: ...
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,10 @@ def _alert_delivery(ctx: JobContext) -> int:
     return alerts.deliver_pending(ctx.engine, ctx.settings)
 
 
+def _native_match(ctx: JobContext) -> int:
+    return native.match_pending(ctx.engine, ctx.connector, now=ctx.now())
+
+
 def _presence_purge(ctx: JobContext) -> int:
     return presence.purge_expired(ctx.engine, ctx.now())
 
@@ -105,6 +113,9 @@ def default_registry() -> Registry:
     """Every periodic job Flockdesk runs."""
     reg = Registry()
     reg.add("outbox.send", 1.0, _send_outbox, "send queued replies and DMs")
+    reg.add(
+        "replies.native_match", 60.0, _native_match, "attach replies agents posted on the platform itself"
+    )
     reg.add("conversations.wake_due", 15.0, _wake_due, "reopen snoozes and follow-ups whose time has come")
     reg.add("monitoring.spike_check", 60.0, _spike_check, "alert on a spike of negative or urgent messages")
     reg.add("monitoring.alert_delivery", 60.0, _alert_delivery, "retry alert webhooks not yet delivered")

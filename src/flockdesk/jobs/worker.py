@@ -316,7 +316,11 @@ class Worker:
             return self.connector(account_id)
 
         rep = outbox.send_pending(
-            self.engine, connector_for, grace_s=self.outbox_grace_s, should_stop=self.stop.is_set
+            self.engine,
+            connector_for,
+            grace_s=self.outbox_grace_s,
+            should_stop=self.stop.is_set,
+            wait_s=self.pacer.wait_s,
         )
         for account_id, reset in rep.blocked_accounts.items():
             if reset is not None:

@@ -147,6 +147,9 @@ contacts = Table(
     Column("first_seen_at", TS, nullable=False),
     Column("updated_at", TS, nullable=False),
     Column("host", String(255)),  # migration 0008: the contact's instance or server (Mastodon); NULL on X
+    # migration 0015: the person asked to hear no more (an opt-out DM such as "stop"); permanent
+    Column("opted_out_at", TS),
+    Column("opted_out_reason", Text),
     UniqueConstraint("platform", "external_id", name="uq_contacts_platform_external"),
 )
 
@@ -205,11 +208,12 @@ outbox = Table(
     Column("idempotency_key", String(128), nullable=False, unique=True),
     Column("account_id", ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
     Column("conversation_id", ForeignKey("conversations.id")),
-    Column("kind", String(16), nullable=False),  # reply | dm | public_ack
+    Column("kind", String(16), nullable=False),  # reply | dm | public_ack | native_reply
     Column("text", Text, nullable=False),
     Column("in_reply_to_external_id", String(EXTERNAL_ID_LEN)),
     Column("recipient_external_id", String(EXTERNAL_ID_LEN)),
-    Column("status", String(16), nullable=False, default="queued"),  # queued | sending | sent | failed
+    # queued | sending | sent | failed | awaiting_native
+    Column("status", String(16), nullable=False, default="queued"),
     Column("attempts", Integer, nullable=False, default=0),
     Column("error", Text),
     Column("external_id", String(EXTERNAL_ID_LEN)),  # id the platform gave the sent post / DM event
@@ -217,6 +221,9 @@ outbox = Table(
     Column("created_at", TS, nullable=False),
     Column("sent_at", TS),
     Column("claimed_at", TS),  # migration 0003: when the sender moved it to 'sending'
+    # (a native_reply: when the person said they posted it on the platform)
+    # migration 0015: who wrote the text: agent | automated | ai_draft
+    Column("origin", String(16), nullable=False, default="agent", server_default="agent"),
     # migration 0013: for a `dm` row, legacy | xchat (NULL: legacy); an X Chat quick-reply request
     Column("transport", String(8)),
     Column("quick_reply", JSON),
@@ -231,7 +238,7 @@ messages = Table(
     Column("conversation_id", ForeignKey("conversations.id", ondelete="CASCADE"), nullable=False),
     Column("platform", String(16), nullable=False),
     Column("external_id", String(EXTERNAL_ID_LEN), nullable=False),
-    Column("kind", String(16), nullable=False),  # mention | reply | search | dm | post
+    Column("kind", String(16), nullable=False),  # mention | reply | quote | search | dm | post
     Column("direction", String(8), nullable=False),  # in | out
     Column("author_contact_id", ForeignKey("contacts.id")),
     Column("text", Text, nullable=False),
@@ -255,6 +262,9 @@ messages = Table(
     Column("engagement", JSON),  # Engagement.to_json(): likes, reposts, replies, quotes, impressions
     Column("media", JSON),  # [Media.to_json()]
     Column("links", JSON),  # [Link.to_json()]
+    # migration 0015: the post tags (or answers) the account; NULL when stored before 0015
+    Column("mentions_account", Boolean),
+    Column("quoted_post_id", String(EXTERNAL_ID_LEN)),  # the post a quote quotes
     # migration 0013: how a DM travelled (legacy | xchat; NULL for posts) and an X Chat quick reply
     Column("transport", String(8)),
     Column("quick_reply", JSON),

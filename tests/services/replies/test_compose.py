@@ -119,6 +119,9 @@ def test_a_dm_the_team_sent_with_personal_data_never_goes_public_for_another_cus
     other = contact(engine, external_id="456", username="omar", name="Omar")
     other_public = conversation(engine, ids["account"], other, kind="public", channel="mention")
     message(engine, other_public, "@acmecare where is my parcel", contact_id=other)
+    # Omar DMed the account before: X lets the team DM him through the API
+    earlier = conversation(engine, ids["account"], other, kind="dm", external_thread_id="456-900")
+    message(engine, earlier, "hello?", kind="dm", contact_id=other)
     private = "the address is 12 Elm Street Springfield"
     moved = replies.move_to_dm(engine, other_public, ids["agent"], dm_text=private)
     assert moved.dm is not None and moved.dm.text == private

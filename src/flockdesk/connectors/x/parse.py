@@ -250,6 +250,35 @@ def _mentions_user(tweet: Mapping[str, Any], user_id: str) -> bool:
     return False
 
 
+def _mentioned(tweet: Mapping[str, Any]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The user ids and lower-cased handles a post's `entities.mentions` tags."""
+    entities = tweet.get("entities")
+    mentions = entities.get("mentions") if isinstance(entities, dict) else None
+    ids: list[str] = []
+    handles: list[str] = []
+    for m in mentions if isinstance(mentions, list) else []:
+        if not isinstance(m, dict):
+            continue
+        uid = m.get("id")
+        if isinstance(uid, str | int) and not isinstance(uid, bool) and str(uid) not in ids:
+            ids.append(str(uid))
+        name = m.get("username")
+        if isinstance(name, str) and name and name.lower() not in handles:
+            handles.append(name.lower()[:64])
+    return tuple(ids[:50]), tuple(handles[:50])
+
+
+def _posts_index(payload: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """A page's includes.tweets (includes.posts in spec 2.167) by id: the quoted posts, when expanded."""
+    includes = payload.get("includes")
+    if not isinstance(includes, dict):
+        return {}
+    found = includes.get("tweets", includes.get("posts"))
+    if not isinstance(found, list):
+        return {}
+    return {str(p["id"]): p for p in found if isinstance(p, dict) and isinstance(p.get("id"), str | int)}
+
+
 def _count(value: Any) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
 
@@ -359,11 +388,13 @@ def parse_tweet(
     channel: Channel | None,
     org_user_id: str | None,
     includes_media: Mapping[str, dict[str, Any]] | None = None,
+    includes_posts: Mapping[str, dict[str, Any]] | None = None,
 ) -> InboundItem:
     """One tweet object as an InboundItem; raises _Malformed (module-internal) when unusable.
 
     channel None means "decide": a post that mentions or answers the organisation is a mention,
-    anything else is a search (listening) hit. includes_media: the page's `includes.media` by key.
+    anything else is a search (listening) hit. includes_media: the page's `includes.media` by key;
+    includes_posts: its `includes.tweets` by id (whose post a quote quotes).
     """
     if not isinstance(tweet, dict):
         raise _Malformed(f"a post must be an object, got {type(tweet).__name__}")
@@ -380,10 +411,15 @@ def parse_tweet(
     created_at = parse_time(created_raw) if created_raw is not None else datetime.now(UTC)
     refs = _referenced(tweet)
     in_reply_to = None
+    quoted = None
     for ref in refs:
-        if ref.get("type") == "replied_to":
+        if ref.get("type") == "replied_to" and in_reply_to is None:
             in_reply_to = _id(ref, "id")
-            break
+        elif ref.get("type") == "quoted" and quoted is None:
+            quoted = _id(ref, "id")
+    quoted_post = (includes_posts or {}).get(quoted) if quoted else None
+    quoted_author = _id(quoted_post, "author_id", required=False) if isinstance(quoted_post, dict) else None
+    mentioned_ids, mentioned_handles = _mentioned(tweet)
     thread_id = _id(tweet, "conversation_id", required=False) or tid
     if channel is None:
         channel = "mention" if org_user_id and _mentions_user(tweet, org_user_id) else "search"
@@ -411,6 +447,10 @@ def parse_tweet(
         engagement=engagement(tweet),
         media=media,
         links=found_links,
+        mentioned_ids=mentioned_ids,
+        mentioned_handles=mentioned_handles,
+        quoted_post_id=quoted,
+        quoted_author_id=quoted_author,
         raw=tweet,
     )
 
@@ -448,13 +488,21 @@ def _tweet_page(payload: Any, *, channel: Channel | None, org_user_id: str | Non
         return page
     users = _users(payload)
     media = _media_index(payload)
+    posts = _posts_index(payload)
     for tweet in data:
         tweet = _admit(tweet, origin, page.dead)
         if tweet is None:
             continue
         try:
             page.items.append(
-                parse_tweet(tweet, users, channel=channel, org_user_id=org_user_id, includes_media=media)
+                parse_tweet(
+                    tweet,
+                    users,
+                    channel=channel,
+                    org_user_id=org_user_id,
+                    includes_media=media,
+                    includes_posts=posts,
+                )
             )
         except _Malformed as exc:
             page.dead.append(DeadLetter(origin=origin, reason=str(exc), payload=dump_payload(tweet)))

@@ -8,7 +8,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from flockdesk.connectors.base import EndpointPacing, TokenSet
-from flockdesk.connectors.x import limits, links, oauth, parse, pricing, query
+from flockdesk.connectors.x import limits, links, oauth, parse, policy, pricing, query
+from flockdesk.domain.policy import Action, Decision, Facts
 from flockdesk.domain.types import DeadLetter, InboundItem
 
 # X prepends the @handles of a thread's participants to a reply; a handle is 1-15 word characters.
@@ -27,6 +28,23 @@ class XProfile:
 
     def dm_thread_id(self, a: str, b: str) -> str:
         return links.dm_thread_id(a, b)
+
+    def post_url(self, post_id: str) -> str:
+        return links.post_url(post_id)
+
+    def profile_url(self, username: str) -> str:
+        return links.profile_url(username)
+
+    def reply_intent_link(self, post_id: str, text: str) -> str:
+        return links.reply_intent_link(post_id, text)
+
+    def dm_compose_link(self, recipient_id: str, text: str) -> str:
+        return links.dm_compose_link(recipient_id, text)
+
+    # ---- X's rules for apps (connectors/x/policy.py) ---------------------------------------------
+
+    def decide(self, action: Action, facts: Facts) -> Decision:
+        return policy.decide(action, facts)
 
     def compare_ids(self, a: str, b: str) -> int:
         return links.compare_ids(a, b)

@@ -1,4 +1,8 @@
-"""Read side of one conversation: its thread in order and the contact panel."""
+"""Read side of one conversation: its thread in order and the contact panel.
+
+Every public post (the customers' and the account's own) and every profile carries its link on the
+platform ("View on X"), from the platform's profile in the connector registry; a native reply not yet
+matched carries the link that opens the platform's composer with its text."""
 
 from __future__ import annotations
 
@@ -9,6 +13,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import Connection, Engine
 
+from flockdesk.connectors import registry
+from flockdesk.connectors.base import PlatformProfile
 from flockdesk.domain.errors import NotFound, conversation_not_found
 from flockdesk.store.schema import (
     contacts,
@@ -63,6 +69,9 @@ class ThreadItem:
     urgent: bool | None = None
     move_to_dm: bool | None = None
     mentions: list[int] = field(default_factory=list)
+    url: str | None = None  # the post on the platform (public posts only)
+    native_link: str | None = None  # a native reply awaiting its person: opens the platform's composer
+    confirmed: bool = False  # a native reply the person said they posted
     transport: str | None = None  # for a DM: legacy | xchat (X Chat, end-to-end encrypted)
 
 
@@ -100,6 +109,10 @@ class ContactPanel:
     conversations: list[ContactConversation]
     tags: list[str]
     notes: list[NoteInfo]
+    url: str | None = None  # the profile on the platform
+    platform_name: str = ""  # for people, e.g. "X"
+    opted_out_at: datetime | None = None
+    opted_out_reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,7 +187,16 @@ def _notes_query() -> sa.Select[Any]:
     )
 
 
-def _thread(conn: Connection, conversation_id: int) -> list[ThreadItem]:
+def _profile(platform: str) -> PlatformProfile | None:
+    try:
+        return registry.profile(platform)
+    except ValueError:  # an account of a platform this install no longer knows: no links
+        return None
+
+
+def _thread(conn: Connection, conversation_id: int, kind: str, platform: str) -> list[ThreadItem]:
+    links = _profile(platform)
+    public = kind == "public"
     m = messages.c
     msg_rows = (
         conn.execute(
@@ -184,6 +206,7 @@ def _thread(conn: Connection, conversation_id: int) -> list[ThreadItem]:
                 m.text,
                 m.direction,
                 m.kind,
+                m.external_id,
                 m.outbox_id,
                 m.intent,
                 m.sentiment,
@@ -226,6 +249,7 @@ def _thread(conn: Connection, conversation_id: int) -> list[ThreadItem]:
             list(r["sensitive"] or []),
             r["urgent"],
             r["move_to_dm"],
+            url=links.post_url(r["external_id"]) if links and public and r["kind"] != "dm" else None,
             transport=r["transport"],
         )
         for r in msg_rows
@@ -252,6 +276,13 @@ def _thread(conn: Connection, conversation_id: int) -> list[ThreadItem]:
                 r["status"],
                 r["error"],
                 r["id"],
+                url=links.post_url(r["external_id"])
+                if links and public and r["external_id"] and r["kind"] != "dm"
+                else None,
+                native_link=links.reply_intent_link(r["in_reply_to_external_id"], r["text"])
+                if links and r["status"] == "awaiting_native" and r["in_reply_to_external_id"]
+                else None,
+                confirmed=r["status"] == "awaiting_native" and r["claimed_at"] is not None,
                 transport=r["transport"],
             )
         )
@@ -297,6 +328,7 @@ def _panel(conn: Connection, contact_id: int) -> ContactPanel:
             .limit(200)
         ).mappings()
     ]
+    links = _profile(row["platform"])
     return ContactPanel(
         id=row["id"],
         platform=row["platform"],
@@ -310,13 +342,20 @@ def _panel(conn: Connection, contact_id: int) -> ContactPanel:
         conversations=convs,
         tags=_tags_of(conn, [cv.id for cv in convs]),
         notes=contact_notes,
+        url=links.profile_url(row["username"]) if links and row["username"] else None,
+        platform_name=links.display_name if links else row["platform"],
+        opted_out_at=row["opted_out_at"],
+        opted_out_reason=row["opted_out_reason"],
     )
 
 
 def get_conversation(engine: Engine, conversation_id: int) -> ConversationView:
     with engine.connect() as conn:
         info = _info(conn, conversation_id)
-        thread = _thread(conn, conversation_id)
+        platform = conn.execute(
+            sa.select(conversations.c.platform).where(conversations.c.id == conversation_id)
+        ).scalar_one()
+        thread = _thread(conn, conversation_id, info.kind, platform)
         panel = _panel(conn, info.contact_id) if info.contact_id is not None else None
         return ConversationView(info, thread, panel, _tags_of(conn, [conversation_id]))
 

@@ -28,8 +28,9 @@ from flockdesk.domain.types import CursorUpdate, DeadLetter, InboundItem
 from flockdesk.domain.utc import as_utc, utcnow
 from flockdesk.domain.vocabulary import ConversationEventKind
 from flockdesk.services.conversations import state as state_svc
+from flockdesk.services.ingest import opt_outs
 from flockdesk.services.ingest import write as w
-from flockdesk.services.ingest.rules import labels_to_columns
+from flockdesk.services.ingest.rules import Summons, by_content, labels_to_columns, summons
 from flockdesk.store import dialect
 from flockdesk.store.schema import accounts, messages
 from flockdesk.triage.core import triage_items
@@ -209,12 +210,20 @@ class Ingestor:
         unique: dict[tuple[str, str], InboundItem] = {}
         for item in items:
             unique.setdefault((item.platform, item.external_id), item)
+        org = account["external_user_id"]
+        summoned = self._by_content(conn, account, unique)
         existing = w.existing_messages(conn, unique.keys())
+        promoted = [
+            i
+            for k, i in unique.items()
+            if k in existing and i.external_id in summoned and summoned[i.external_id].summoned
+        ]
+        if promoted:
+            result.conversation_ids = w.promote_summoned(conn, promoted)
         fresh = [i for k, i in unique.items() if k not in existing]
         result.duplicates = len(items) - len(fresh)
         if not fresh:
             return result
-        org = account["external_user_id"]
         echoes = [i for i in fresh if i.author_id == org]
         inbound = [i for i in fresh if i.author_id != org]
         labels = self._triage(inbound)
@@ -243,6 +252,10 @@ class Ingestor:
                     "engagement": item.engagement.to_json() if item.engagement else None,
                     "media": [m.to_json() for m in item.media] or None,
                     "links": [link.to_json() for link in item.links] or None,
+                    "mentions_account": summoned[item.external_id].mentions
+                    if item.external_id in summoned
+                    else None,
+                    "quoted_post_id": item.quoted_post_id,
                     "created_at": as_utc(item.created_at),
                     "ingested_at": now,
                     "outbox_id": ob["id"] if ob else None,
@@ -253,9 +266,25 @@ class Ingestor:
                 }
             )
         result.inserted = w.insert_messages(conn, rows)
+        opt_outs.record(conn, account_id, org, inbound, conv_of, now)
         result.duplicates += len(rows) - result.inserted
         result.max_message_id = w.max_message_id(conn) if result.inserted else None
         return result
+
+    def _by_content(
+        self, conn: Connection, account: Mapping[str, Any], unique: dict[tuple[str, str], InboundItem]
+    ) -> dict[str, Summons]:
+        """Give each customer post the kind its content says (services/ingest/rules.py), in place;
+        returns how each public post involves the account, by external id."""
+        org = account["external_user_id"]
+        public = [i for i in unique.values() if i.thread_kind != "dm" and i.author_id != org]
+        quoted = [i.quoted_post_id for i in public if i.quoted_post_id and i.quoted_author_id != org]
+        own = w.own_post_ids(conn, account["id"], account["platform"], quoted) if quoted else set()
+        found: dict[str, Summons] = {}
+        for item in public:
+            found[item.external_id] = summons(item, org, account.get("username") or "", own)
+            unique[(item.platform, item.external_id)] = by_content(item, found[item.external_id])
+        return found
 
     def _triage(self, inbound: Sequence[InboundItem]) -> dict[str, Mapping[str, Any]]:
         if self.triage is None or not inbound:
@@ -319,6 +348,7 @@ class Ingestor:
                 group = by_key[key]
                 customers = [i for i in group if i.author_id != org]
                 first = customers[0] if customers else group[0]
+                summoning = any(i.channel == "mention" for i in customers)
                 other = first.author_id if customers else (first.recipient_id or first.in_reply_to_user_id)
                 start = ConversationState(status="open" if customers else "resolved")
                 arrived = arrivals_of(group)
@@ -329,7 +359,7 @@ class Ingestor:
                         "account_id": account_id,
                         "platform": first.platform,
                         "kind": key[0],
-                        "channel": first.channel,
+                        "channel": "mention" if summoning and first.channel == "search" else first.channel,
                         "external_thread_id": key[1],
                         "contact_id": contact_ids.get((first.platform, other)) if other else None,
                         "created_at": now,
@@ -359,6 +389,17 @@ class Ingestor:
             for item in group:
                 conv_of[item.external_id] = cid
             arrivals_of(group, arrivals.setdefault(cid, Arrivals()))
+        w.promote_conversations(
+            conn,
+            [
+                found[key]["id"]
+                for key, group in by_key.items()
+                if found[key]["id"] not in fresh_ids
+                and any(
+                    i.author_id != org and i.thread_kind != "dm" and i.channel == "mention" for i in group
+                )
+            ],
+        )
         states = {row["id"]: row for row in found.values()}
         states.update(w.conversations_by_id(conn, [cid for cid in arrivals if cid not in states]))
         updates = []
@@ -371,5 +412,5 @@ class Ingestor:
                 history.append(state_svc.event_row(cid, kind, prev, nxt, at=now))
         w.update_conversations(conn, updates)
         state_svc.record_many(conn, history)
-        result.conversation_ids = sorted({*arrivals, *fresh_ids})
+        result.conversation_ids = sorted({*result.conversation_ids, *arrivals, *fresh_ids})
         return conv_of

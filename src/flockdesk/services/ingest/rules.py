@@ -1,13 +1,20 @@
-"""Pure rules of the ingest write path: triage labels as message columns, and how an echo of the
-organisation's own post or DM is recognised as an outbox row. How a conversation's state moves when
-messages arrive is domain/conversation_state.py.
+"""Pure rules of the ingest write path: triage labels as message columns, the kind of a post by its
+content, and how an echo of the organisation's own post or DM is recognised as an outbox row. How a
+conversation's state moves when messages arrive is domain/conversation_state.py.
+
+Kinds by content: a post that tags the account (in its mentions, its text, or as the user it
+answers) is a mention, whichever source found it first; one that quotes the account's own post is a
+quote; a listening (search) hit stays a listening hit only when it does neither. So the message and
+its conversation get the mention's channel, and its SLA, even when the search poll saw it first.
 
 No I/O here; services/ingest/ingestor.py feeds these with rows it read in bulk.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import dataclasses
+import re
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from flockdesk.connectors.base import HandleRules
@@ -41,6 +48,50 @@ def labels_to_columns(labels: Mapping[str, Any] | None) -> dict[str, Any]:
     return out
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class Summons:
+    """How a customer's public post involves the account."""
+
+    mentions: bool  # it tags the account, or answers one of its posts
+    quotes: bool  # it quotes one of the account's posts
+
+    @property
+    def summoned(self) -> bool:
+        return self.mentions or self.quotes
+
+
+def _handle_in_text(text: str, handle: str) -> bool:
+    return re.search(rf"(?<![\w@])@{re.escape(handle)}(?!\w)", text, re.IGNORECASE) is not None
+
+
+def summons(item: InboundItem, org_id: str, org_handle: str, own_posts: Collection[str]) -> Summons:
+    """Whether a post summoned the account (X's word: mentioned it or quoted it). `own_posts`: the
+    account's post ids among those the batch quotes. The mentions source's own word counts: a post
+    it returned tags the account even when the page left the entities out."""
+    handle = org_handle.lower().lstrip("@")
+    mentions = (
+        item.channel == "mention"
+        or org_id in item.mentioned_ids
+        or bool(handle)
+        and (handle in item.mentioned_handles or _handle_in_text(item.text, handle))
+        or item.in_reply_to_user_id == org_id
+    )
+    quotes = item.quoted_post_id is not None and (
+        item.quoted_author_id == org_id or item.quoted_post_id in own_posts
+    )
+    return Summons(bool(mentions), quotes)
+
+
+def by_content(item: InboundItem, found: Summons) -> InboundItem:
+    """The item with the kind and channel its content gives it (a reply stays a reply)."""
+    if item.thread_kind == "dm" or not found.summoned:
+        return item
+    kind = item.kind if item.kind == "reply" else ("quote" if found.quotes else "mention")
+    if kind == item.kind and item.channel == "mention":
+        return item
+    return dataclasses.replace(item, kind=kind, channel="mention")
+
+
 def same_text(sent: str, echoed: str, handles: HandleRules) -> bool:
     """An echo's text matches what was sent (a platform may prepend @mentions to replies)."""
     if sent == echoed:
@@ -51,7 +102,8 @@ def same_text(sent: str, echoed: str, handles: HandleRules) -> bool:
 def match_sending(
     item: InboundItem, candidates: Sequence[Mapping[Any, Any]], used: set[int], handles: HandleRules
 ) -> Mapping[Any, Any] | None:
-    """The outbox row in status 'sending' that this echo is, by kind, text and target."""
+    """The outbox row in status 'sending' (or a native reply a person posts on the platform) that this
+    echo is, by kind, text and target."""
     for row in candidates:
         if row["id"] in used:
             continue
@@ -61,7 +113,7 @@ def match_sending(
             ):
                 continue
         else:
-            if row["kind"] not in PUBLIC_OUTBOX_KINDS:
+            if row["kind"] not in PUBLIC_OUTBOX_KINDS and row["kind"] != "native_reply":
                 continue
             if row["in_reply_to_external_id"] != item.in_reply_to_external_id:
                 continue

@@ -45,6 +45,58 @@ def existing_messages(conn: Connection, keys: Iterable[tuple[str, str]]) -> set[
     return found
 
 
+def own_post_ids(conn: Connection, account_id: int, platform: str, ids: Collection[str]) -> set[str]:
+    """Which of these post ids are the account's own (its stored outbound posts or sent outbox rows)."""
+    found: set[str] = set()
+    wanted = sorted(set(ids))
+    for part in chunks(wanted):
+        q = sa.select(messages.c.external_id).where(
+            messages.c.platform == platform,
+            messages.c.direction == "out",
+            in_json(conn, messages.c.external_id, part),
+        )
+        found.update(conn.execute(q).scalars())
+        q = sa.select(outbox.c.external_id).where(
+            outbox.c.account_id == account_id, in_json(conn, outbox.c.external_id, part)
+        )
+        found.update(str(x) for x in conn.execute(q).scalars() if x is not None)
+    return found
+
+
+def promote_summoned(conn: Connection, items: Sequence[InboundItem]) -> list[int]:
+    """Messages already stored as listening hits (or without the mention flag) that another source
+    shows to summon the account take the mention's (or quote's) kind; their conversations, if they
+    were listening conversations, become mention conversations (the mention's SLA). Returns the
+    conversations changed."""
+    changed: set[int] = set()
+    for item in items:
+        m = messages.c
+        rows = conn.execute(
+            messages.update()
+            .where(
+                m.platform == item.platform,
+                m.external_id == item.external_id,
+                m.direction == "in",
+                sa.or_(m.kind == "search", m.mentions_account.is_(None), m.mentions_account.is_(False)),
+            )
+            .values(kind=item.kind, mentions_account=True, quoted_post_id=item.quoted_post_id)
+            .returning(m.conversation_id)
+        ).scalars()
+        changed.update(int(c) for c in rows)
+    promote_conversations(conn, changed)
+    return sorted(changed)
+
+
+def promote_conversations(conn: Connection, ids: Collection[int]) -> None:
+    """Listening conversations that hold a post summoning the account become mention conversations."""
+    for part in chunks(sorted(ids)):
+        conn.execute(
+            conversations.update()
+            .where(in_json(conn, conversations.c.id, part), conversations.c.channel == "search")
+            .values(channel="mention")
+        )
+
+
 def match_outbox(
     conn: Connection, account_id: int, echoes: Sequence[InboundItem], now: datetime
 ) -> dict[str, Row]:
@@ -61,7 +113,9 @@ def match_outbox(
             matched[row["external_id"]] = row
     rest = [e for e in echoes if e.external_id not in matched]
     if rest:
-        q = sa.select(outbox).where(outbox.c.account_id == account_id, outbox.c.status == "sending")
+        q = sa.select(outbox).where(
+            outbox.c.account_id == account_id, outbox.c.status.in_(("sending", "awaiting_native"))
+        )
         candidates = list(conn.execute(q.order_by(outbox.c.id)).mappings())
         used = {row["id"] for row in matched.values()}
         for item in rest:

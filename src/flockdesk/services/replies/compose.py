@@ -6,6 +6,11 @@
   overrides, and the override is audited. Public text may never repeat a DM of that contact (whole
   history), one of the account's recent DMs received from anyone (RECENT_DM_LIMIT), nor one of the
   team's recent DMs to anyone that carries personal data; no override lifts this rule.
+- The platform's policy is asked first (services/replies/policy.py): a public reply goes through the
+  API only to a post that summoned the account, a DM only to someone who DMed first and has not
+  opted out. Otherwise the reply is refused with the policy's reason (PolicyRefused) and, where a
+  person may do it on the platform, the link to do so: for a post, `native.draft_native_reply` keeps
+  the drafted text as a `native_reply` row that is matched when the person's post comes back.
 - Idempotency keys are unique: a double-click (same key, or without one the same text to the same
   latest message) returns the row already queued. The sender (services/replies/outbox.py) sends each row once.
 - Rows are made by services/replies/outbox.py (`enqueue`, `retry_in`), through services/replies/rows.py.
@@ -22,6 +27,7 @@ from sqlalchemy import Connection, Engine, RowMapping
 from flockdesk.domain import rules
 from flockdesk.domain.errors import Conflict, InvalidInput, ReplyRefused
 from flockdesk.services.replies import outbox as outbox_svc
+from flockdesk.services.replies import policy
 from flockdesk.services.replies.checks import check_public, dm_texts_for, load_context, refuse
 from flockdesk.services.replies.move_to_dm import move_to_dm
 from flockdesk.services.replies.rows import (
@@ -90,14 +96,15 @@ def _queue(
     check = None
     if kind == "dm" and not ctx["contact_external_id"]:
         raise ReplyRefused("no_recipient", "this DM conversation has no contact to write to")
+    if kind != "dm" and latest is None:
+        raise ReplyRefused("nothing_to_reply_to", "this conversation has no inbound post to reply to")
+    policy.refuse_unless_allowed(policy.ask(conn, ctx, kind, text))
     # a DM goes back on the transport the customer used last (their latest message)
     transport = ((latest.transport if latest is not None else None) or "legacy") if kind == "dm" else None
     quick = quick_reply_request(quick_replies)
     if quick is not None and transport != "xchat":
         raise ReplyRefused("no_quick_replies", "quick replies can only be offered in an X Chat conversation")
     if kind != "dm":
-        if latest is None:
-            raise ReplyRefused("nothing_to_reply_to", "this conversation has no inbound post to reply to")
         check = check_public(conn, ctx, text, override_guard)
     row = insert(
         conn,
@@ -160,6 +167,9 @@ def retry(engine: Engine, outbox_id: int, user_id: int) -> OutboxRow:
             raise ReplyRefused("no_conversation", "this message has no conversation; write a new one instead")
         ctx = load_context(conn, old["conversation_id"])
         refuse(rules.channel_violation(ctx["kind"], old["kind"]))
+        decision = policy.for_row(conn, old)
+        if decision is not None:
+            policy.refuse_unless_allowed(decision)
         if old["kind"] != "dm":
             refuse(rules.dm_leak(old["text"], dm_texts_for(conn, ctx, old["text"])))
 

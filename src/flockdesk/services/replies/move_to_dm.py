@@ -1,5 +1,10 @@
 """Move to DM: a public acknowledgement with the DM deep link, and the linked DM conversation.
 
+The acknowledgement follows the platform's policy like any public reply (services/replies/policy.py):
+through the API where the post summoned the account, else as a `native_reply` a person posts on the
+platform (the reply intent link, matched when it comes back). The customer starts the DM; a first DM
+queued with the move goes through the API only to someone who DMed the account before.
+
 The acknowledgement repeats nothing from the thread (default text in the brand voice, no personal
 data) and links to a DM with the brand account (the platform's deep link, from its profile in the
 connector registry). The DM conversation with the contact is found or created (external_thread_id
@@ -22,6 +27,7 @@ from flockdesk.domain.conversation_state import ConversationState
 from flockdesk.domain.errors import Conflict, ReplyRefused
 from flockdesk.domain.utc import utcnow
 from flockdesk.services.conversations import state as state_svc
+from flockdesk.services.replies import policy
 from flockdesk.services.replies.checks import check_public, load_context, refuse
 from flockdesk.services.replies.rows import (
     DEFAULT_ACK,
@@ -100,7 +106,10 @@ def _refuse_repeat_ack(conn: Connection, conversation_id: int) -> None:
         sa.select(outbox.c.id, outbox.c.created_at)
         .where(
             outbox.c.conversation_id == conversation_id,
-            outbox.c.kind == "public_ack",
+            sa.or_(
+                outbox.c.kind == "public_ack",
+                sa.and_(outbox.c.kind == "native_reply", outbox.c.idempotency_key.endswith(":ack")),
+            ),
             outbox.c.status != "failed",
         )
         .order_by(outbox.c.id.desc())
@@ -157,6 +166,11 @@ def _move(
         ).scalar()
         return MoveToDm(existing, int(dm_conv or 0), by_key(conn, base + ":dm"))
     _refuse_repeat_ack(conn, conversation_id)
+    ack_decision = policy.ask(conn, ctx, "public_ack", ack)
+    if ack_decision.verdict == "forbidden":
+        policy.refuse_unless_allowed(ack_decision)
+    if dm_text is not None:
+        policy.refuse_unless_allowed(policy.ask(conn, ctx, "dm", dm_text))
     check = check_public(conn, ctx, ack, override_guard)
     assignee = ctx["assignee_id"] if ctx["assignee_id"] is not None else user_id
     dm_id = _find_or_create_dm(conn, ctx, links, conversation_id, assignee, user_id)
@@ -174,7 +188,7 @@ def _move(
         key=base + ":ack",
         user_id=user_id,
         ctx=ctx,
-        kind="public_ack",
+        kind="public_ack" if ack_decision.allowed else "native_reply",
         text=ack,
         in_reply_to=ctx["latest_in"].external_id,
         conversation_id=conversation_id,

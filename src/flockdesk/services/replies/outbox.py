@@ -15,7 +15,11 @@ read looks for the interrupted attempt's post, and a match settles the retry as 
 instead of posting again.
 
 Channel rule (invariant 1): a `dm` row goes only through the DM API; `reply` and `public_ack` rows
-only through the post API, and never into a DM conversation.
+only through the post API, and never into a DM conversation. A `native_reply` row never goes through
+any API: a person posts it on the platform (status `awaiting_native`, services/replies/native.py).
+
+Platform rules: before the call, the platform's policy is asked once more (services/replies/policy.py);
+a row it does not allow through the API fails with the policy's reason and is not sent.
 """
 
 from __future__ import annotations
@@ -48,11 +52,13 @@ from flockdesk.domain.utc import utcnow
 from flockdesk.domain.vocabulary import (
     LIVE_OUTBOX_STATUSES,
     OUTBOX_KINDS,
+    OUTBOX_ORIGINS,
     PUBLIC_OUTBOX_KINDS,
     TRANSPORTS,
+    OutboxOrigin,
 )
 from flockdesk.services.conversations import state as state_svc
-from flockdesk.services.replies import reconcile
+from flockdesk.services.replies import policy, reconcile
 from flockdesk.services.replies.reconcile import interrupted
 from flockdesk.store.schema import accounts, conversations, messages, outbox
 
@@ -69,9 +75,11 @@ RETRY_COPIES = (
     "text",
     "in_reply_to_external_id",
     "recipient_external_id",
+    "origin",
     "transport",
     "quick_reply",
 )
+POLICY_REFUSED = "not sent: against {platform}'s rules:"  # the error of a row the policy refused
 
 
 @dataclass
@@ -101,13 +109,17 @@ def enqueue(
     recipient: str | None = None,
     idempotency_key: str | None = None,
     created_by: int | None = None,
+    origin: OutboxOrigin = "agent",
     transport: str | None = None,
     quick_reply: dict[str, Any] | None = None,
 ) -> int:
     """Queue one outbound message; the same idempotency key never makes a second row. The one place
-    an outbox row is created: given a Connection, inside the caller's transaction."""
+    an outbox row is created: given a Connection, inside the caller's transaction. A `native_reply`
+    is made `awaiting_native` (a person posts it), every other kind `queued` (the sender sends it)."""
     if kind not in OUTBOX_KINDS:
         raise InvalidInput(f"outbox kind must be one of {', '.join(OUTBOX_KINDS)}")
+    if origin not in OUTBOX_ORIGINS:
+        raise InvalidInput(f"outbox origin must be one of {', '.join(OUTBOX_ORIGINS)}")
     if kind == "dm" and not recipient:
         raise InvalidInput("a DM needs the recipient's platform user id")
     if not text.strip():
@@ -125,6 +137,7 @@ def enqueue(
         in_reply_to_external_id=in_reply_to,
         recipient_external_id=recipient,
         created_by=created_by,
+        origin=origin,
         transport=transport if kind == "dm" else None,
         quick_reply=quick_reply,
     )
@@ -139,20 +152,29 @@ def _insert_once(conn: Connection, values: dict[str, Any]) -> tuple[int, bool]:
     found = conn.execute(sa.select(outbox.c.id).where(outbox.c.idempotency_key == key)).scalar()
     if found is not None:
         return int(found), False
+    status = "awaiting_native" if values["kind"] == "native_reply" else "queued"
     new_id = conn.execute(
         outbox.insert()
-        .values(**values, status="queued", attempts=0, created_at=utcnow())
+        .values(**values, status=status, attempts=0, created_at=utcnow())
         .returning(outbox.c.id)
     ).scalar_one()
     return int(new_id), True
 
 
-def claim_next(engine: Engine, *, exclude_accounts: set[int] | None = None) -> dict[str, Any] | None:
-    """Move the oldest queued row to 'sending' and commit; None when nothing is queued."""
+def claim_next(
+    engine: Engine,
+    *,
+    exclude_accounts: set[int] | None = None,
+    exclude_dms_of: set[int] | None = None,
+) -> dict[str, Any] | None:
+    """Move the oldest queued row to 'sending' and commit; None when nothing is queued.
+    exclude_dms_of: accounts whose DMs wait (their DM quota is spent) while their posts may go."""
     with engine.begin() as conn:
         q = sa.select(outbox).where(outbox.c.status == "queued").order_by(outbox.c.id).limit(1)
         if exclude_accounts:
             q = q.where(outbox.c.account_id.not_in(exclude_accounts))
+        if exclude_dms_of:
+            q = q.where(sa.or_(outbox.c.kind != "dm", outbox.c.account_id.not_in(exclude_dms_of)))
         q = q.with_for_update(skip_locked=True)  # PostgreSQL; SQLite's writer holds the one write lock
         row = conn.execute(q).mappings().first()
         if row is None:
@@ -195,6 +217,11 @@ def _display_name(platform: str | None) -> str:
 
 def _dispatch(engine: Engine, row: Mapping[str, Any], connector: Sender) -> SendResult:
     """Invariant 1 lives here: the row's kind alone picks the API."""
+    with engine.connect() as conn:
+        decision = policy.for_row(conn, row)
+    if decision is not None and not decision.allowed:
+        name = _platform_name(engine, row["account_id"])
+        raise InvalidInput(f"{POLICY_REFUSED.format(platform=name)} {decision.message}")
     if row["kind"] == "dm":
         if not row["recipient_external_id"]:
             raise InvalidInput("refused: a DM row without a recipient")
@@ -419,16 +446,25 @@ def send_pending(
     limit: int = 50,
     grace_s: float = DEFAULT_GRACE_S,
     should_stop: Callable[[], bool] = lambda: False,
+    wait_s: Callable[[int, str], float] | None = None,
 ) -> SendReport:
-    """Settle interrupted rows, then send up to `limit` queued rows."""
+    """Settle interrupted rows, then send up to `limit` queued rows. `wait_s(account_id, endpoint)`
+    (the worker's pacer): seconds before `dm_create` may be called again; DMs of an account whose DM
+    quota is spent stay queued while its posts go on."""
     interrupted, found = settle_in_flight(engine, connector_for, grace_s=grace_s)
     report = SendReport(interrupted=interrupted, found_sent=found)
+    dms_wait: set[int] = set()
     for _ in range(limit):
         if should_stop():
             break
-        row = claim_next(engine, exclude_accounts=set(report.blocked_accounts))
+        row = claim_next(engine, exclude_accounts=set(report.blocked_accounts), exclude_dms_of=dms_wait)
         if row is None:
             break
+        if row["kind"] == "dm" and wait_s is not None and wait_s(row["account_id"], "dm_create") > 0:
+            _set(engine, row["id"], status="queued", attempts=row["attempts"])  # as before the claim
+            dms_wait.add(row["account_id"])
+            report.requeued += 1
+            continue
         try:
             status = deliver(engine, row, connector_for(row["account_id"]))
         except RateLimited as exc:  # nothing was sent: back to the queue until the reset
@@ -486,6 +522,8 @@ def retry_in(
         raise NotFound(f"outbox row {outbox_id} does not exist")
     if row["status"] != "failed":
         raise Conflict(f"only a failed message can be retried; outbox row {outbox_id} is {row['status']}")
+    if row["kind"] == "native_reply":
+        raise Conflict("a reply posted on the platform by a person is not retried here; draft a new one")
     base = row["idempotency_key"].split("#retry")[0]
     attempts = conn.execute(
         sa.select(outbox.c.id, outbox.c.status)

@@ -16,6 +16,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from flockdesk.domain.errors import InvalidInput, NotFound
+from flockdesk.domain.vocabulary import OutboxOrigin
 from flockdesk.services.replies.checks import check_dict
 from flockdesk.services.replies.outbox import enqueue
 from flockdesk.services.team import audit
@@ -45,6 +46,8 @@ class OutboxRow:
     created_by: int | None
     created_at: datetime | None
     sent_at: datetime | None
+    origin: str = "agent"
+    claimed_at: datetime | None = None  # a native reply: when the person said they posted it
     transport: str | None = None  # for a DM: legacy | xchat
     quick_reply: dict[str, Any] | None = None
 
@@ -73,6 +76,8 @@ def _row(r: Any) -> OutboxRow:
         r["created_by"],
         r["created_at"],
         r["sent_at"],
+        r["origin"],
+        r["claimed_at"],
         r["transport"],
         r["quick_reply"],
     )
@@ -106,6 +111,7 @@ def insert(
     in_reply_to: str | None = None,
     recipient: str | None = None,
     conversation_id: int,
+    origin: OutboxOrigin = "agent",
     transport: str | None = None,
     quick_reply: dict[str, Any] | None = None,
 ) -> OutboxRow:
@@ -120,6 +126,7 @@ def insert(
         in_reply_to=in_reply_to,
         recipient=recipient,
         created_by=user_id,
+        origin=origin,
         transport=transport,
         quick_reply=quick_reply,
     )

@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from flockdesk.domain import text as text_mod
-from flockdesk.domain.errors import InvalidInput, UserError
+from flockdesk.domain.errors import InvalidInput, PolicyRefused, UserError
 from flockdesk.domain.vocabulary import TEXT_KINDS
 from flockdesk.services.conversations import actions as conv_svc
 from flockdesk.services.conversations import inbox as inbox_svc
@@ -88,6 +88,9 @@ def create_api(ctx: WebContext) -> FastAPI:
         reason = getattr(exc, "reason", None)
         if reason:
             body["reason"] = reason
+        if isinstance(exc, PolicyRefused):  # the platform's rules: what a person may do instead
+            body["verdict"] = exc.verdict
+            body["native_link"] = exc.native_link
         check = getattr(exc, "check", None)
         if check is not None:
             body["check"] = {

@@ -16,7 +16,7 @@ from flockdesk.domain.errors import InvalidInput
 from flockdesk.services.conversations import actions as conv_svc
 from flockdesk.services.conversations import attachments as attachments_svc
 from flockdesk.services.replies import compose as replies_svc
-from flockdesk.services.replies import moderation
+from flockdesk.services.replies import moderation, native
 from flockdesk.services.replies import saved as sr_svc
 from flockdesk.services.team import note_mentions as mentions_svc
 from flockdesk.services.team import presence as presence_svc
@@ -71,6 +71,7 @@ async def conversation_page(cid: int, request: Request, user: User = Depends(pag
     saved = await run_in_threadpool(sr_svc.list_saved_replies, engine)
     people = await run_in_threadpool(users_svc.list_users, engine, active_only=True)
     limit = 10_000 if view.conversation.kind == "dm" else 280
+    decision = await run_in_threadpool(native.composer_decision, engine, cid)
     return await render(
         request,
         user,
@@ -84,6 +85,7 @@ async def conversation_page(cid: int, request: Request, user: User = Depends(pag
         sensitive_kinds=_sensitive_kinds(view),
         hide_offer=_hide_offer(view, candidates),
         attachments=attachments,
+        policy=decision,
         notice=request.query_params.get("notice", ""),
         error=request.query_params.get("error", ""),
     )
@@ -183,6 +185,12 @@ async def move_to_dm(
         result["r"] = replies_svc.move_to_dm(engine, cid, user.id, ack_text or None, dm_text or None)
 
     resp = await _act(cid, run, "Moved to DM: a public acknowledgement with the DM link is queued.")
+    if "r" in result and result["r"].ack.kind == "native_reply":
+        return back(
+            f"/c/{cid}",
+            notice="X does not let apps reply to this post: open the acknowledgement on X below, post it, "
+            "then click I sent it. The DM thread is ready for when the customer writes.",
+        )
     if "r" in result:
         return RedirectResponse(
             f"/c/{result['r'].dm_conversation_id}?notice="
@@ -252,6 +260,44 @@ async def reply(
             idempotency_key=idempotency_key or None,
         ),
         "Reply queued.",
+    )
+
+
+@router.post("/c/{cid}/reply-on-x")
+async def reply_on_x(
+    cid: int,
+    request: Request,
+    text: str = Form(""),
+    override_guard: str = Form(""),
+    idempotency_key: str = Form(""),
+    user: User = Depends(page_user),
+) -> Response:
+    """Keep the reply a person posts on the platform (the policy keeps it from the API); the page then
+    shows the link that opens the platform's composer with it."""
+    engine = web(request).engine
+    return await _act(
+        cid,
+        lambda: native.draft_native_reply(
+            engine,
+            cid,
+            user.id,
+            text,
+            override_guard=override_guard == "yes",
+            idempotency_key=idempotency_key or None,
+        ),
+        "Reply kept: open it on X below, post it there, then click I sent it.",
+    )
+
+
+@router.post("/c/{cid}/native-sent/{outbox_id}")
+async def native_sent(
+    cid: int, outbox_id: int, request: Request, user: User = Depends(page_user)
+) -> Response:
+    engine = web(request).engine
+    return await _act(
+        cid,
+        lambda: native.confirm_native(engine, outbox_id, user.id),
+        "Thanks: Flockdesk attaches your reply here when it shows up among the account's posts.",
     )
 
 

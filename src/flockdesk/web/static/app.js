@@ -250,6 +250,11 @@
       guard.classList.add("show");
     }
     form.addEventListener("submit", function (ev) {
+      if (form.getAttribute("data-mode") === "native") {
+        // a plain form post: the server keeps the draft (guard included) and the page shows the link to X
+        if (!text.value.trim()) { ev.preventDefault(); text.focus(); }
+        return;
+      }
       ev.preventDefault();
       if (!text.value.trim()) { text.focus(); return; }
       if (flagged && !override.checked) {
