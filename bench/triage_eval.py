@@ -1,7 +1,8 @@
 """Triage benchmark: prints one JSON object with every figure, ours and VADER alone's.
 
     uv run python bench/triage_eval.py            # all data sets found under ../shared/data
-    uv run python bench/triage_eval.py --tune     # also grid-search sentiment thresholds on TweetEval *val*
+    uv run python bench/triage_eval.py --tune     # also grid-search the rule sentiment thresholds on TweetEval *val*
+    uv run python bench/triage_eval.py --only corpus --split val   # the corpus split used for choosing
 
 Data sets are read from FLOCKDESK_DATA_DIR_SHARED or ../shared/data; an absent one is skipped with a note.
 """
@@ -26,10 +27,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from flockdesk.triage import find_sensitive, triage_message
+from flockdesk.triage import check_reply, find_sensitive, triage_message
+from flockdesk.triage import corpus as triage_corpus
 from flockdesk.triage.sentiment import (
     NEG_THRESHOLD,
-    NGRAM_WEIGHT,
     POS_THRESHOLD,
     label_for,
     sentiment,
@@ -37,6 +38,7 @@ from flockdesk.triage.sentiment import (
 )
 
 ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT / "corpus"
 DATA = Path(os.environ.get("FLOCKDESK_DATA_DIR_SHARED", ROOT.parent / "shared" / "data"))
 # Presidio entity type -> Flockdesk kind (types not listed have no Flockdesk kind and are not scored).
 PRESIDIO_MAP = {
@@ -77,26 +79,60 @@ def _tweeteval(split: str) -> tuple[list[str], list[str]] | None:
     return texts, labels
 
 
+def eval_corpus(split: str = "test") -> dict[str, Any]:
+    """The project's corpus: per-label figures on one split against the issue's targets."""
+    if not (CORPUS / "messages").is_dir():
+        return {"skipped": f"{CORPUS} absent"}
+    orgs = triage_corpus.load_orgs(CORPUS)
+    contacts = {key: triage_corpus.org_contacts(org) for key, org in orgs.items()}
+    messages = [m for m in triage_corpus.load_messages(CORPUS) if m.split == split]
+
+    def predict(m: triage_corpus.Message) -> dict[str, Any]:
+        channel = "dm" if m.channel == "dm" else "mention"
+        res = triage_message(
+            m.text, channel=channel, author=m.triage_author(), org_contacts=contacts.get(m.org, [])
+        )
+        out: dict[str, Any] = res.to_dict()
+        return out
+
+    scores: dict[str, Any] = triage_corpus.score_messages(messages, predict).to_dict()
+    replies = [r for r in triage_corpus.load_replies(CORPUS) if r.split == split]
+
+    def flagged(r: triage_corpus.ReplyDraft) -> bool:
+        check = check_reply(r.text, org_contacts=contacts.get(r.org, []))
+        return check.asks_for_sensitive or bool(check.contains_sensitive)
+
+    guard = triage_corpus.score_replies(replies, flagged)
+    scores["reply_guard_f1"] = guard["reply_guard_f1"]
+    scores["met"]["reply_guard_f1"] = guard["reply_guard_f1"] >= triage_corpus.TARGETS["reply_guard_f1"]
+    scores["detail"]["reply_guard"] = guard
+    scores["split"] = split
+    return scores
+
+
 def eval_sentiment(tune: bool) -> dict[str, Any]:
     test = _tweeteval("test")
     if test is None:
         return {"skipped": f"{DATA / 'tweeteval'} absent"}
     texts, gold = test
-    ours, ours_per = macro_recall([sentiment(t).label for t in texts], gold)
+    ours, ours_per = macro_recall([triage_message(t).sentiment for t in texts], gold)
+    rules, _ = macro_recall([sentiment(t).label for t in texts], gold)
     vader, vader_per = macro_recall([label_for(vader_compound(t), -0.05, 0.05) for t in texts], gold)
     out: dict[str, Any] = {
         "tweeteval_test_macro_recall": ours,
         "per_class_recall": ours_per,
+        "rules_alone_macro_recall": rules,
         "vader_alone": {"macro_recall": vader, "per_class_recall": vader_per, "thresholds": [-0.05, 0.05]},
         "target": 0.70,
         "n": len(texts),
-        "method": "VADER + care lexicon + n-gram model (vader-tweets-groundtruth) + phrase cues",
+        "method": "triage model (corpus); rules_alone: VADER + care lexicon + phrase cues",
         "thresholds": [NEG_THRESHOLD, POS_THRESHOLD],
-        "ngram_weight": NGRAM_WEIGHT,
     }
     val = _tweeteval("val")
     if val is not None:
-        out["tweeteval_val_macro_recall"] = macro_recall([sentiment(t).label for t in val[0]], val[1])[0]
+        out["tweeteval_val_macro_recall"] = macro_recall(
+            [triage_message(t).sentiment for t in val[0]], val[1]
+        )[0]
         if tune:
             scores = [sentiment(t).compound for t in val[0]]
             grid = [
@@ -113,7 +149,7 @@ def eval_sentiment(tune: bool) -> dict[str, Any]:
             rows = list(csv.DictReader(fh))
         g = [r["airline_sentiment"] for r in rows]
         t = [r["text"] for r in rows]
-        out["airline_macro_recall"] = macro_recall([sentiment(x).label for x in t], g)[0]
+        out["airline_macro_recall"] = macro_recall([triage_message(x).sentiment for x in t], g)[0]
         out["vader_alone"]["airline_macro_recall"] = macro_recall(
             [label_for(vader_compound(x), -0.05, 0.05) for x in t], g
         )[0]
@@ -322,9 +358,13 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--tune", action="store_true", help="grid-search sentiment thresholds on TweetEval val")
     ap.add_argument("--speed-messages", type=int, default=20000)
-    ap.add_argument("--only", choices=["sentiment", "complaints", "presidio", "twcs", "speed"])
+    ap.add_argument("--only", choices=["corpus", "sentiment", "complaints", "presidio", "twcs", "speed"])
+    ap.add_argument(
+        "--split", choices=["val", "test"], default="test", help="corpus split to report (tune on val)"
+    )
     args = ap.parse_args()
     parts: dict[str, Callable[[], dict[str, Any]]] = {
+        "corpus": lambda: eval_corpus(args.split),
         "sentiment": lambda: eval_sentiment(args.tune),
         "complaints": eval_complaints,
         "presidio": eval_presidio,

@@ -1,94 +1,241 @@
-"""Rebuild src/flockdesk/triage/data/sentiment_ngrams.json from vader-tweets-groundtruth (MIT).
+"""Build src/flockdesk/triage/data/triage_model.json from the project's own corpus (corpus/).
 
-    uv run python scripts/build_triage_model.py [--data ../shared/data] [--check]
+    uv run --group model python scripts/build_triage_model.py [--corpus corpus] [--check] [--report]
 
-Ridge regression (squared loss + L2) of each tweet's mean human rating / 4 on binary unigram + bigram
-features (flockdesk.triage.ngram.features), l2-normalised per tweet, fitted by deterministic SGD (fixed
-seed and epoch count: the same data gives the same file). Only vader-tweets-groundtruth is read: the
-evaluation-only sets (TweetEval, complaints, US airline, TWCS) are never used here. --check rebuilds in
-memory and exits 1 if the shipped file differs.
+Trains on the corpus's train split only; the val split chooses the regularisation of each head and the
+thresholds of the binary ones; the test split is never read here. Every file under corpus/messages is
+used, so new corpus files are picked up by a rebuild. No other data is used: the public tweet sets are
+evaluation-only, and nothing else is needed.
+
+Heads (scikit-learn logistic regression, lbfgs, L2; deterministic for the same data):
+  intent      8 classes, text features + rule signals
+  sentiment   3 classes, the same + the predicted intent (out-of-fold on train, so it is honest)
+  move_to_dm  binary, public messages only, the same + the predicted intent
+  urgent      binary, the same + the predicted intent
+--check rebuilds in memory and exits 1 if the shipped file differs; --report prints val figures.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
-import math
-import os
-import random
 import sys
+from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-from flockdesk.triage.ngram import features
+import numpy as np
+from scipy.sparse import csr_matrix
+from sklearn.linear_model import LogisticRegression
+
+from flockdesk.triage.core import author_info, rule_signals
+from flockdesk.triage.corpus import (
+    INTENTS,
+    SENTIMENTS,
+    Message,
+    binary_f1,
+    load_messages,
+    macro_f1,
+    macro_recall,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
-OUT = ROOT / "src" / "flockdesk" / "triage" / "data" / "sentiment_ngrams.json"
-SOURCE = "vader-tweets-groundtruth/tweets_GroundTruth.txt"
-ALPHA = 3e-3  # L2 strength per update
-EPOCHS = 25
-SEED = 20261121
-MIN_COUNT = 2  # features seen in fewer tweets are dropped (noise, and a smaller file)
-PRUNE = 0.002  # weights smaller than this are not shipped
+OUT = ROOT / "src" / "flockdesk" / "triage" / "data" / "triage_model.json"
+MIN_COUNT = 2  # text features seen in fewer training messages are dropped
+C_GRID = (4.0, 16.0, 64.0, 256.0)
+THRESHOLDS = tuple(round(0.2 + 0.05 * i, 2) for i in range(13))  # 0.20 .. 0.80
+FOLDS = 5
+DIGITS = 4
 
 
-def load(data_dir: Path) -> list[tuple[str, float]]:
-    path = data_dir / SOURCE
-    if not path.exists():
-        raise SystemExit(f"{path} not found: pass --data DIR (the folder holding vader-tweets-groundtruth/)")
-    rows = []
-    for line in path.read_text("utf-8", errors="replace").splitlines():
-        parts = line.split("\t", 2)
-        if len(parts) == 3 and parts[2].strip():
-            rows.append((parts[2], max(-1.0, min(1.0, float(parts[1]) / 4))))
-    return rows
+class Featurised:
+    def __init__(self, messages: Sequence[Message]) -> None:
+        self.messages = list(messages)
+        self.text: list[list[str]] = []
+        self.signals: list[list[str]] = []
+        for m in self.messages:
+            info = author_info(m.triage_author())
+            sig = rule_signals(m.text, channel="dm" if m.channel == "dm" else "mention", info=info)
+            self.text.append(sig.text_features)
+            self.signals.append(sig.features)
 
 
-def train(rows: list[tuple[str, float]]) -> tuple[float, dict[str, float]]:
-    feats = [features(t) for t, _ in rows]
-    counts: dict[str, int] = {}
-    for fs in feats:
-        for f in fs:
-            counts[f] = counts.get(f, 0) + 1
-    keep = [
-        (sorted(f for f in fs if counts[f] >= MIN_COUNT), y, len(fs))
-        for fs, (_, y) in zip(feats, rows, strict=True)
-    ]
-    bias = sum(y for _, y in rows) / len(rows)
-    weights: dict[str, float] = {}
-    order = list(range(len(keep)))
-    rng = random.Random(SEED)
-    for epoch in range(EPOCHS):
-        rng.shuffle(order)
-        lr = 0.5 / (1 + epoch)
-        for i in order:
-            kept, y, n = keep[i]
-            scale = 1 / math.sqrt(n) if n else 0.0  # n counts every feature, as ngram.predict does
-            err = bias + scale * sum(weights.get(f, 0.0) for f in kept) - y
-            bias -= lr * 0.1 * err
-            for f in kept:
-                w = weights.get(f, 0.0)
-                weights[f] = w - lr * (err * scale + ALPHA * w)
-    return round(bias, 5), {f: round(w, 4) for f, w in sorted(weights.items()) if abs(w) >= PRUNE}
+def fold_of(item_id: str) -> int:
+    return int(hashlib.sha1(f"fold:{item_id}".encode()).hexdigest(), 16) % FOLDS  # noqa: S324
 
 
-def render(bias: float, weights: dict[str, float]) -> str:
-    doc = {
-        "_about": "Built by scripts/build_triage_model.py from vader-tweets-groundtruth (MIT, C.J. Hutto, "
-        "ICWSM 2014) only. Ridge regression of rating/4 on binary unigram+bigram features, "
-        "l2-normalised per message; see flockdesk/triage/ngram.py.",
-        "bias": bias,
-        "weights": weights,
+def matrix(
+    data: Featurised, rows: Sequence[int], vocab: dict[str, int], extra: Sequence[list[str]]
+) -> csr_matrix:
+    indptr = [0]
+    indices: list[int] = []
+    values: list[float] = []
+    for k, i in enumerate(rows):
+        ti = sorted({vocab[f] for f in data.text[i] if f in vocab})
+        si = sorted({vocab[f] for f in [*data.signals[i], *extra[k]] if f in vocab} - set(ti))
+        scale = 1.0 / np.sqrt(len(ti)) if ti else 0.0
+        indices += ti + si
+        values += [scale] * len(ti) + [1.0] * len(si)
+        indptr.append(len(indices))
+    return csr_matrix((values, indices, indptr), shape=(len(rows), len(vocab)), dtype=np.float64)
+
+
+def fit(x: csr_matrix, y: Sequence[str], c: float) -> LogisticRegression:
+    clf = LogisticRegression(C=c, max_iter=2000, tol=1e-5)
+    clf.fit(x, np.asarray(y))
+    return clf
+
+
+def predict_labels(clf: LogisticRegression, x: csr_matrix, threshold: float | None = None) -> list[str]:
+    if threshold is None:
+        return [str(v) for v in clf.predict(x)]
+    p = clf.predict_proba(x)[:, list(clf.classes_).index("true")]
+    return ["true" if v >= threshold else "false" for v in p]
+
+
+def build(messages: Sequence[Message], report: bool = False) -> dict[str, Any]:
+    train = [m for m in messages if m.split == "train"]
+    val = [m for m in messages if m.split == "val"]
+    tr, va = Featurised(train), Featurised(val)
+    counts: Counter[str] = Counter(f for fs in tr.text for f in set(fs))
+    names = sorted(f for f, n in counts.items() if n >= MIN_COUNT)
+    signals = sorted({f for fs in tr.signals for f in fs} | {f"§intent={i}" for i in INTENTS})
+    vocab = {f: i for i, f in enumerate(sorted(set(names) | set(signals)))}
+    all_tr, all_va = list(range(len(train))), list(range(len(val)))
+    none_tr: list[list[str]] = [[] for _ in train]
+    none_va: list[list[str]] = [[] for _ in val]
+    figures: dict[str, Any] = {}
+
+    def choose(
+        rows_tr: list[int],
+        y_tr: list[str],
+        rows_va: list[int],
+        y_va: list[str],
+        ex_tr: Sequence[list[str]],
+        ex_va: Sequence[list[str]],
+        score: Any,
+        binary: bool,
+    ) -> tuple[float, float | None, float]:
+        x_tr = matrix(tr, rows_tr, vocab, ex_tr)
+        x_va = matrix(va, rows_va, vocab, ex_va)
+        best: tuple[float, float, float | None] = (-1.0, 1.0, None)
+        for c in C_GRID:
+            clf = fit(x_tr, y_tr, c)
+            for th in THRESHOLDS if binary else (None,):
+                s = float(score(predict_labels(clf, x_va, th), y_va))
+                if s > best[0] + 1e-9:
+                    best = (s, c, th)
+        return best[1], best[2], best[0]
+
+    # intent
+    y_int = [m.intent for m in train]
+    c_int, _, s_int = choose(
+        all_tr,
+        y_int,
+        all_va,
+        [m.intent for m in val],
+        none_tr,
+        none_va,
+        lambda p, g: macro_f1(p, g, INTENTS)[0],
+        False,
+    )
+    x_tr = matrix(tr, all_tr, vocab, none_tr)
+    intent_clf = fit(x_tr, y_int, c_int)
+    figures["intent_macro_f1_val"] = s_int
+    # out-of-fold intent on train, the model's intent on val: what the joint heads will see at run time
+    oof = [""] * len(train)
+    for k in range(FOLDS):
+        fit_rows = [i for i, m in enumerate(train) if fold_of(m.id) != k]
+        hold = [i for i, m in enumerate(train) if fold_of(m.id) == k]
+        clf = fit(matrix(tr, fit_rows, vocab, [[] for _ in fit_rows]), [y_int[i] for i in fit_rows], c_int)
+        for i, p in zip(hold, predict_labels(clf, matrix(tr, hold, vocab, [[] for _ in hold])), strict=True):
+            oof[i] = p
+    va_int = predict_labels(intent_clf, matrix(va, all_va, vocab, none_va))
+    ex_tr = [[f"§intent={p}"] for p in oof]
+    ex_va = [[f"§intent={p}"] for p in va_int]
+
+    heads: dict[str, Any] = {"intent": (intent_clf, None, c_int)}
+    c_s, _, s_s = choose(
+        all_tr,
+        [m.sentiment for m in train],
+        all_va,
+        [m.sentiment for m in val],
+        ex_tr,
+        ex_va,
+        lambda p, g: macro_recall(p, g, SENTIMENTS)[0],
+        False,
+    )
+    heads["sentiment"] = (fit(matrix(tr, all_tr, vocab, ex_tr), [m.sentiment for m in train], c_s), None, c_s)
+    figures["sentiment_macro_recall_val"] = s_s
+
+    def f1(p: list[str], g: list[str]) -> float:
+        return float(binary_f1([x == "true" for x in p], [x == "true" for x in g])["f1"])
+
+    def yes(v: bool) -> str:
+        return "true" if v else "false"
+
+    pub_tr = [i for i, m in enumerate(train) if m.channel != "dm"]
+    pub_va = [i for i, m in enumerate(val) if m.channel != "dm"]
+    y_dm = [yes(train[i].move_to_dm) for i in pub_tr]
+    c_d, th_d, s_d = choose(
+        pub_tr,
+        y_dm,
+        pub_va,
+        [yes(val[i].move_to_dm) for i in pub_va],
+        [ex_tr[i] for i in pub_tr],
+        [ex_va[i] for i in pub_va],
+        f1,
+        True,
+    )
+    heads["move_to_dm"] = (fit(matrix(tr, pub_tr, vocab, [ex_tr[i] for i in pub_tr]), y_dm, c_d), th_d, c_d)
+    figures["move_to_dm_f1_val_public"] = s_d
+    y_u = [yes(m.urgent) for m in train]
+    c_u, th_u, s_u = choose(all_tr, y_u, all_va, [yes(m.urgent) for m in val], ex_tr, ex_va, f1, True)
+    heads["urgent"] = (fit(matrix(tr, all_tr, vocab, ex_tr), y_u, c_u), th_u, c_u)
+    figures["urgent_f1_val"] = s_u
+    if report:
+        print(json.dumps(figures, indent=1), file=sys.stderr)
+    return export(vocab, heads, len(train), len(val))
+
+
+def export(vocab: dict[str, int], heads: dict[str, Any], n_train: int, n_val: int) -> dict[str, Any]:
+    names = sorted(vocab, key=vocab.__getitem__)
+    out_heads = {}
+    for name, (clf, th, c) in heads.items():
+        coef = clf.coef_  # (classes, features), or (1, features) for a binary head
+        # every feature keeps its row, even a near-zero one: the 1/sqrt(n) scale counts known features
+        rows = {names[j]: [round(float(v), DIGITS) for v in coef[:, j]] for j in range(coef.shape[1])}
+        out_heads[name] = {
+            "classes": [str(v) for v in clf.classes_],
+            "bias": [round(float(v), DIGITS) for v in clf.intercept_],
+            "threshold": th if th is not None else 0.5,
+            "C": c,
+            "rows": rows,
+        }
+    return {
+        "_about": "Built by scripts/build_triage_model.py from the Flockdesk corpus (corpus/, the project's own "
+        f"writing, AGPL-3.0-or-later): train split ({n_train} messages), settings chosen on val ({n_val}). "
+        "Logistic regression over word, bigram and character 4-gram features plus rule signals; "
+        "see flockdesk/triage/model.py.",
+        "heads": out_heads,
     }
+
+
+def render(doc: dict[str, Any]) -> str:
     return json.dumps(doc, ensure_ascii=False, sort_keys=True, separators=(",", ":")) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    default = Path(os.environ.get("FLOCKDESK_DATA_DIR_SHARED", ROOT.parent / "shared" / "data"))
-    ap.add_argument("--data", type=Path, default=default)
+    ap.add_argument("--corpus", type=Path, default=ROOT / "corpus")
     ap.add_argument("--check", action="store_true", help="exit 1 if the shipped file is not what this builds")
+    ap.add_argument("--report", action="store_true", help="print the val figures that chose the settings")
     args = ap.parse_args(argv)
-    text = render(*train(load(args.data)))
+    if not (args.corpus / "messages").is_dir():
+        raise SystemExit(f"{args.corpus}/messages not found: pass --corpus DIR (the repository's corpus/)")
+    text = render(build(load_messages(args.corpus), report=args.report))
     if args.check:
         same = OUT.exists() and OUT.read_text("utf-8") == text
         print("up to date" if same else f"{OUT} differs from a fresh build")

@@ -120,6 +120,49 @@ class Settings(BaseSettings):
         "(renewed every third of it): a killed worker's work is taken over this long after.",
     )
 
+    x_app_bearer_token: str | None = Field(
+        default=None,
+        description="The X developer app's bearer token (app-only). When set, the worker subscribes each "
+        "connected X account to real-time events and reads them from the X Activity API's persistent "
+        "stream. Never printed or logged.",
+    )
+    x_consumer_secret: str | None = Field(
+        default=None,
+        description="The X app's consumer secret (API key secret): answers X's webhook CRC challenge and "
+        "checks the signature of every delivery to /webhooks/x. Without it that route answers 404. "
+        "Never printed or logged.",
+    )
+    x_webhook_url: str | None = Field(
+        default=None,
+        description="The public https URL of this install's /webhooks/x (e.g. "
+        "https://desk.example.com/webhooks/x). When set (with x_consumer_secret and x_app_bearer_token), "
+        "events are delivered there instead of through the stream.",
+    )
+    realtime_live_window_s: float = Field(
+        default=90.0,
+        gt=0,
+        description="An account is live while its stream delivered an event or a keep-alive (or its "
+        "webhook an event or a CRC check) within this many seconds; otherwise it is polled as before.",
+    )
+    realtime_poll_slowdown: float = Field(
+        default=10.0,
+        ge=1,
+        description="While an account is live, its mentions and DM polls (kept for backfill and "
+        "reconciliation) run this many times less often.",
+    )
+    realtime_stall_timeout_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="A stream that sends nothing, not even a keep-alive (X sends one every 20 s), for "
+        "this many seconds is dropped and reconnected.",
+    )
+    webhook_replay_window_s: float = Field(
+        default=259_200.0,
+        gt=0,
+        description="How long the id of each webhook delivery is kept to refuse a replay of it; a "
+        "delivery of an event older than this is refused too.",
+    )
+
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url

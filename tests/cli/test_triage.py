@@ -58,7 +58,7 @@ def test_triage_file_keeps_order_and_reports_bad_lines(tmp_path: Path) -> None:
     out = _lines(result.stdout)
     assert [o["id"] for o in out] == ["a", None, "c", "d", "e", None, "g"]
     first = out[0]
-    assert list(first) == ["id", *LABEL_KEYS]
+    assert list(first) == ["id", *LABEL_KEYS, "lang"]
     assert first["sensitive"] == ["payment_card"] and first["move_to_dm"] is True
     assert out[2]["influencer"] is True and out[2]["move_to_dm"] is False
     for bad in (out[1], out[3], out[4], out[5]):

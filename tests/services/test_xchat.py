@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 
 from flockdesk.connectors.x.links import dm_thread_id
+from flockdesk.domain.realtime import ChatEnvelope
 from flockdesk.emulator import chat as emu_chat
 from flockdesk.emulator.server import EmulatorServer
 from flockdesk.jobs.worker import Worker
@@ -216,7 +217,10 @@ def test_the_stream_sink_stores_chat_events_once_with_the_poll(
     received = [e for e in emu.state.activity.since(0, 10_000) if e.event_type == "chat.received"]
     assert received
     for e in received:
-        sink.handle_chat_event(world["account"], {"data": {"event_type": e.event_type, "payload": e.payload}})
+        sink.handle_chat_event(
+            world["account"],
+            ChatEnvelope(str(e.seq), e.event_type, str(emu.state.org.id), dict(e.payload)),
+        )
     truth = {c["id"]: c for c in _truth(emu)["chats"]}
     stored = _stored(engine)
     streamed = [m for m in stored.values() if m["transport"] == "xchat"]

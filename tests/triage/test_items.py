@@ -56,7 +56,7 @@ def test_labels_in_order_for_each_item() -> None:
     ]
     labels = triage_items(items)
     assert len(labels) == 4
-    assert all(tuple(d) == LABEL_KEYS for d in labels)
+    assert all(tuple(d) == (*LABEL_KEYS, "lang") for d in labels)
     assert labels[0]["move_to_dm"] is True and labels[0]["sensitive"] == ["payment_card"]
     assert labels[1]["move_to_dm"] is False and labels[1]["sensitive"] == ["payment_card"]  # already a DM
     assert labels[2]["influencer"] is True

@@ -41,7 +41,7 @@ from flockdesk.triage.sensitive import find_sensitive, luhn_valid, sensitive_kin
         ("@acme birthday: 1985-03-12, please fix my account", "date_of_birth"),
         ("I live at 221 Baker Street, London", "address"),
         ("ship to 1600 Pennsylvania Ave, Washington, DC 20500", "address"),
-        ("postcode SW1A 1AA", "address"),
+        ("10 Downing Street, SW1A 2AA", "address"),
     ],
 )
 def test_detects_kind(text: str, kind: str) -> None:
@@ -58,7 +58,8 @@ def test_detects_kind(text: str, kind: str) -> None:
         "back in 1999 and 2015 it was fine",
         "version 10.2.3.4 broke everything",
         "server at 192.168.100.200 is down",
-        "card 4111 1111 1111 1112 is not a card",  # Luhn-invalid
+        "it was 4111 1111 1111 1112, sorry",  # Luhn-invalid and not said to be a card
+        "postcode SW1A 1AA",  # an area, not a street address
         "call our helpline 1-800-275-2273",  # the organisation's public toll-free number
         "or 0800 123 4567 free from UK landlines",
         "we had 12,345,678 views on 2024-05-01",

@@ -42,6 +42,9 @@ def demo_command(
     every: Annotated[
         float, typer.Option("--every", help="Seconds between bursts of new traffic (0: none).")
     ] = 6.0,
+    no_realtime: Annotated[
+        bool, typer.Option("--no-realtime", help="Poll only: no X Activity API stream.")
+    ] = False,
 ) -> None:
     """Start the X API emulator, the worker and the web inbox; print the URL and an admin login."""
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -57,6 +60,8 @@ def demo_command(
     upgrade(engine)
 
     emu = EmulatorServer(scenario=scenario, seed=seed, speedup=60.0).start()
+    if not no_realtime:  # real-time events through the emulator's activity stream (docs/realtime.md)
+        settings.x_app_bearer_token = emu.app_bearer
     # the emulator listens on this machine: an address the server calls only when allowed by name
     settings.allowed_api_hosts = [*settings.allowed_api_hosts, urlsplit(emu.base_url).hostname or "127.0.0.1"]
     account = accounts.add_account(engine, settings, base_url=emu.base_url, token=emu.token)

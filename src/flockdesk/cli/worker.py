@@ -112,6 +112,25 @@ def _print_status(data: dict[str, Any]) -> None:
             j["last_error"] or "",
         )
     console.print(jobs)
+    rt = Table(title="Real time (X Activity API)")
+    for col in ("account", "state", "delivery", "last event", "lag last / p50 / p95 (ms)", "note"):
+        rt.add_column(col)
+
+    def ms(value: Any) -> str:
+        return "-" if value is None else f"{value:.0f}"
+
+    for r in data.get("realtime", []):
+        rt.add_row(
+            str(r["account_id"]),
+            r["state"],
+            r["delivery"] or "",
+            str(r["last_event_at"] or "never"),
+            f"{ms(r['lag_last_ms'])} / {ms(r['lag_p50_ms'])} / {ms(r['lag_p95_ms'])}",
+            r["last_error"]
+            or r["subscription_error"]
+            or ("reconnect the account" if r["needs_reconnect"] else ""),
+        )
+    console.print(rt)
     console.print(f"outbox: {data['outbox'] or 'empty'}; dead letters: {data['dead_letters']}")
 
 
@@ -124,7 +143,7 @@ def status_command(
     engine = make_engine(settings)
     try:
         upgrade(engine)
-        data = snapshot(engine, settings.monthly_budget_usd)
+        data = snapshot(engine, settings.monthly_budget_usd, live_window_s=settings.realtime_live_window_s)
     finally:
         engine.dispose()
     if as_json:

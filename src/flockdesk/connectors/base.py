@@ -20,12 +20,13 @@ dm_create | hide_reply | token.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
 from flockdesk.domain.policy import Action, Decision, Facts
+from flockdesk.domain.realtime import ActivityEvent, ChatEnvelope
 from flockdesk.domain.types import Author, DeadLetter, InboundItem, Page, SendResult
 
 
@@ -281,13 +282,6 @@ class ChatSender(Protocol):
         ...
 
 
-@runtime_checkable
-class ChatEventSink(Protocol):
-    """Where the real-time stream hands the chat events it receives for an account."""
-
-    def handle_chat_event(self, account_id: int, envelope: dict[str, Any]) -> None: ...
-
-
 # ---- a connector's composite views (what the worker and the outbox hold) --------------------------
 
 
@@ -449,3 +443,78 @@ class PlatformProfile(
 
     name: str  # the registry key, e.g. "x"
     display_name: str  # for people, e.g. "X"
+
+
+# ---- real-time events (services/realtime/, jobs/stream.py) -----------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ActivitySubscription:
+    """One of the app's real-time subscriptions, as the platform lists it."""
+
+    subscription_id: str
+    event_type: str
+    user_id: str | None
+    direction: str | None
+    webhook_id: str | None
+
+
+@runtime_checkable
+class ActivitySubscriber(Protocol):
+    """A connector that can subscribe its account to the platform's real-time events (X: the Activity
+    API's `/2/activity/subscriptions`, with the account's user token)."""
+
+    def list_activity_subscriptions(self) -> list[ActivitySubscription]: ...
+
+    def create_activity_subscription(
+        self, event_type: str, user_id: str, *, direction: str | None = None, webhook_id: str | None = None
+    ) -> ActivitySubscription: ...
+
+
+@runtime_checkable
+class ActivityStreamConnection(Protocol):
+    def lines(self) -> Iterator[str]:
+        """Each delivered line; "" for a keep-alive. Ends when the server closes the connection;
+        TransientError when it drops."""
+        ...
+
+    def close(self) -> None: ...
+
+
+@runtime_checkable
+class RealtimeRules(Protocol):
+    """A platform's real-time delivery: the subscriptions an account needs, the app's persistent
+    stream, webhook CRC and signatures, and the parsing of one delivered event."""
+
+    name: str
+    subscriptions: tuple[tuple[str, str | None], ...]  # (event type, direction filter)
+    billed_events: Mapping[str, str]  # event type -> the logical endpoint its delivery is billed as
+
+    def open_stream(
+        self,
+        base_url: str,
+        bearer_token: str,
+        *,
+        backfill_minutes: int,
+        connect_timeout_s: float,
+        stall_timeout_s: float,
+    ) -> ActivityStreamConnection:
+        """Connected, or AuthError / RateLimited / PlatformRejected / TransientError."""
+        ...
+
+    def parse_line(self, line: str | bytes) -> ActivityEvent | None:
+        """None for a keep-alive; a malformed line is an event carrying a dead letter."""
+        ...
+
+    def crc_response(self, secret: str, crc_token: str) -> dict[str, str]: ...
+
+    def signature_valid(self, secret: str, body: bytes, headers: Mapping[str, str]) -> bool: ...
+
+
+@runtime_checkable
+class ChatEventSink(Protocol):
+    """Receives the encrypted-chat events (X: `chat.received`, `chat.sent`, `chat.conversation_join`)
+    as delivered; the X Chat connector implements it (keys, decryption, storage). Raising stores the
+    event as a dead letter with the exception's message as the reason."""
+
+    def handle_chat_event(self, account_id: int, envelope: ChatEnvelope) -> None: ...

@@ -16,7 +16,8 @@ import importlib
 from dataclasses import dataclass
 from typing import Any
 
-from flockdesk.connectors.base import Connector, ConnectorFactory, PlatformProfile
+from flockdesk.connectors.base import Connector, ConnectorFactory, PlatformProfile, RealtimeRules
+from flockdesk.connectors.x.activity import REALTIME as X_REALTIME
 from flockdesk.connectors.x.profile import PROFILE as X_PROFILE
 
 
@@ -28,6 +29,15 @@ class Platform:
 
 
 _REGISTRY: dict[str, Platform] = {"x": Platform(X_PROFILE, "flockdesk.connectors.x.client:XClient")}
+
+
+# platforms with real-time delivery (a stream or webhooks); the others are polled only
+_REALTIME: dict[str, RealtimeRules] = {"x": X_REALTIME}
+
+
+def realtime(name: str) -> RealtimeRules | None:
+    """The platform's real-time rules, or None when it has none (it is polled only)."""
+    return _REALTIME.get(name)
 
 
 def register(name: str, profile: PlatformProfile, factory: ConnectorFactory | str) -> None:

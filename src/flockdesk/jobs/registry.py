@@ -20,7 +20,9 @@ from sqlalchemy import Engine
 
 from flockdesk.connectors.base import Connector
 from flockdesk.services.conversations import actions as conversations
+from flockdesk.services.ingest.ingestor import Ingestor, default_triage
 from flockdesk.services.monitoring import alerts
+from flockdesk.services.realtime import webhooks
 from flockdesk.services.replies import native
 from flockdesk.services.team import presence
 from flockdesk.settings import Settings
@@ -97,6 +99,16 @@ def _presence_purge(ctx: JobContext) -> int:
     return presence.purge_expired(ctx.engine, ctx.now())
 
 
+def _webhook_events(ctx: JobContext) -> int:
+    if not ctx.settings.x_consumer_secret:
+        return 0
+    return webhooks.drain(ctx.engine, Ingestor(ctx.engine, triage=default_triage()), now=ctx.now())
+
+
+def _webhook_purge(ctx: JobContext) -> int:
+    return webhooks.purge(ctx.engine, ctx.settings, now=ctx.now())
+
+
 def default_registry() -> Registry:
     """Every periodic job Flockdesk runs."""
     reg = Registry()
@@ -108,4 +120,8 @@ def default_registry() -> Registry:
     reg.add("monitoring.spike_check", 60.0, _spike_check, "alert on a spike of negative or urgent messages")
     reg.add("monitoring.alert_delivery", 60.0, _alert_delivery, "retry alert webhooks not yet delivered")
     reg.add("team.presence_purge", 60.0, _presence_purge, "remove expired viewers and typists")
+    reg.add("realtime.webhook_events", 1.0, _webhook_events, "store events delivered to /webhooks/x")
+    reg.add(
+        "realtime.webhook_purge", 3600.0, _webhook_purge, "forget webhook event ids past the replay window"
+    )
     return reg

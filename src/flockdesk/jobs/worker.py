@@ -23,9 +23,11 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from flockdesk.connectors import registry
 from flockdesk.connectors.base import CallRecord, Connector, RateLimited
 from flockdesk.jobs.pacing import Pacer
 from flockdesk.jobs.registry import Registry, default_registry
+from flockdesk.jobs.stream import RealtimeOptions, RealtimeSupervisor
 from flockdesk.jobs.sweep import Sweeper, SweepOutcome
 from flockdesk.services import schedule
 from flockdesk.services.accounts import connected as accounts_svc
@@ -33,6 +35,8 @@ from flockdesk.services.accounts import costs
 from flockdesk.services.ingest import xchat
 from flockdesk.services.ingest.ingestor import Ingestor, default_triage
 from flockdesk.services.monitoring.rate_limits import save_rate_state
+from flockdesk.services.realtime import events as realtime_events
+from flockdesk.services.realtime import state as realtime_state
 from flockdesk.services.replies import outbox
 from flockdesk.settings import Settings
 
@@ -50,6 +54,7 @@ class WorkerOptions:
     budget_paused_recheck_s: float = 3600.0
     connector_kwargs: dict[str, Any] = field(default_factory=dict)  # e.g. backoff_base_s for tests
     job_every_s: dict[str, float] = field(default_factory=dict)  # job name -> interval, over the registry's
+    realtime: RealtimeOptions | None = None  # None: defaults; real time runs when settings enable it
 
 
 @dataclass
@@ -98,6 +103,9 @@ class Worker:
         self._connectors: dict[int, tuple[Connector, float | None]] = {}
         self._failures: dict[int, int] = {}
         self._jobs_known = False
+        self.ingestor = ingestor
+        self.realtime: RealtimeSupervisor | None = None
+        self._live: tuple[float, set[int]] = (float("-inf"), set())
 
     def now(self) -> datetime:
         return datetime.fromtimestamp(self.clock(), UTC)
@@ -165,8 +173,29 @@ class Worker:
         ):
             log.warning("source %s: the lease ran out during the poll; another worker has it now", sid)
 
+    def live_accounts(self) -> set[int]:
+        """Accounts whose events arrive in real time now (read at most every 2 seconds)."""
+        at, live = self._live
+        if self.clock() - at >= 2.0:
+            try:
+                live = realtime_state.live_accounts(
+                    self.engine, window_s=self.settings.realtime_live_window_s, now=self.now()
+                )
+            except Exception:  # status is advisory: poll at the normal interval
+                log.exception("cannot read the real-time status")
+                live = set()
+            self._live = (self.clock(), live)
+        return live
+
     def poll_source(self, source: Any, estimate: costs.MonthEstimate) -> SweepOutcome:
         multiplier = costs.polling_multiplier(estimate, source["kind"])
+        if (
+            multiplier is not None
+            and source["kind"] in ("mentions", "dms")
+            and int(source["account_id"]) in self.live_accounts()
+        ):
+            # events deliver these in real time; polling stays, slower, for backfill and reconciliation
+            multiplier *= self.settings.realtime_poll_slowdown
         if multiplier is None:
             outcome = SweepOutcome("done", error="paused: the month's API budget is spent")
             self._schedule(source, outcome, None)
@@ -324,9 +353,30 @@ class Worker:
         done = threading.Event()
         beat = threading.Thread(target=self._heartbeat, args=(done,), name="lease-heartbeat", daemon=True)
         beat.start()
+        realtime_thread: threading.Thread | None = None
+        if not once and RealtimeSupervisor.enabled(self.settings):
+            sink = self.chat_events()
+            for platform in registry.platforms():
+                realtime_events.register_chat_sink(platform, sink)
+            self.realtime = RealtimeSupervisor(
+                self.engine,
+                self.settings,
+                owner=self.owner,
+                stop=self.stop,
+                ingestor=self.ingestor,
+                options=self.options.realtime,
+                connector_kwargs=self.options.connector_kwargs,
+                clock=self.clock,
+            )
+            realtime_thread = threading.Thread(target=self.realtime.run, name="realtime", daemon=True)
+            realtime_thread.start()
         try:
             self._loop(once)
         finally:
+            if realtime_thread is not None:
+                realtime_thread.join(timeout=15)
+                for platform in registry.platforms():
+                    realtime_events.register_chat_sink(platform, None)
             done.set()
             beat.join(timeout=10)
             try:

@@ -169,3 +169,40 @@ def next_due(engine: Engine, job_names: Collection[str], *, now: datetime) -> da
             at = until
         best = at if best is None or at < best else best
     return best
+
+
+# ---- long-lived named leases (the real-time stream: one holder across all workers) ---------------
+
+
+def claim_lease(engine: Engine, name: str, owner: str, *, now: datetime, ttl_s: float) -> bool:
+    """Take the named lease when it is free (or already ours); the worker's heartbeat (`renew`) keeps
+    it while the holder runs, and `release_all` gives it back when the worker stops."""
+    with engine.begin() as conn:
+        leases.ensure_jobs(conn, [name], now=now)
+        if holds(conn, name, owner, now=now):
+            return True
+        got = leases.claim(
+            conn, JOBS, owner, now=now, ttl_s=ttl_s, where=[job_leases.c.name == name], due_only=False
+        )
+        if got:
+            conn.execute(job_leases.update().where(job_leases.c.name == name).values(last_started_at=now))
+        return bool(got)
+
+
+def holds(conn: Any, name: str, owner: str, *, now: datetime) -> bool:
+    row = conn.execute(
+        sa.select(job_leases.c.owner, job_leases.c.leased_until).where(job_leases.c.name == name)
+    ).first()
+    return row is not None and row.owner == owner and row.leased_until is not None and row.leased_until > now
+
+
+def still_holds(engine: Engine, name: str, owner: str, *, now: datetime) -> bool:
+    with engine.connect() as conn:
+        return holds(conn, name, owner, now=now)
+
+
+def release_lease(engine: Engine, name: str, owner: str, *, now: datetime, error: str | None = None) -> bool:
+    with engine.begin() as conn:
+        return leases.release(
+            conn, JOBS, name, owner, next_run_at=now, last_finished_at=now, last_error=error
+        )

@@ -82,7 +82,7 @@ accounts = Table(
     Column("credentials_encrypted", LargeBinary, nullable=False),  # Fernet; never printed or logged
     Column("active", Boolean, nullable=False, default=True),
     Column("created_at", TS, nullable=False),
-    # migration 0015: the X Chat private keys (chatxdk's export_keys blob), Fernet like the credentials,
+    # migration 0013: the X Chat private keys (chatxdk's export_keys blob), Fernet like the credentials,
     # and the public key version they are registered under. A version without a readable blob is the
     # "keys missing" state (services/accounts/xchat_keys.py).
     Column("xchat_keys_encrypted", LargeBinary),
@@ -147,7 +147,7 @@ contacts = Table(
     Column("first_seen_at", TS, nullable=False),
     Column("updated_at", TS, nullable=False),
     Column("host", String(255)),  # migration 0008: the contact's instance or server (Mastodon); NULL on X
-    # migration 0013: the person asked to hear no more (an opt-out DM such as "stop"); permanent
+    # migration 0015: the person asked to hear no more (an opt-out DM such as "stop"); permanent
     Column("opted_out_at", TS),
     Column("opted_out_reason", Text),
     UniqueConstraint("platform", "external_id", name="uq_contacts_platform_external"),
@@ -222,9 +222,9 @@ outbox = Table(
     Column("sent_at", TS),
     Column("claimed_at", TS),  # migration 0003: when the sender moved it to 'sending'
     # (a native_reply: when the person said they posted it on the platform)
-    # migration 0013: who wrote the text: agent | automated | ai_draft
+    # migration 0015: who wrote the text: agent | automated | ai_draft
     Column("origin", String(16), nullable=False, default="agent", server_default="agent"),
-    # migration 0015: for a `dm` row, legacy | xchat (NULL: legacy); an X Chat quick-reply request
+    # migration 0013: for a `dm` row, legacy | xchat (NULL: legacy); an X Chat quick-reply request
     Column("transport", String(8)),
     Column("quick_reply", JSON),
     Index("ix_outbox_status", "status", "id"),
@@ -262,10 +262,10 @@ messages = Table(
     Column("engagement", JSON),  # Engagement.to_json(): likes, reposts, replies, quotes, impressions
     Column("media", JSON),  # [Media.to_json()]
     Column("links", JSON),  # [Link.to_json()]
-    # migration 0013: the post tags (or answers) the account; NULL when stored before 0013
+    # migration 0015: the post tags (or answers) the account; NULL when stored before 0015
     Column("mentions_account", Boolean),
     Column("quoted_post_id", String(EXTERNAL_ID_LEN)),  # the post a quote quotes
-    # migration 0015: how a DM travelled (legacy | xchat; NULL for posts) and an X Chat quick reply
+    # migration 0013: how a DM travelled (legacy | xchat; NULL for posts) and an X Chat quick reply
     Column("transport", String(8)),
     Column("quick_reply", JSON),
     UniqueConstraint("platform", "external_id", name="uq_messages_platform_external"),
@@ -287,7 +287,7 @@ dead_letters = Table(
     Index("ix_dead_letters_fingerprint", "fingerprint", unique=True),
 )
 
-# migration 0015: how far the X Chat poll has read each encrypted conversation (the newest event id)
+# migration 0013: how far the X Chat poll has read each encrypted conversation (the newest event id)
 chat_cursors = Table(
     "chat_cursors",
     metadata,
@@ -472,4 +472,55 @@ presence = Table(
     Column("seen_at", TS, nullable=False),
     Column("typing_at", TS),
     Index("ix_presence_seen_at", "seen_at"),
+)
+
+# migration 0014: real-time events (services/realtime/). Per account: subscriptions made, whether the
+# stream (or webhook) is delivering, when it last did, and the event lag of recent events.
+realtime_accounts = Table(
+    "realtime_accounts",
+    metadata,
+    Column("account_id", ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column("mode", String(16), nullable=False),  # stream | webhook
+    Column("subscribed_at", TS),  # every subscription the account needs exists since then
+    Column("subscription_error", Text),  # why some could not be made (the platform's words)
+    Column("connected", Boolean, nullable=False, default=False),  # a stream is open / webhook valid
+    Column("connected_since", TS),
+    Column("last_heartbeat_at", TS),  # the delivery was last seen alive (an event or a keep-alive)
+    Column("last_event_at", TS),  # when the last event arrived
+    Column("last_lag_ms", Integer),  # arrival time minus the event's own time, for the last event
+    Column("recent_lags_ms", JSON),  # the last REALTIME_LAG_SAMPLES lags, oldest first
+    Column("last_error", Text),  # the last connection problem
+    Column("revoked_at", TS),  # the owner revoked the app's access: connect the account again
+    Column("updated_at", TS, nullable=False),
+)
+
+# migration 0014: webhook deliveries, queued for the worker; the unique event id refuses replays
+activity_events = Table(
+    "activity_events",
+    metadata,
+    Column("id", PK, primary_key=True),
+    Column("platform", String(16), nullable=False),
+    Column("event_uuid", String(128), nullable=False),
+    Column("event_type", String(64), nullable=False),
+    Column("body", Text, nullable=False),  # the envelope as delivered
+    Column("received_at", TS, nullable=False),
+    Column("processed_at", TS),
+    UniqueConstraint("platform", "event_uuid", name="uq_activity_events_platform_uuid"),
+    Index("ix_activity_events_processed_at", "processed_at"),
+)
+
+# migration 0014: followers arriving and leaving (follow.follow / follow.unfollow events), kept for the
+# followers feature; the event id makes a repeated delivery a no-op
+follow_events = Table(
+    "follow_events",
+    metadata,
+    Column("id", PK, primary_key=True),
+    Column("account_id", ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("event_uuid", String(128), nullable=False),
+    Column("follower_external_id", String(EXTERNAL_ID_LEN), nullable=False),
+    Column("follower_username", String(HANDLE_LEN), nullable=False, default=""),
+    Column("follows", Boolean, nullable=False),
+    Column("occurred_at", TS),
+    Column("received_at", TS, nullable=False),
+    UniqueConstraint("account_id", "event_uuid", name="uq_follow_events_account_uuid"),
 )

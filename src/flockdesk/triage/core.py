@@ -10,8 +10,10 @@ from typing import Any
 from flockdesk.domain.types import Author, InboundItem
 from flockdesk.triage.fastre import compile_fast
 from flockdesk.triage.intent import classify_intent
+from flockdesk.triage.lang import detect_lang
+from flockdesk.triage.model import load_model, text_features
 from flockdesk.triage.sensitive import sensitive_kinds
-from flockdesk.triage.sentiment import sentiment
+from flockdesk.triage.sentiment import lexicon_score
 from flockdesk.triage.signals import AuthorInfo, influencer_reasons, urgent_reasons
 
 # What needs account-specific or personal details to resolve (the seed's list: contact details, account
@@ -30,7 +32,6 @@ _PRIVATE_MATTER = compile_fast(
 )
 # A complaint or request about the writer's own case ("my", "me", "I") needs their details to resolve.
 _PERSONAL = compile_fast(r"\b(?:my|me|i|i'm|i've|i'd|im|ive|mine|our|we|we're|us)\b")
-_PRIVATE_INTENTS = ("complaint", "request", "question", "lead")
 
 
 @dataclass(slots=True)
@@ -44,6 +45,7 @@ class TriageResult:
     priority: float
     reasons: list[str] = field(default_factory=list)
     compound: float = 0.0
+    lang: str = "und"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -54,6 +56,7 @@ class TriageResult:
             "urgent": self.urgent,
             "influencer": self.influencer,
             "priority": self.priority,
+            "lang": self.lang,
         }
 
 
@@ -86,6 +89,54 @@ def _as_int(value: Any) -> int:
         return 0
 
 
+@dataclass(frozen=True, slots=True)
+class Signals:
+    """What the rules find in a message: the model's signal features, and the reasons shown to agents."""
+
+    lang: str
+    text_features: list[str]
+    features: list[str]
+    kinds: list[str]
+    urgent_why: list[str]
+    compound: float
+
+
+def rule_signals(
+    text: str,
+    *,
+    channel: str | None = None,
+    info: AuthorInfo | None = None,
+    engagement: int = 0,
+    lang: str | None = None,
+    org_contacts: Sequence[str] = (),
+) -> Signals:
+    """The rules' findings for `text`, as named features for the model (shared with the build script)."""
+    lang = detect_lang(text) if lang is None else lang
+    low = text.lower()
+    lex = lexicon_score(low)
+    tone = "negative" if lex <= -1.0 else ("positive" if lex >= 1.5 else "neutral")
+    rule_intent = classify_intent(
+        text,
+        tone,
+        username=info.username if info else "",
+        description=info.description if info else "",
+        followers_count=info.followers_count if info else 0,
+    )
+    kinds = sensitive_kinds(text, org_contacts)
+    urgent_why = urgent_reasons(text, engagement=engagement, negative=tone == "negative")
+    feats = [f"§lang={lang}", f"§dm={channel == 'dm'}", f"§lexicon={tone}", f"§rule_intent={rule_intent}"]
+    feats += [f"§sensitive={k}" for k in kinds]
+    if kinds:
+        feats.append("§sensitive")
+    feats += [f"§urgent={why}" for why in urgent_why]
+    if _PRIVATE_MATTER.search(low) is not None:
+        feats.append("§private_matter")
+    if _PERSONAL.search(low) is not None:
+        feats.append("§personal")
+    compound = lex / math.sqrt(lex * lex + 15)  # VADER's normalisation to -1..1
+    return Signals(lang, text_features(text), feats, kinds, urgent_why, compound)
+
+
 def triage_message(
     text: str,
     *,
@@ -93,49 +144,49 @@ def triage_message(
     author: Author | Mapping[str, Any] | None = None,
     waiting_seconds: float = 0,
     engagement: int = 0,
+    org_contacts: Sequence[str] = (),
 ) -> TriageResult:
-    """Triage one message. `engagement` is retweets + replies + quotes of the message, when known."""
+    """Triage one message. `engagement` is retweets + replies + quotes of the message, when known;
+    `org_contacts` are the organisation's own public contact details (not personal data)."""
     if not isinstance(text, str):
         raise TypeError("text must be a string")
     info = author_info(author)
-    senti = sentiment(text)
-    intent = classify_intent(
-        text,
-        senti.label,
-        username=info.username if info else "",
-        description=info.description if info else "",
-        followers_count=info.followers_count if info else 0,
-    )
-    kinds = sensitive_kinds(text)
+    sig = rule_signals(text, channel=channel, info=info, engagement=engagement, org_contacts=org_contacts)
+    model = load_model()
+    scores = model.scores(sig.text_features, sig.features)
+    intent = model.decide(scores, "intent")
+    model.add(scores, f"§intent={intent}")  # the joint heads read the predicted intent
+    senti = model.decide(scores, "sentiment")
+    # the numbers and addresses in a scam post are the scammer's, not a customer's personal data
+    kinds = [] if intent == "spam" else sig.kinds
     is_dm = channel == "dm"
-    negative = senti.label == "negative" or intent == "complaint"
-    # A praise message (even one that tells a solved problem) is not urgent; neither is spam.
-    urgent_why = (
-        urgent_reasons(text, engagement=engagement, negative=negative)
-        if intent not in ("spam", "praise")
-        else []
-    )
+    move = (not is_dm) and intent != "spam" and model.decide(scores, "move_to_dm") == "true"
+    urgent = intent != "spam" and (model.decide(scores, "urgent") == "true" or _rule_urgent(sig.urgent_why))
+    urgent_why = (sig.urgent_why or ["time-critical"]) if urgent else []
     influence_why = influencer_reasons(info)
-    low = text.lower()
-    private = intent in _PRIVATE_INTENTS and (
-        _PRIVATE_MATTER.search(low) is not None
-        or (intent in ("complaint", "request") and _PERSONAL.search(low) is not None)
-    )
-    move = (not is_dm) and intent != "spam" and (bool(kinds) or private)
-    priority, reasons = _priority(
-        intent, senti.label, kinds, urgent_why, influence_why, waiting_seconds, move
-    )
+    priority, reasons = _priority(intent, senti, kinds, urgent_why, influence_why, waiting_seconds, move)
     return TriageResult(
         intent=intent,
-        sentiment=senti.label,
+        sentiment=senti,
         sensitive=kinds,
         move_to_dm=move,
-        urgent=bool(urgent_why),
+        urgent=urgent,
         influencer=bool(influence_why),
         priority=priority,
         reasons=reasons,
-        compound=senti.compound,
+        compound=sig.compound,
+        lang=sig.lang,
     )
+
+
+# Kinds of urgency the label page names outright and the rules find precisely; engagement is not in the
+# corpus at all, so the model cannot learn a spreading complaint.
+_RULE_URGENT = ("safety or health", "harassment", "legal threat", "journalist deadline")
+
+
+def _rule_urgent(why: Sequence[str]) -> bool:
+    # "complaint spreading" is only given for a negative message with engagement >= SPREADING_ENGAGEMENT
+    return any(w in _RULE_URGENT or w == "complaint spreading" for w in why)
 
 
 _INTENT_WEIGHT = {

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
 from flockdesk.triage.fastre import compile_fast
+from flockdesk.triage.sensitive import KINDS as SENSITIVE_KINDS
 from flockdesk.triage.sensitive import sensitive_kinds
 
 _I = re.IGNORECASE
@@ -71,24 +73,105 @@ class ReplyCheck:
         }
 
 
+# What counts as personal data in a request, in the six languages of the corpus.
+_DATA_NOUN_RX = (
+    r"\b(?:e-?mails?(?: address)?|email address|phone|mobile|number|whatsapp|address|addresses|post ?code|"
+    r"zip code|date of birth|dates of birth|dob|birthday|full name|surname|names?|passport|esta number|licen[cs]e|"
+    r"reg|cpf|dni|nie|nif|nhs number|ni number|national insurance|ssn|iban|sort code|mpan|account|card|"
+    r"last (?:4|four)(?: digits)?|pnr|booking (?:ref|reference|code)|reference|order|invoice ids?|student id|"
+    r"password|pin|passcode|security (?:answer|question)|memorable word|code|vat number|frequent flyer|"
+    r"correo|e-mail|tel[ée]fono|m[óo]vil|n[úu]mero|direcci[óo]n|localizador|pasaporte|fecha de nacimiento|"
+    r"tarjeta|cuenta|contraseña|d[ií]gitos|adresse|num[ée]ro|date de naissance|mot de passe|carte|compte|"
+    r"e-mail-adresse|nummer|kundennummer|buchungsnummer|bestellnummer|handynummer|geburtsdatum|passwort|"
+    r"lieferadresse|mitgliedsnummer|national-insurance-nummer|morada|endere[çc]o|data de nascimento|"
+    r"telem[óo]vel|senha|conta|c[óo]digo|cart[ãa]o|numero|indirizzo|codice|carta|matricola|data di nascita|"
+    r"cifre|domanda di sicurezza|house)\b"
+)
+_DATA_NOUN = compile_fast(_DATA_NOUN_RX, _I)
+# Where the answer would go: a public reply.
+_PUBLIC = compile_fast(
+    r"\b(?:reply|replies|respond|comment|post (?:it|them)|below|here|in a reply|in the thread|"
+    r"aqu[ií]|por aqu[ií]|resp[óo]nde\w*|contesta\w*|comentario|ici|en r[ée]ponse|r[ée]pond\w*|hier|"
+    r"antwort\w*|als antwort|aqui|responda|responde|escreva aqui|qui|qui sotto|rispondi|in risposta|scrivici)\b",
+    _I,
+)
+# An ask: a question, or a verb that asks the customer to give something.
+_ASK = compile_fast(
+    r"\?|\b(?:reply|respond|tell|give|send|share|confirm|provide|post|drop|pop|add|include|let us know|need|"
+    r"we'?ll need|can you|could you|what(?:'s| is| are)?|which|dinos|d[ií]nos|dime|ind[ií]canos|conf[ií]rmanos|"
+    r"p[áa]sanos|d[ée]janos|necesitamos|donnez|envoyez|[ée]crivez|indiquez|confirmez|nennen|schicken|teilen|"
+    r"geben|brauchen|passar|passe|manda|deixa|diga|diz|nos diga|informe|dicci|dici|mandaci|scrivi\w*|"
+    r"servono|abbiamo bisogno|please|resp[óo]nde\w*|contesta\w*|r[ée]pondez|donner|antworten|responde|escreva|"
+    r"rispondi)\b",
+    _I,
+)
+_WARNING = compile_fast(
+    r"\b(?:never|don'?t|do not|please don'?t|not here|rather than post\w*|instead of post\w*|won'?t ever|will never|nunca|no (?:compartas|publiques)|"
+    r"jamais|ne (?:communiquez|partagez|donnez)|niemals|nie|teilen sie keine|nunca partilhe|não partilhe|"
+    r"não compartilhe|mai|non (?:condividere|pubblicare))\b",
+    _I,
+)
+
+
+_OFFLINE = compile_fast(
+    r"\b(?:call us|ring us|phone us|email us|e-mail us|contact (?:us|our|the)|visit|in branch|in person|"
+    r"ll[áa]m\w*|appelez|rufen sie|ligue|chiamaci|chiama)\b",
+    _I,
+)
+_YOUR_DATA = compile_fast(
+    r"\b(?:your|tu|tus|votre|vos|ihre[nm]?|seu|sua|teu|tua|tuo|vostro)\s+(?:\w+\s+){0,2}?"
+    + _DATA_NOUN_RX[2:],
+    _I,
+)
+
+
+def _sentences(text: str) -> list[str]:
+    return [s for s in re.split(r"(?<=[.!?\n])\s+", text) if s.strip()]
+
+
 def _asks_publicly(text: str) -> bool:
-    sentences = re.split(r"(?<=[.!?\n])\s+", text)
+    sentences = _sentences(text)
+    public_anywhere = any(_PUBLIC.search(x) and not _WARNING.search(x) for x in sentences)
+    private_anywhere = _PRIVATE_CHANNEL.search(text) is not None or _OFFLINE.search(text) is not None
     for i, sentence in enumerate(sentences):
-        if _ask().search(sentence) is None:
-            continue
-        # "send us a DM with your order number" (or the ask followed by "Please DM it to us") is the right way
+        if _WARNING.search(sentence) is not None:
+            continue  # "never share your password here"
+        private = _PRIVATE_CHANNEL.search(sentence) is not None
+        public = _PUBLIC.search(sentence) is not None
         following = sentences[i + 1] if i + 1 < len(sentences) else ""
-        if _PRIVATE_CHANNEL.search(sentence) or _PRIVATE_CHANNEL.search(following):
+        # "send us a DM with your order number" (or the ask followed by "Please DM it to us") is the right way
+        if _ask().search(sentence) is not None and (
+            public or not (private or _PRIVATE_CHANNEL.search(following))
+        ):
+            return True
+        if _DATA_NOUN.search(sentence) is None or _ASK.search(sentence) is None:
             continue
-        return True
+        # "DM us or reply here with ...": a public answer is still invited
+        if public or (public_anywhere and not private):
+            return True
+        # "your frequent flyer number, please": with no other channel offered, the answer comes in public
+        if not private_anywhere and _YOUR_DATA.search(sentence) is not None:
+            return True
+        if sentence.rstrip().endswith("?") and not private and not _PRIVATE_CHANNEL.search(following):
+            return True
     return False
 
 
-def check_reply(text: str) -> ReplyCheck:
-    """Flag a public reply that asks for personal data in public or exposes it."""
+# an identifier with a letter prefix repeated back in a reply: "we've corrected the reading on BW-00442187"
+_BARE_ID = compile_fast(r"\b[A-Z]{2,4}-\d{6,}\b")
+
+
+def check_reply(text: str, org_contacts: Sequence[str] = ()) -> ReplyCheck:
+    """Flag a public reply that asks for personal data in public or exposes it.
+
+    `org_contacts` are the organisation's own public contact details (emails, phone numbers, street
+    address, charity number): a reply may give them.
+    """
     if not isinstance(text, str):
         raise TypeError("text must be a string")
-    kinds = sensitive_kinds(text)
+    kinds = sensitive_kinds(text, org_contacts)
+    if "account_number" not in kinds and _BARE_ID.search(text):
+        kinds = [k for k in SENSITIVE_KINDS if k in {*kinds, "account_number"}]
     asks = _asks_publicly(text)
     advice = []
     if asks:

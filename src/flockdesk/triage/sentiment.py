@@ -16,13 +16,10 @@ from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from flockdesk.triage.fastre import compile_fast
 from flockdesk.triage.intent import praise_word, resolved_story
-from flockdesk.triage.ngram import ngram_score
 
 # Chosen on TweetEval sentiment *validation* (bench/triage_eval.py --tune); see docs/triage.md.
 NEG_THRESHOLD = -0.10
 POS_THRESHOLD = 0.45
-# Weight of the n-gram model's rating (ngram.py) added to VADER's compound before the phrase cues.
-NGRAM_WEIGHT = 1.0
 
 _NEG_CUES = compile_fast(
     r"\b(?:still (?:waiting|no|not|haven'?t|hasn'?t|can'?t|doesn'?t)|no (?:response|reply|answer|one (?:has|"
@@ -150,7 +147,7 @@ def sentiment(text: str) -> SentimentScore:
     if "#" in text:
         text = _HASHTAG.sub(_split_hashtag, text)
     base = float(analyzer().polarity_scores(text)["compound"])
-    score = _adjusted(base + NGRAM_WEIGHT * ngram_score(text), text.lower())
+    score = _adjusted(base, text.lower())
     return SentimentScore(label_for(score), score, base)
 
 
@@ -165,3 +162,15 @@ def _split_hashtag(m: re.Match[str]) -> str:
     if len(parts) < 2:
         return m.group(0)  # VADER already reads '#fail' as 'fail'
     return f"{m.group(0)} {' '.join(parts)}"
+
+
+_LEX_TOKEN = compile_fast(r"[\w']+|[^\w\s]")
+
+
+def lexicon_score(low: str) -> float:
+    """Sum of the VADER + care lexicon valences of the words of a lowercased text (no rules: cheap).
+
+    A signal for the triage model, which learns negation and context from the n-grams itself.
+    """
+    lex = analyzer().lexicon
+    return float(sum(lex.get(w, 0.0) for w in _LEX_TOKEN.findall(low)))

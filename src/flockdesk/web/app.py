@@ -34,6 +34,7 @@ from flockdesk.web.security import (
     WebContext,
     csrf_protect,
 )
+from flockdesk.web.webhooks import create_webhook_app
 
 STATIC_DIR = Path(__file__).parent / "static"
 HEALTH_TIMEOUT_S = 2.0
@@ -123,6 +124,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         app.include_router(module.router)
     api = create_api(ctx)
     app.mount("/api/v1", api)
+    app.mount("/webhooks", create_webhook_app(settings, eng))
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.get("/favicon.ico", include_in_schema=False)

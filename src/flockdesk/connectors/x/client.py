@@ -29,6 +29,7 @@ from xdk.schemas import CreatePostsReply
 
 from flockdesk.connectors.backoff import backoff_s
 from flockdesk.connectors.base import (
+    ActivitySubscription,
     AuthError,
     CallObserver,
     CallRecord,
@@ -45,7 +46,7 @@ from flockdesk.connectors.base import (
     RateLimitState,
     TransientError,
 )
-from flockdesk.connectors.x import links, parse
+from flockdesk.connectors.x import activity, links, parse
 from flockdesk.connectors.x.limits import pacing, read_headers
 from flockdesk.connectors.x.xchat import XChat
 from flockdesk.domain.types import Author, Page, SendResult
@@ -408,6 +409,56 @@ class XClient:
         self, recipient_id: str, text: str, *, quick_reply: dict[str, Any] | None = None
     ) -> SendResult:
         return self._chat.send(recipient_id, text, quick_reply)
+
+    # ---- X Activity API subscriptions (real-time events; connectors/x/activity.py reads them) --------
+
+    def list_activity_subscriptions(self) -> list[ActivitySubscription]:
+        """Every subscription the app holds (all pages)."""
+        out: list[ActivitySubscription] = []
+        token: str | None = None
+        for _ in range(100):  # 1,500 subscriptions at most on self-serve tiers: 2 pages of 1,000
+
+            def call(token: str | None = token) -> Any:
+                return next(
+                    iter(self._sdk.activity.get_subscriptions(max_results=1000, pagination_token=token))
+                )
+
+            body, _ = self._read("activity_subscriptions", call)
+            out.extend(activity.parse_subscriptions(body))
+            meta = body.get("meta") if isinstance(body.get("meta"), dict) else {}
+            token = meta.get("next_token") if isinstance(meta.get("next_token"), str) else None
+            if not token:
+                break
+        return out
+
+    def create_activity_subscription(
+        self, event_type: str, user_id: str, *, direction: str | None = None, webhook_id: str | None = None
+    ) -> ActivitySubscription:
+        """Subscribe the app to `event_type` for `user_id` (this account). PlatformRejected with status
+        409 when the same subscription exists already."""
+        filt: dict[str, str] = {"user_id": user_id}
+        if direction is not None:
+            filt["direction"] = direction
+        body_json: dict[str, Any] = {"event_type": event_type, "filter": filt, "tag": activity.TAG}
+        if webhook_id is not None:
+            body_json["webhook_id"] = webhook_id
+        # A plain dict, not xdk's CreateActivitySubscriptionRequest: that model's event_type enum
+        # (OpenAPI 2.167) lacks post.reply.create, post.quote.create and oauth.revoke, which X
+        # documents and delivers; xdk sends a dict body as it is.
+        body, _ = self._once(
+            "activity_subscription_create",
+            lambda: self._sdk.activity.create_subscription(body=body_json),
+        )
+        data = body.get("data")
+        sub = data.get("subscription") if isinstance(data, dict) else None
+        parsed = activity.parse_subscriptions({"data": [sub]})
+        if not parsed:
+            raise _malformed(
+                "activity_subscription_create",
+                "POST /2/activity/subscriptions returned no subscription",
+                _dump(body),
+            )
+        return parsed[0]
 
 
 def _malformed(endpoint: str, reason: str, body: str) -> MalformedResponse:

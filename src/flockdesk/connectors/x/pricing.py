@@ -33,6 +33,11 @@ ENDPOINT_UNIT: dict[str, str] = {
     "users_me": "user_read",
     "post_create": "post_create",
     "dm_create": "dm_create",
+    # delivered X Activity API events (connectors/x/activity.py BILLED_EVENTS); sent events are free
+    "event_post": "post_read",
+    "event_follow": "user_read",
+    "event_dm": "dm_event_read",
+    "event_chat": "dm_event_read",
 }
 
 

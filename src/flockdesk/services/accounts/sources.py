@@ -197,3 +197,21 @@ def set_enabled(engine: Engine, source_id: int, enabled: bool, *, actor_id: int 
         ):
             raise QueryError(f"no source with id {source_id}: see `flockdesk sources list`")
         audit.record(conn, actor_id, actor, "source.change", "source", source_id, {"enabled": enabled})
+
+
+def make_due(engine: Engine, account_id: int, *, kinds: tuple[str, ...], now: datetime) -> int:
+    """Poll the account's sources of these kinds at once (real-time delivery missed more than it can
+    replay); returns how many were moved forward."""
+    with engine.begin() as conn:
+        return int(
+            conn.execute(
+                sources.update()
+                .where(
+                    sources.c.account_id == account_id,
+                    sources.c.kind.in_(kinds),
+                    sources.c.enabled.is_(True),
+                    sa.or_(sources.c.next_poll_at.is_(None), sources.c.next_poll_at > now),
+                )
+                .values(next_poll_at=now)
+            ).rowcount
+        )

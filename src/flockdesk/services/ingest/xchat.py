@@ -28,6 +28,7 @@ from flockdesk.connectors.base import (
     ConnectorError,
     RateLimited,
 )
+from flockdesk.domain.realtime import ChatEnvelope
 from flockdesk.domain.types import CursorUpdate, DeadLetter
 from flockdesk.domain.utc import utcnow
 from flockdesk.services.ingest.cursors import load_cursor
@@ -157,11 +158,9 @@ class ChatEvents:
         self.ingestor = ingestor
         self.connector_for = connector_for
 
-    def handle_chat_event(self, account_id: int, envelope: dict[str, Any]) -> None:
-        data = envelope.get("data") if isinstance(envelope.get("data"), dict) else envelope
-        assert isinstance(data, dict)
-        event_type = str(data.get("event_type") or "")
-        payload = data.get("payload")
+    def handle_chat_event(self, account_id: int, envelope: ChatEnvelope) -> None:
+        event_type = envelope.event_type
+        payload: object = envelope.payload
         if event_type not in CHAT_EVENT_TYPES:
             return
         source_id = chat_source_id(self.engine, account_id)
@@ -181,8 +180,15 @@ class ChatEvents:
         # the event for its retry or backfill, and the poll reads it anyway
         self.ingestor.ingest_page(account_id, page.items, dead=page.dead, source_id=source_id)
 
-    def _dead(self, account_id: int, source_id: int | None, reason: str, envelope: Mapping[str, Any]) -> None:
-        payload = orjson.dumps(envelope, default=str).decode()
+    def _dead(self, account_id: int, source_id: int | None, reason: str, envelope: ChatEnvelope) -> None:
+        payload = orjson.dumps(
+            {
+                "event_type": envelope.event_type,
+                "event_uuid": envelope.event_uuid,
+                "payload": envelope.payload,
+            },
+            default=str,
+        ).decode()
         self.ingestor.ingest_page(
             account_id, [], dead=[DeadLetter("x:xchat", reason, payload)], source_id=source_id
         )

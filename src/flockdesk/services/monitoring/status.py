@@ -14,6 +14,7 @@ from flockdesk.services import schedule
 from flockdesk.services.accounts import costs
 from flockdesk.services.accounts.connected import list_accounts
 from flockdesk.services.accounts.sources import list_sources
+from flockdesk.services.realtime.state import realtime_status
 from flockdesk.store.schema import dead_letters, outbox, rate_limits
 
 
@@ -23,7 +24,7 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def snapshot(engine: Engine, budget_usd: float) -> dict[str, Any]:
+def snapshot(engine: Engine, budget_usd: float, *, live_window_s: float = 90.0) -> dict[str, Any]:
     est = costs.estimate_month(engine, budget_usd)
     with engine.connect() as conn:
         limits = [
@@ -52,6 +53,11 @@ def snapshot(engine: Engine, budget_usd: float) -> dict[str, Any]:
         "outbox": {k: int(v) for k, v in box.items()},
         "dead_letters": int(dead),
         "jobs": schedule.job_states(engine),
+        # per account: live (events arriving by stream or webhook) or polling, and the event lag
+        "realtime": [
+            realtime_status(engine, a.id, live_window_s=live_window_s).as_json()
+            for a in list_accounts(engine)
+        ],
     }
     for section in ("accounts", "sources", "rate_limits", "jobs"):
         data[section] = [{str(k): _jsonable(v) for k, v in row.items()} for row in data[section]]

@@ -98,6 +98,12 @@ def emails(text: str) -> list[Finding]:
                 continue
             local = _DOT_WORD.sub(".", m.group(1))
             domain = _DOT_WORD.sub(".", m.group(2))
+            plain_at = "@" not in m.group(0) and "at" in m.group(0).lower().split()
+            spaced = ". " in m.group(1) or any(c.isspace() for c in _DOT_WORD.sub(".", m.group(1)))
+            if plain_at and (
+                spaced or ("dot" not in m.group(0).lower() and not any(c in local for c in "._+0123456789"))
+            ):
+                continue  # "details at skywardair.com/status", "see you at 1am.": a word, not an address
             tld = domain.rsplit(".", 1)[-1]
             if tld not in _TLDS and not (len(tld) == 2 and tld.islower()):
                 continue
@@ -115,7 +121,8 @@ _PHONE = compile_fast(  # digit runs are possessive and need a separator between
 _PHONE_CTX_BEFORE = compile_fast(
     r"(?:phone|tel|telephone|mobile|cell|fax|desk|office|call|ring|text|txt|sms|whatsapp|number|no\.|"
     r"reach me|contact|"
-    r"messages to|answering at|registered|dial|landline|me on|me at)\W{0,4}(?:\w+\W{1,3}){0,2}$",
+    r"messages to|answering at|registered|dial|landline|me on|me at|m[óo]vil|tel[ée]fono|portable|"
+    r"t[ée]l[ée]phone|handy(?:nummer)?|telefon(?:nummer)?|celular|telem[óo]vel|cellulare|telefono|zap)\W{0,4}(?:\w+\W{1,3}){0,2}$",
     _I,
 )
 _PHONE_CTX_AFTER = compile_fast(r"^\W{0,3}(?:office|mobile|cell|fax|home|work|phone|tel)\b", _I)

@@ -1,7 +1,7 @@
 """x chat: the brand's encrypted key blob, per-conversation cursors, and each DM's transport
 
-Revision ID: 0015
-Revises: 0013
+Revision ID: 0013
+Revises: 0012
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0015"
-down_revision = "0013"
+revision = "0013"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 

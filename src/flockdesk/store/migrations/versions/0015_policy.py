@@ -6,8 +6,8 @@
 - contacts.opted_out_at / opted_out_reason: the person asked to hear no more ("stop" in a DM).
 - outbox.origin: agent | automated | ai_draft.
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0015
+Revises: 0014
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0013"
-down_revision = "0012"
+revision = "0015"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
