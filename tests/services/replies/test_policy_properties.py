@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine
 
@@ -119,19 +119,19 @@ def _run(engine: Engine, actions: list[tuple[str, int, Any]]) -> None:
     world = _setup(engine)
     fake = FakeX()
     sends: list[tuple[datetime, str, str, str | None]] = []  # (time, kind, text, target)
-    clock = datetime.now(UTC)
+    clock = [datetime.now(UTC)]  # the test's own time: customers' DMs and sends are ordered on it
 
     def send() -> None:
         before_posts, before_dms = len(fake.posts), len(fake.dms)
         sender.send_pending(engine, lambda _a: fake, limit=100)
-        now = datetime.now(UTC)
+        now = clock[0]
         for text, target in fake.posts[before_posts:]:
             sends.append((now, "post", text, target))
         for pid, text in fake.dms[before_dms:]:
             sends.append((now, "dm", text, pid))
 
     for kind, idx, text in actions:
-        clock += timedelta(seconds=1)
+        clock[0] += timedelta(seconds=1)
         try:
             targets = world["public"] + _dm_convs(engine, world)
             if kind == "reply":
@@ -142,7 +142,7 @@ def _run(engine: Engine, actions: list[tuple[str, int, Any]]) -> None:
             elif kind == "move":
                 replies.move_to_dm(engine, world["public"][idx], world["agent"], dm_text=text)
             elif kind == "customer_dm":
-                _customer_dm(engine, world, idx, text, clock)
+                _customer_dm(engine, world, idx, text, clock[0])
             elif kind == "automated_reply":
                 with engine.connect() as conn:
                     latest = conn.execute(
@@ -188,18 +188,20 @@ def _run(engine: Engine, actions: list[tuple[str, int, Any]]) -> None:
     # acknowledgement, and answers after they wrote again)
     log = world.get("dm_log", [])
     acks: dict[str, int] = {}
-    for _at, what, text, pid in sends:
+    for sent_at, what, text, pid in sends:
         if what != "dm":
             continue
-        theirs = [(t, x) for t, p, x in log if p == pid]
+        theirs = [(t, x) for t, p, x in log if p == pid and t <= sent_at]
         assert theirs, f"DM to {pid}, who never DMed the account"
         opt_at = min((t for t, x in theirs if is_opt_out(x)), default=None)
-        if opt_at is None:
+        if opt_at is None or sent_at < opt_at:
             continue
         if text.startswith("You're unsubscribed"):
             acks[pid] = acks.get(pid, 0) + 1
             continue
-        assert any(t > opt_at and not is_opt_out(x) for t, x in theirs), f"DM to {pid} after opting out"
+        assert any(opt_at < t <= sent_at and not is_opt_out(x) for t, x in theirs), (
+            f"DM to {pid} after opting out"
+        )
     assert all(n == 1 for n in acks.values())
     # native replies never reached the API
     assert all(r.attempts == 0 and r.status == "awaiting_native" for r in _rows(engine, "native_reply"))
@@ -216,5 +218,14 @@ def _rows(engine: Engine, kind: str) -> list[Any]:
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(actions=st.lists(action_st, min_size=1, max_size=12))
+# a DM sent before the customer opted out is not a DM after it
+@example(
+    actions=[
+        ("customer_dm", 0, "hi, where is my bag?"),
+        ("move", 0, "Thanks, we are on it"),
+        ("send", 0, ""),
+        ("customer_dm", 0, "STOP"),
+    ]
+)
 def test_no_unsummoned_reply_and_no_unasked_dm_through_the_api(engine: Engine, actions: list[Any]) -> None:
     _run(engine, actions)
