@@ -28,7 +28,7 @@ def test_inbox_golden_path(page, stack: Stack) -> None:  # type: ignore[no-untyp
     org = stack.emu.org_user["username"]
     stack.traffic("airline", 40)
     login(page, stack)
-    page.locator("li.row").nth(5).wait_for(timeout=20_000)
+    page.locator("li.row").nth(5).wait_for(timeout=60_000)
     page.reload()
     page.evaluate("window.__sameDocument = true")
     stack.inject(
@@ -36,7 +36,7 @@ def test_inbox_golden_path(page, stack: Stack) -> None:  # type: ignore[no-untyp
         author={"username": "marty_mc", "name": "Marty McFly", "followers_count": 120},
     )
     row = page.locator("li.row", has_text="Marty McFly")
-    row.wait_for(timeout=20_000)
+    row.wait_for(timeout=60_000)
     assert page.evaluate("window.__sameDocument") is True, "the page reloaded instead of updating live"
     assert "Public mention" in row.inner_text()
     shot(page, "inbox.png")
@@ -55,7 +55,7 @@ def test_inbox_golden_path(page, stack: Stack) -> None:  # type: ignore[no-untyp
     page.click("#send")
     page.wait_for_selector("text=Reply queued.")
     try:
-        page.wait_for_selector(".status.sent", timeout=20_000)
+        page.wait_for_selector(".status.sent", timeout=60_000)
     except Exception:
         shot(page, "debug-send.png")
         raise AssertionError(page.inner_text("#thread")) from None
@@ -84,7 +84,7 @@ def test_triage_banner_guard_and_move_to_dm(page, stack: Stack) -> None:  # type
         author={"username": "doc_brown", "name": "Emmett Brown"},
     )
     row = page.locator("li.row", has_text="Emmett Brown")
-    row.wait_for(timeout=20_000)
+    row.wait_for(timeout=60_000)
     assert row.locator(".chip.lock").count() == 1
     row.locator("a.name").click()
     page.wait_for_selector("#sensitive-banner")
@@ -123,7 +123,7 @@ def test_admin_connects_x_account_and_manages_listening(page, stack: Stack) -> N
     page.fill("#client_id", stack.emu.oauth_client["client_id"])
     page.fill("#base_url", stack.emu.base_url)
     page.click("#connect")
-    page.wait_for_selector("text=Connected @", timeout=20_000)
+    page.wait_for_selector("text=Connected @", timeout=60_000)
     assert "corporate" in page.inner_text("table.grid")
     shot(page, "settings-accounts.png")
     page.goto(stack.url + "/settings/listening")
@@ -194,8 +194,8 @@ def test_hostile_strings_never_execute_in_the_browser(page, stack: Stack) -> Non
             },
         )
     login(page, stack)
-    page.locator("li.row", has_text="evil3").wait_for(timeout=20_000)
-    page.locator("li.row", has_text="evil0").wait_for(timeout=20_000)
+    page.locator("li.row", has_text="evil3").wait_for(timeout=60_000)
+    page.locator("li.row", has_text="evil0").wait_for(timeout=60_000)
     assert page.locator("script:not([src])").count() == 0
     shot(page, "hostile-inbox.png")
     for i in range(len(evil)):
@@ -221,7 +221,7 @@ def test_banner_hides_a_sensitive_reply_on_x(page, stack: Stack) -> None:  # typ
         in_reply_to=root["id"],
     )
     row = page.locator("li.row", has_text="Kim Kale")
-    row.wait_for(timeout=20_000)
+    row.wait_for(timeout=60_000)
     row.locator("a.name").click()
     page.wait_for_selector("#sensitive-banner #banner-hide-reply")
     page.click("#banner-hide-reply")

@@ -64,7 +64,7 @@ def test_mentions_badge_updates_live(page, stack: Stack) -> None:  # type: ignor
     assert badge.is_hidden()
     page.evaluate("window.__sameDocument = true")
     conv_svc.add_note(stack.engine, cid, mate.id, f"@{ADMIN} could you check this refund?")
-    page.wait_for_selector("#mentions-badge:not([hidden])", timeout=20_000)
+    page.wait_for_selector("#mentions-badge:not([hidden])", timeout=60_000)
     assert badge.inner_text() == "1"
     assert page.evaluate("window.__sameDocument") is True
     page.click("#nav-mentions")
