@@ -54,7 +54,8 @@ def test_triage_file_keeps_order_and_reports_bad_lines(tmp_path: Path) -> None:
         + "\n"
     )
     result = runner.invoke(app, ["triage", str(src)])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # every line answered; the status says some failed
+    assert "4 of 7 lines could not be read" in result.stderr
     out = _lines(result.stdout)
     assert [o["id"] for o in out] == ["a", None, "c", "d", "e", None, "g"]
     first = out[0]
@@ -95,9 +96,10 @@ def test_check_reply(tmp_path: Path) -> None:
         + "\n"
     )
     result = runner.invoke(app, ["check-reply", str(src)])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output
     out = _lines(result.stdout)
     assert [o["id"] for o in out] == ["1", "2", "3", None]
+    assert [o.get("ok") for o in out] == [False, True, False, None]
     assert out[0]["asks_for_sensitive"] is True
     assert out[1]["asks_for_sensitive"] is False and out[1]["contains_sensitive"] == []
     assert out[2]["contains_sensitive"] == ["email"]
@@ -119,7 +121,7 @@ def test_undecodable_and_odd_lines_do_not_stop_the_run(tmp_path: Path) -> None:
         )
     )
     result = runner.invoke(app, ["triage", str(src)])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output
     out = _lines(result.stdout)
     assert len(out) == 6
     assert out[0]["sentiment"] == "positive"
@@ -128,3 +130,34 @@ def test_undecodable_and_odd_lines_do_not_stop_the_run(tmp_path: Path) -> None:
     assert "error" in out[3] and out[3]["id"] is None
     assert "author" in str(out[4]["error"])
     assert isinstance(out[5]["priority"], float) and out[5]["priority"] > 0
+
+
+def test_check_reply_refuses_empty_and_over_length_drafts_and_knows_dms(tmp_path: Path) -> None:
+    src = tmp_path / "drafts.jsonl"
+    rows = [
+        {"id": "empty", "text": "   "},
+        {"id": "long", "text": "Sorry about the delay! " * 20},
+        {"id": "dm-ask", "text": "Could you send me your booking email here?", "kind": "dm"},
+        {"id": "public-ask", "text": "Could you send me your booking email here?"},
+        {"id": "dm-long", "text": "x" * 10_001, "kind": "dm"},
+        {"id": "bad-kind", "text": "hi", "kind": "fax"},
+    ]
+    src.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    result = runner.invoke(app, ["check-reply", str(src)])
+    assert result.exit_code == 1
+    out = {o["id"]: o for o in _lines(result.stdout)}
+    assert out["empty"]["ok"] is False and "empty" in out["empty"]["advice"]
+    assert out["long"]["ok"] is False and "shorten it by" in out["long"]["advice"]
+    assert out["dm-ask"]["ok"] is True and out["dm-ask"]["kind"] == "dm"
+    assert out["public-ask"]["ok"] is False and out["public-ask"]["asks_for_sensitive"] is True
+    assert out["dm-long"]["ok"] is False and "10000" in out["dm-long"]["advice"]
+    assert "kind" in out["bad-kind"]["error"]
+    assert "OK to post publicly" not in out["empty"]["advice"] + out["long"]["advice"]
+
+
+def test_check_reply_exits_zero_when_every_line_was_read(tmp_path: Path) -> None:
+    src = tmp_path / "ok.jsonl"
+    src.write_text(json.dumps({"id": "1", "text": "Thanks for flying with us!"}) + "\n")
+    result = runner.invoke(app, ["check-reply", str(src)])
+    assert result.exit_code == 0, result.output
+    assert _lines(result.stdout)[0]["ok"] is True

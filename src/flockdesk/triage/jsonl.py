@@ -1,16 +1,19 @@
 """JSONL in, JSONL out: the streaming core of `flockdesk triage` and `flockdesk check-reply`.
 
 One output line per input line, in order; a malformed line gives `{"id": ..., "error": "..."}` (id null
-when it cannot be read) and the stream goes on. Blank lines are skipped.
+when it cannot be read) and the stream goes on, counted in `LineCounts` so the command can exit non-zero.
+Blank lines are skipped.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
+from flockdesk.domain.rules import length_violation
 from flockdesk.domain.vocabulary import CHANNELS
 from flockdesk.triage.core import triage_message
 from flockdesk.triage.reply_guard import check_reply
@@ -66,15 +69,51 @@ def triage_record(obj: Mapping[str, Any], lineno: int = 1) -> dict[str, Any]:
     return {"id": mid, **result.to_dict()}
 
 
+REPLY_KINDS = ("public", "dm")
+ADVICE_DM_OK = "OK to send by DM."
+
+
 def check_reply_record(obj: Mapping[str, Any], lineno: int = 1) -> dict[str, Any]:
+    """The verdict on one draft: `ok` is false when the text is empty, too long for its kind, or (in
+    public) asks for or repeats personal data. In a DM asking for details is the point, so only the
+    length applies."""
     mid = _message_id(obj, lineno)
-    return {"id": mid, **check_reply(_text(obj, lineno)).to_dict()}
+    text = _text(obj, lineno)
+    kind = obj.get("kind", "public")
+    if kind not in REPLY_KINDS:
+        raise BadLine(f'line {lineno}: "kind" must be "public" or "dm" (default "public")')
+    problem = length_violation(text, "dm" if kind == "dm" else "reply")
+    if kind == "dm":
+        verdict: dict[str, Any] = {
+            "asks_for_sensitive": False,
+            "contains_sensitive": [],
+            "advice": ADVICE_DM_OK,
+        }
+        ok = problem is None
+    else:
+        guard = check_reply(text)
+        verdict = guard.to_dict()
+        ok = problem is None and not guard.asks_for_sensitive and not guard.contains_sensitive
+    if problem is not None:
+        verdict["advice"] = problem.message[0].upper() + problem.message[1:] + "."
+    return {"id": mid, "kind": kind, "ok": ok, **verdict}
+
+
+@dataclass(slots=True)
+class LineCounts:
+    """What a run read: lines answered and lines refused with an error."""
+
+    done: int = 0
+    failed: int = 0
 
 
 def process_lines(
-    lines: Iterable[str | bytes], handler: Callable[[Mapping[str, Any], int], dict[str, Any]]
+    lines: Iterable[str | bytes],
+    handler: Callable[[Mapping[str, Any], int], dict[str, Any]],
+    counts: LineCounts | None = None,
 ) -> Iterator[bytes]:
     """Yield one JSON line (bytes, newline-terminated) per non-blank input line."""
+    counts = counts if counts is not None else LineCounts()
     for lineno, line in enumerate(lines, start=1):
         if not line.strip():
             continue
@@ -84,6 +123,8 @@ def process_lines(
             if not isinstance(mid, (str, int)):
                 mid = None
             out = handler(obj, lineno)
+            counts.done += 1
         except BadLine as exc:
             out = {"id": mid, "error": str(exc)}
+            counts.failed += 1
         yield orjson.dumps(out) + b"\n"
