@@ -55,7 +55,7 @@ PRICES_MICRO_USD: dict[str, int] = {
 # endpoint keys (api.PARAMS) whose reads of the account's own data are owned reads
 OWNED_ENDPOINTS = frozenset({"mentions", "user_tweets", "followers"})
 READ_ENDPOINTS = frozenset({"mentions", "user_tweets", "followers", "search", "dm_events", "users_me"})
-URL_RE = re.compile(r"https?://\S")
+URL_RE = re.compile(r"(?:https?://|www\.)\S", re.IGNORECASE)  # as the client marks a post with a URL
 
 
 @dataclass(frozen=True, slots=True)

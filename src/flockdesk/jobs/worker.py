@@ -116,7 +116,15 @@ class Worker:
         def on_call(rec: CallRecord) -> None:
             self.pacer.note(account_id, rec.endpoint, rec.rate, status=rec.status, pacing=rec.pacing)
             try:
-                costs.record_call(self.engine, account_id, rec.endpoint, rec.items, has_url=rec.has_url)
+                costs.record_call(
+                    self.engine,
+                    account_id,
+                    rec.endpoint,
+                    rec.items,
+                    has_url=rec.has_url,
+                    reply=rec.reply,
+                    resources=rec.resources,
+                )
                 if rec.rate is not None:
                     save_rate_state(self.engine, account_id, rec.endpoint, rec.rate)
             except Exception:  # accounting must never stop ingest

@@ -54,8 +54,11 @@ class XProfile:
 
     # ---- pricing and pacing ---------------------------------------------------------------------
 
-    def call_cost(self, endpoint: str, items: int, *, has_url: bool = False) -> float:
-        return pricing.call_cost(endpoint, items, has_url=has_url)
+    def call_cost(self, endpoint: str, items: int, *, has_url: bool = False, reply: bool = False) -> float:
+        return pricing.call_cost(endpoint, items, has_url=has_url, reply=reply)
+
+    def resource_cost(self, endpoint: str, resource: str) -> float:
+        return pricing.resource_cost(endpoint, resource)
 
     def search_item_cost(self) -> float:
         return pricing.UNIT_PRICES["post_read"]

@@ -1,6 +1,14 @@
-"""API cost: every call and the items it returned are counted in `api_usage`, priced with the
-account's platform's unit prices (its profile's `Pricing`, from the connector registry; X's are in
-connectors/x/pricing.py).
+"""API cost: every call, the items it returned and what the platform bills for them, counted in
+`api_usage` per account, UTC day and logical endpoint, at the account's platform's prices (its
+profile's `Pricing`, from the connector registry; X's prices and rules are in connectors/x/pricing.py).
+
+Billing rules (X's since 2026, docs/worker.md "Costs"): the connector names each resource a read
+returned ("post:123", "user:9", "dm:77", in `data` and `includes`) and each billed event delivered;
+a resource is billed the first time that UTC day only, whichever read or event brought it. The
+resources billed today are kept in `billed_resources` (one row per platform, day and resource, so
+the rule holds across worker restarts and several workers; days before yesterday are pruned). Writes
+are priced per call and never deduplicated. A read whose resources the connector does not name is
+priced per item.
 
 Budget policy (`polling_multiplier`), against settings.monthly_budget_usd:
   * projected month spend (month-to-date / days elapsed x days in month) below 80% of the budget:
@@ -16,19 +24,68 @@ Budget policy (`polling_multiplier`), against settings.monthly_budget_usd:
 from __future__ import annotations
 
 import calendar
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from flockdesk.connectors import registry
 from flockdesk.domain.errors import InvalidInput
 from flockdesk.store.dialect import upsert
-from flockdesk.store.schema import accounts, api_usage
+from flockdesk.store.schema import accounts, api_usage, billed_resources
 
 SLOW_FROM = 0.8
 MAX_SLOWDOWN = 4.0
+CLAIM_CHUNK = 500  # resources per INSERT (3 bound values each: far below SQLite's limit)
+
+# logical endpoint -> the source it is shown under in a spend summary
+SOURCE_OF: dict[str, str] = {
+    "mentions": "mentions",
+    "search": "search",
+    "dm_events": "dms",
+    "own_posts": "own posts",
+    "followers": "followers",
+    "users_me": "account",
+    "post_create": "sends",
+    "dm_create": "sends",
+}
+
+_pruned: dict[tuple[str, str], str] = {}  # (database URL, platform) -> the day last pruned for
+
+
+def _claim(conn: Connection, platform: str, day: str, resources: Sequence[str]) -> set[str]:
+    """Mark `resources` billed on `day`; returns those that were not billed yet that day. Sorted, so
+    that two workers claiming overlapping sets lock rows in one order."""
+    new: set[str] = set()
+    ordered = sorted(resources)
+    for i in range(0, len(ordered), CLAIM_CHUNK):
+        rows = [{"platform": platform, "day": day, "resource": r} for r in ordered[i : i + CLAIM_CHUNK]]
+        stmt = (
+            upsert(conn, billed_resources)
+            .values(rows)
+            .on_conflict_do_nothing(index_elements=["platform", "day", "resource"])
+            .returning(billed_resources.c.resource)
+        )
+        new.update(str(r) for r in conn.execute(stmt).scalars())
+    return new
+
+
+def _prune(engine: Engine, platform: str, day: str) -> None:
+    """Forget resources billed before yesterday (only today's matter; yesterday's stay for a call
+    recorded just after midnight). Once per process, platform and day."""
+    key = (engine.url.render_as_string(hide_password=True), platform)
+    if _pruned.get(key, "") >= day:
+        return
+    cutoff = (date.fromisoformat(day) - timedelta(days=1)).isoformat()
+    with engine.begin() as conn:
+        conn.execute(
+            sa.delete(billed_resources).where(
+                billed_resources.c.platform == platform, billed_resources.c.day < cutoff
+            )
+        )
+    _pruned[key] = day
 
 
 def record_call(
@@ -38,25 +95,36 @@ def record_call(
     items: int,
     *,
     has_url: bool = False,
+    reply: bool = False,
+    resources: Sequence[str] = (),
     at: datetime | None = None,
 ) -> float:
-    """Add one call (and its items and cost, at the account's platform's prices) to today's row for
-    the account and endpoint."""
+    """Add one call (or a batch of delivered events) to today's row for the account and endpoint:
+    its items, the resources billed for the first time today and their cost. Returns the cost."""
     day = (at or datetime.now(UTC)).astimezone(UTC).date().isoformat()
     with engine.connect() as conn:
-        platform = conn.execute(
-            sa.select(accounts.c.platform).where(accounts.c.id == account_id)
-        ).scalar_one()
-    cost = registry.profile(platform).call_cost(endpoint, items, has_url=has_url)
-    values = {
-        "account_id": account_id,
-        "day": day,
-        "endpoint": endpoint,
-        "calls": 1,
-        "items": items,
-        "cost_usd": cost,
-    }
+        platform = str(
+            conn.execute(sa.select(accounts.c.platform).where(accounts.c.id == account_id)).scalar_one()
+        )
+    profile = registry.profile(platform)
     with engine.begin() as conn:
+        if resources:
+            prices = {r: profile.resource_cost(endpoint, r) for r in resources}
+            new = _claim(conn, platform, day, [r for r, price in prices.items() if price > 0])
+            cost = sum(prices[r] for r in new)
+            billed = len(new)
+        else:
+            cost = profile.call_cost(endpoint, items, has_url=has_url, reply=reply)
+            billed = items if cost > 0 else 0
+        values = {
+            "account_id": account_id,
+            "day": day,
+            "endpoint": endpoint,
+            "calls": 1,
+            "items": items,
+            "cost_usd": cost,
+            "billed_items": billed,
+        }
         stmt = (
             upsert(conn, api_usage)
             .values(**values)
@@ -66,10 +134,12 @@ def record_call(
                     "calls": api_usage.c.calls + 1,
                     "items": api_usage.c["items"] + items,
                     "cost_usd": api_usage.c.cost_usd + cost,
+                    "billed_items": api_usage.c.billed_items + billed,
                 },
             )
         )
         conn.execute(stmt)
+    _prune(engine, platform, day)
     return cost
 
 
@@ -143,12 +213,81 @@ def usage_by_endpoint(engine: Engine, *, today: date | None = None) -> list[dict
                 sa.func.sum(api_usage.c.calls),
                 sa.func.sum(api_usage.c["items"]),
                 sa.func.sum(api_usage.c.cost_usd),
+                sa.func.sum(api_usage.c.billed_items),
             )
             .where(api_usage.c.day.like(f"{prefix}-%"))
             .group_by(api_usage.c.endpoint)
             .order_by(api_usage.c.endpoint)
         ).all()
     return [
-        {"endpoint": r[0], "calls": int(r[1]), "items": int(r[2]), "cost_usd": round(float(r[3]), 4)}
+        {
+            "endpoint": r[0],
+            "calls": int(r[1]),
+            "items": int(r[2]),
+            "billed": int(r[4]),
+            "cost_usd": round(float(r[3]), 4),
+        }
         for r in rows
     ]
+
+
+def source_of(endpoint: str) -> str:
+    """The source a logical endpoint's spend is shown under (delivered events: "real time")."""
+    if endpoint.startswith("event_"):
+        return "real time"
+    if endpoint.startswith("chat_"):
+        return "xchat"
+    return SOURCE_OF.get(endpoint, endpoint)
+
+
+@dataclass(frozen=True)
+class SourceSpend:
+    today_usd: float
+    month_usd: float
+    billed_today: int  # resources (or writes) charged today
+    billed_month: int
+
+
+@dataclass(frozen=True)
+class SpendSummary:
+    """What an account has cost today and this UTC month (for its health page)."""
+
+    account_id: int
+    day: str  # YYYY-MM-DD (UTC)
+    month: str  # YYYY-MM
+    today_usd: float
+    month_usd: float
+    by_source: dict[str, SourceSpend] = field(default_factory=dict)
+
+
+def spend_summary(engine: Engine, account_id: int, *, today: date | None = None) -> SpendSummary:
+    """Spend today and this month for one account, in total and per source (mentions, search, dms,
+    real time, sends, ...), from the meter."""
+    today = today or datetime.now(UTC).date()
+    day, prefix = today.isoformat(), today.strftime("%Y-%m")
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(
+                api_usage.c.day, api_usage.c.endpoint, api_usage.c.cost_usd, api_usage.c.billed_items
+            ).where(api_usage.c.account_id == account_id, api_usage.c.day.like(f"{prefix}-%"))
+        ).all()
+    sums: dict[str, list[float]] = {}
+    for row_day, endpoint, cost, billed in rows:
+        acc = sums.setdefault(source_of(str(endpoint)), [0.0, 0.0, 0, 0])
+        acc[1] += float(cost)
+        acc[3] += int(billed)
+        if row_day == day:
+            acc[0] += float(cost)
+            acc[2] += int(billed)
+    by_source = {
+        name: SourceSpend(round(v[0], 6), round(v[1], 6), int(v[2]), int(v[3]))
+        for name, v in sorted(sums.items())
+    }
+    return SpendSummary(
+        account_id,
+        day,
+        prefix,
+        round(sum(v.today_usd for v in by_source.values()), 6),
+        round(sum(v.month_usd for v in by_source.values()), 6),
+        by_source,
+    )
