@@ -33,6 +33,7 @@ from __future__ import annotations
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -71,10 +72,11 @@ class Ledger:
     items: list[Charge] = field(default_factory=list)
     _seen: set[tuple[str, str]] = field(default_factory=set)  # (UTC day, resource)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    clock: Callable[[], float] = time.time  # Unix time; tests move it to cross a UTC day
 
     def charge(self, kind: str, resource: str, *, at: float | None = None, dedupe: bool = True) -> bool:
         """Bill `resource` as `kind`; False when it was already billed today (and `dedupe` is on)."""
-        at = time.time() if at is None else at
+        at = self.clock() if at is None else at
         day = datetime.fromtimestamp(at, tz=UTC).strftime("%Y-%m-%d")
         with self._lock:
             if dedupe:
@@ -109,7 +111,7 @@ def charge_read(ledger: Ledger, endpoint: str, owned: bool, body: dict[str, Any]
     if endpoint not in READ_ENDPOINTS:
         return
     is_owned = owned and endpoint in OWNED_ENDPOINTS
-    now = time.time()
+    now = ledger.clock()
     data = body.get("data")
     items = data if isinstance(data, list) else [data] if isinstance(data, dict) else []
     if endpoint == "dm_events":

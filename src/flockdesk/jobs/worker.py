@@ -124,6 +124,7 @@ class Worker:
                     has_url=rec.has_url,
                     reply=rec.reply,
                     resources=rec.resources,
+                    at=self.now(),
                 )
                 if rec.rate is not None:
                     save_rate_state(self.engine, account_id, rec.endpoint, rec.rate)
