@@ -107,6 +107,10 @@ class FakenetProfile:
             raise InvalidQuery("the query is empty: give a word to listen for")
         return text
 
+    def without_mentions_of(self, query: str, username: str) -> str:
+        """Fakenet bills mentions like search hits: nothing to gain by narrowing the query."""
+        return query
+
     def iter_archive_items(
         self, obj: Any, *, org_user_id: str | None = None, origin: str = "import"
     ) -> Iterator[InboundItem | DeadLetter]:

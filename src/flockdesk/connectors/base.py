@@ -403,6 +403,11 @@ class QueryRules(Protocol):
         """The listening query as stored and sent; InvalidQuery says what is wrong."""
         ...
 
+    def without_mentions_of(self, query: str, username: str) -> str:
+        """`query` narrowed to posts that do not mention `username`, for an account whose own mentions
+        are read the cheaper way (owned reads); `query` itself when it cannot be narrowed."""
+        ...
+
 
 @runtime_checkable
 class HandleRules(Protocol):

@@ -215,6 +215,12 @@ class Worker:
             if source["kind"] == xchat.SOURCE_KIND:
                 outcome = self._poll_chat(source, connector)
             else:
+                if source["kind"] == "search" and source["query"]:
+                    # the account's own mentions come the cheaper way (owned reads): not through search
+                    query = costs.cheapest_search_query(
+                        self.engine, int(source["account_id"]), str(source["query"]), now=self.now()
+                    )
+                    source = {**source, "query": query}
                 outcome = self.sweeper.sweep(source, source["external_user_id"], connector)
         except Exception as exc:  # a bug or an unreadable account: log it, back off, go on
             log.exception("source %s (%s): sweep failed", source["id"], source["kind"])

@@ -11,7 +11,8 @@ from flockdesk.connectors.x.pricing import UNIT_PRICES, read_resources
 from flockdesk.services.accounts import costs
 from flockdesk.settings import Settings
 from flockdesk.store.db import make_engine
-from flockdesk.store.schema import billed_resources
+from flockdesk.store.schema import accounts, billed_resources, sources
+from tests.rows import add_source_row
 
 AT = datetime(2026, 11, 10, 12, tzinfo=UTC)
 
@@ -150,3 +151,26 @@ def test_query_cost_estimate_scales_with_volume() -> None:
     assert costs.estimate_query_monthly_cost(200, platform="x") == pytest.approx(200 * 30 * 0.005)
     with pytest.raises(ValueError):
         costs.estimate_query_monthly_cost(-1, platform="x")
+
+
+def test_search_leaves_the_accounts_mentions_to_the_owned_read_path_while_that_source_is_healthy(
+    engine: Engine, account_id: int
+) -> None:
+    query = "(#acmehelp OR acme) -is:retweet"
+    assert costs.cheapest_search_query(engine, account_id, query, now=AT) == query  # no mentions source
+    mentions = add_source_row(engine, account_id, "mentions")
+    assert costs.cheapest_search_query(engine, account_id, query, now=AT) == query  # never polled yet
+    with engine.begin() as conn:
+        conn.execute(
+            sources.update()
+            .where(sources.c.id == mentions)
+            .values(last_polled_at=AT - timedelta(seconds=30), last_error=None, poll_interval_s=60)
+        )
+    with engine.connect() as conn:
+        username = conn.execute(sa.select(accounts.c.username).where(accounts.c.id == account_id)).scalar()
+    assert costs.cheapest_search_query(engine, account_id, query, now=AT) == f"{query} -@{username}"
+    # behind (after downtime its timeline may not reach back far enough), failing, or off: search reads all
+    assert costs.cheapest_search_query(engine, account_id, query, now=AT + timedelta(hours=1)) == query
+    with engine.begin() as conn:
+        conn.execute(sources.update().where(sources.c.id == mentions).values(last_error="500 boom"))
+    assert costs.cheapest_search_query(engine, account_id, query, now=AT) == query

@@ -71,6 +71,9 @@ class XProfile:
     def normalise_query(self, query_text: str, *, include_reposts: bool = False) -> str:
         return query.normalise_query(query_text, include_reposts=include_reposts)
 
+    def without_mentions_of(self, query_text: str, username: str) -> str:
+        return query.without_mentions_of(query_text, username)
+
     def iter_archive_items(
         self, obj: Any, *, org_user_id: str | None = None, origin: str = "import"
     ) -> Iterator[InboundItem | DeadLetter]:

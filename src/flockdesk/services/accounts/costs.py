@@ -33,11 +33,13 @@ from sqlalchemy import Connection, Engine
 
 from flockdesk.connectors import registry
 from flockdesk.domain.errors import InvalidInput
+from flockdesk.domain.utc import as_utc
 from flockdesk.store.dialect import upsert
-from flockdesk.store.schema import accounts, api_usage, billed_resources
+from flockdesk.store.schema import accounts, api_usage, billed_resources, sources
 
 SLOW_FROM = 0.8
 MAX_SLOWDOWN = 4.0
+MENTIONS_FRESH_MIN_S = 300.0  # a mentions source polled this recently (or within 3 intervals) is healthy
 CLAIM_CHUNK = 500  # resources per INSERT (3 bound values each: far below SQLite's limit)
 
 # logical endpoint -> the source it is shown under in a spend summary
@@ -193,6 +195,35 @@ def polling_multiplier(estimate: MonthEstimate, source_kind: str) -> float | Non
     if ratio < 1.0:
         return 1.0 + (MAX_SLOWDOWN - 1.0) * (ratio - SLOW_FROM) / (1.0 - SLOW_FROM)
     return MAX_SLOWDOWN * 2 if source_kind == "search" else MAX_SLOWDOWN
+
+
+def cheapest_search_query(engine: Engine, account_id: int, query: str, *, now: datetime | None = None) -> str:
+    """The listening query as sent: narrowed (by the platform's rules) to posts that do not tag the
+    account while the account's own mentions source is polled and healthy, so that those posts are
+    read the cheaper, owned way (X: $0.001 instead of $0.005). While the mentions source is off,
+    failing or behind (after downtime its timeline may not reach back far enough), search reads
+    everything, as completeness comes first."""
+    now = now or datetime.now(UTC)
+    with engine.connect() as conn:
+        account = conn.execute(
+            sa.select(accounts.c.platform, accounts.c.username).where(accounts.c.id == account_id)
+        ).one()
+        polls = conn.execute(
+            sa.select(sources.c.last_polled_at, sources.c.poll_interval_s).where(
+                sources.c.account_id == account_id,
+                sources.c.kind == "mentions",
+                sources.c.enabled.is_(True),
+                sources.c.last_error.is_(None),
+                sources.c.last_polled_at.is_not(None),
+            )
+        ).all()
+    fresh = any(
+        as_utc(polled) >= now - timedelta(seconds=max(MENTIONS_FRESH_MIN_S, 3 * float(interval)))
+        for polled, interval in polls
+    )
+    if not fresh or not account.username:
+        return query
+    return registry.profile(str(account.platform)).without_mentions_of(query, str(account.username))
 
 
 def estimate_query_monthly_cost(query_volume_per_day: float, *, platform: str, days: int = 30) -> float:
