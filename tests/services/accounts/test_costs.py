@@ -174,3 +174,24 @@ def test_search_leaves_the_accounts_mentions_to_the_owned_read_path_while_that_s
     with engine.begin() as conn:
         conn.execute(sources.update().where(sources.c.id == mentions).values(last_error="500 boom"))
     assert costs.cheapest_search_query(engine, account_id, query, now=AT) == query
+
+
+def test_the_first_charge_of_the_day_stands_even_when_recorded_second(
+    engine: Engine, account_id: int
+) -> None:
+    """An event delivered before a poll read the same post, but processed after it: X billed the
+    event (a post read), not the owned read, and the meter moves the charge accordingly."""
+    polled, delivered = AT + timedelta(seconds=2), AT + timedelta(seconds=1)
+    assert costs.record_call(engine, account_id, "mentions", 1, resources=["post:1"], at=polled) == (
+        pytest.approx(0.001)
+    )
+    added = costs.record_call(
+        engine, account_id, "event_post", 1, resources=["post:1"], served_at=[delivered], at=polled
+    )
+    assert added == pytest.approx(0.005 - 0.001)
+    by = {row["endpoint"]: row for row in costs.usage_by_endpoint(engine, today=AT.date())}
+    assert (by["mentions"]["billed"], by["mentions"]["cost_usd"]) == (0, 0.0)
+    assert (by["event_post"]["billed"], by["event_post"]["cost_usd"]) == (1, 0.005)
+    # a later delivery of it is free
+    later = AT + timedelta(seconds=3)
+    assert costs.record_call(engine, account_id, "event_post", 1, resources=["post:1"], at=later) == 0.0

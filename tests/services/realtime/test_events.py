@@ -264,9 +264,10 @@ def test_events_are_billed_as_delivered_once_per_resource_and_day(engine: Engine
         envelope("44", "follow.follow", follow),
         envelope("45", "dm.sent", sent),  # sent events are free
     )
-    by = {r["endpoint"]: r for r in costs.usage_by_endpoint(engine)}
+    by = {r["endpoint"]: r for r in costs.usage_by_endpoint(engine, today=NOW.date())}
     assert {k: v["billed"] for k, v in by.items()} == {"event_post": 1, "event_dm": 1, "event_follow": 1}
     assert by["event_post"]["items"] == 2 and by["event_dm"]["items"] == 2
     assert sum(v["cost_usd"] for v in by.values()) == pytest.approx(0.005 + 0.010 + 0.010)
     # the same post polled later that day is not billed again
-    assert costs.record_call(engine, account_id, "mentions", 1, resources=["post:5003"]) == 0.0
+    later = NOW + timedelta(minutes=5)
+    assert costs.record_call(engine, account_id, "mentions", 1, resources=["post:5003"], at=later) == 0.0

@@ -57,21 +57,108 @@ SOURCE_OF: dict[str, str] = {
 _pruned: dict[tuple[str, str], str] = {}  # (database URL, platform) -> the day last pruned for
 
 
-def _claim(conn: Connection, platform: str, day: str, resources: Sequence[str]) -> set[str]:
-    """Mark `resources` billed on `day`; returns those that were not billed yet that day. Sorted, so
-    that two workers claiming overlapping sets lock rows in one order."""
-    new: set[str] = set()
-    ordered = sorted(resources)
+@dataclass(frozen=True, slots=True)
+class _Charge:
+    day: str
+    resource: str
+    at: datetime
+    usd: float
+
+
+# (account id, day, endpoint) -> [USD, resources] an earlier charge of the same resource took back
+_Moved = dict[tuple[int, str, str], list[float]]
+
+
+def _claim(
+    conn: Connection, platform: str, account_id: int, endpoint: str, charges: Sequence[_Charge]
+) -> tuple[list[_Charge], _Moved]:
+    """Bill each resource once per UTC day: the charges that stand, and what they took from others.
+
+    The platform bills the first read or delivery of the day. A charge recorded after another of
+    the same resource but served earlier (an event processed after a poll that read the same post
+    on a cheaper path) takes its place: the other charge is taken back from its account and endpoint.
+    Rows are claimed in one sorted order, so that two workers never wait on each other in a cycle."""
+    ordered = sorted(charges, key=lambda c: (c.day, c.resource))
+    inserted: set[tuple[str, str]] = set()
     for i in range(0, len(ordered), CLAIM_CHUNK):
-        rows = [{"platform": platform, "day": day, "resource": r} for r in ordered[i : i + CLAIM_CHUNK]]
+        rows = [
+            {
+                "platform": platform,
+                "day": c.day,
+                "resource": c.resource,
+                "billed_at": c.at,
+                "account_id": account_id,
+                "endpoint": endpoint,
+                "cost_usd": c.usd,
+            }
+            for c in ordered[i : i + CLAIM_CHUNK]
+        ]
         stmt = (
             upsert(conn, billed_resources)
             .values(rows)
             .on_conflict_do_nothing(index_elements=["platform", "day", "resource"])
-            .returning(billed_resources.c.resource)
+            .returning(billed_resources.c.day, billed_resources.c.resource)
         )
-        new.update(str(r) for r in conn.execute(stmt).scalars())
-    return new
+        inserted.update((str(d), str(r)) for d, r in conn.execute(stmt))
+    stand = [c for c in ordered if (c.day, c.resource) in inserted]
+    moved: _Moved = {}
+    for c in ordered:
+        if (c.day, c.resource) in inserted:
+            continue
+        key = (
+            billed_resources.c.platform == platform,
+            billed_resources.c.day == c.day,
+            billed_resources.c.resource == c.resource,
+        )
+        old = conn.execute(sa.select(billed_resources).where(*key).with_for_update()).mappings().first()
+        if old is None or as_utc(old["billed_at"]) <= c.at:
+            continue  # billed earlier that day: free
+        conn.execute(
+            billed_resources.update()
+            .where(*key)
+            .values(billed_at=c.at, account_id=account_id, endpoint=endpoint, cost_usd=c.usd)
+        )
+        taken = moved.setdefault((int(old["account_id"]), c.day, str(old["endpoint"])), [0.0, 0])
+        taken[0] += float(old["cost_usd"])
+        taken[1] += 1
+        stand.append(c)
+    return stand, moved
+
+
+def _add_usage(
+    conn: Connection,
+    account_id: int,
+    day: str,
+    endpoint: str,
+    *,
+    calls: int,
+    items: int,
+    usd: float,
+    billed: int,
+) -> None:
+    values = {
+        "account_id": account_id,
+        "day": day,
+        "endpoint": endpoint,
+        "calls": calls,
+        "items": items,
+        "cost_usd": usd,
+        "billed_items": billed,
+    }
+    stmt = (
+        upsert(conn, api_usage)
+        .values(**values)
+        .on_conflict_do_update(
+            index_elements=["account_id", "day", "endpoint"],
+            set_={
+                "calls": api_usage.c.calls + calls,
+                "items": api_usage.c["items"] + items,
+                "cost_usd": api_usage.c.cost_usd + usd,
+                "billed_items": api_usage.c.billed_items + billed,
+            },
+        )
+    )
+    conn.execute(stmt)
 
 
 def _prune(engine: Engine, platform: str, day: str) -> None:
@@ -100,47 +187,59 @@ def record_call(
     reply: bool = False,
     resources: Sequence[str] = (),
     at: datetime | None = None,
+    served_at: Sequence[datetime] | None = None,
 ) -> float:
-    """Add one call (or a batch of delivered events) to today's row for the account and endpoint:
-    its items, the resources billed for the first time today and their cost. Returns the cost."""
-    day = (at or datetime.now(UTC)).astimezone(UTC).date().isoformat()
+    """Add one call (or a batch of delivered events) to the account's row for its UTC day and
+    endpoint: its items, the resources billed for the first time that day and their cost. `served_at`
+    gives each resource's own time (each event's delivery), else all were served `at` (now).
+    Returns the cost added."""
+    at = (at or datetime.now(UTC)).astimezone(UTC)
+    day = at.date().isoformat()
     with engine.connect() as conn:
         platform = str(
             conn.execute(sa.select(accounts.c.platform).where(accounts.c.id == account_id)).scalar_one()
         )
     profile = registry.profile(platform)
     with engine.begin() as conn:
-        if resources:
-            prices = {r: profile.resource_cost(endpoint, r) for r in resources}
-            new = _claim(conn, platform, day, [r for r, price in prices.items() if price > 0])
-            cost = sum(prices[r] for r in new)
-            billed = len(new)
-        else:
+        if not resources:
             cost = profile.call_cost(endpoint, items, has_url=has_url, reply=reply)
-            billed = items if cost > 0 else 0
-        values = {
-            "account_id": account_id,
-            "day": day,
-            "endpoint": endpoint,
-            "calls": 1,
-            "items": items,
-            "cost_usd": cost,
-            "billed_items": billed,
-        }
-        stmt = (
-            upsert(conn, api_usage)
-            .values(**values)
-            .on_conflict_do_update(
-                index_elements=["account_id", "day", "endpoint"],
-                set_={
-                    "calls": api_usage.c.calls + 1,
-                    "items": api_usage.c["items"] + items,
-                    "cost_usd": api_usage.c.cost_usd + cost,
-                    "billed_items": api_usage.c.billed_items + billed,
-                },
+            _add_usage(
+                conn,
+                account_id,
+                day,
+                endpoint,
+                calls=1,
+                items=items,
+                usd=cost,
+                billed=items if cost > 0 else 0,
             )
-        )
-        conn.execute(stmt)
+            return cost
+        times = [t.astimezone(UTC) for t in served_at] if served_at is not None else [at] * len(resources)
+        first: dict[str, datetime] = {}
+        for resource, t in zip(resources, times, strict=True):
+            first[resource] = min(t, first.get(resource, t))
+        charges = []
+        for resource, t in first.items():
+            price = profile.resource_cost(endpoint, resource)
+            if price > 0:
+                charges.append(_Charge(t.date().isoformat(), resource, t, price))
+        stand, moved = _claim(conn, platform, account_id, endpoint, charges)
+        per_day: dict[str, list[float]] = {day: [0.0, 0]}
+        for c in stand:
+            acc = per_day.setdefault(c.day, [0.0, 0])
+            acc[0] += c.usd
+            acc[1] += 1
+        rows: dict[tuple[int, str, str], tuple[int, int, float, int]] = {
+            key: (0, 0, -usd, -int(n)) for key, (usd, n) in moved.items()
+        }
+        for d, (usd, n) in per_day.items():
+            key = (account_id, d, endpoint)
+            taken = rows.get(key, (0, 0, 0.0, 0))
+            calls, got = (1, items) if d == day else (0, 0)
+            rows[key] = (calls, got, taken[2] + usd, taken[3] + int(n))
+        for (acct, d, ep), (calls, got, usd, n) in sorted(rows.items()):  # one lock order
+            _add_usage(conn, acct, d, ep, calls=calls, items=got, usd=usd, billed=n)
+        cost = sum(c.usd for c in stand) - sum(v[0] for v in moved.values())
     _prune(engine, platform, day)
     return cost
 
