@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 
 from flockdesk.emulator.server import EmulatorServer
+from flockdesk.jobs.stream import RealtimeOptions
 from flockdesk.jobs.worker import Worker, WorkerOptions
 from flockdesk.services.accounts import costs
 from flockdesk.services.accounts.sources import list_sources
@@ -178,3 +179,48 @@ def test_the_meter_equals_the_ledger_across_re_reads_sends_restarts_and_a_day_bo
         summary = costs.spend_summary(engine, account_id, today=day1 + timedelta(days=1))
         assert summary.month_usd >= summary.today_usd > 0
         assert set(summary.by_source) >= {"mentions", "search", "dms", "sends"}
+
+
+def test_events_and_reconciliation_polls_of_the_same_posts_cost_the_same_by_both(
+    engine: Engine, settings: Settings
+) -> None:
+    """Real time with the slower mentions and DM polls kept: a post often comes both ways, and
+    whichever X served first that day is the charge that stands (an event processed after a poll
+    that read the same post still takes the charge, as X billed it first)."""
+    with emulator(mentions_window=1_000_000) as emu:
+        settings = fast_settings(settings).model_copy(
+            update={"x_app_bearer_token": emu.app_bearer, "realtime_poll_slowdown": 2.0}
+        )
+        connect(engine, settings, emu)
+        stop = threading.Event()
+        worker = Worker(
+            engine,
+            settings,
+            stop=stop,
+            options=WorkerOptions(
+                idle_sleep_max_s=0.1,
+                failure_backoff_base_s=0.05,
+                failure_backoff_cap_s=0.5,
+                connector_kwargs={"backoff_base_s": 0.02, "backoff_cap_s": 0.2},
+                realtime=RealtimeOptions(supervise_every_s=0.1, reconnect_base_s=0.05, reconnect_cap_s=0.5),
+            ),
+        )
+        thread = threading.Thread(target=worker.run, daemon=True)
+        thread.start()
+        try:
+            wait_until(lambda: emu.state.stream_open >= 1, 30, "the activity stream to open")
+            for seed in (51, 52, 53):
+                traffic(emu, 100, seed=seed)
+                time.sleep(0.5)
+            want = set(expected_inbound(truth(emu)))
+            wait_until(lambda: want <= _inbound(engine), 90, f"{len(want)} messages stored")
+            time.sleep(1.0)  # more polls and keep-alives: nothing more to bill
+        finally:
+            stop.set()
+            thread.join(timeout=30)
+        ledger = _ledger(emu)
+    total, by_endpoint = _meter(engine)
+    kinds = ledger["by_kind"]
+    assert kinds["event_post"]["count"] > 0 and kinds["owned_read"]["count"] > 0  # both paths were used
+    assert abs(total - ledger["total_usd"]) <= 0.01 * ledger["total_usd"], (total, ledger, by_endpoint)
+    assert by_endpoint["event_post"][1] == kinds["event_post"]["count"]
