@@ -9,7 +9,7 @@ Prices (x-2026.md §4, X's pricing since 2026-02-06 and 2026-04-20):
 | `dm_event_read` | 0.010 | a DM event returned by a `dm_events` endpoint |
 | `owned_read` | 0.001 | anything returned by the account's own mentions, followers or posts timelines |
 | `post_create` | 0.015 | a post created through the API |
-| `post_create_url` | 0.200 | a created post whose text carries a URL |
+| `post_create_url` | 0.200 | a created post whose text carries a URL (`http://`, `https://` or `www.`) |
 | `summoned_reply` | 0.010 | a reply to a post whose author summoned the account (mentioned it or quoted it) |
 | `dm_create` | 0.015 | a DM sent through the API |
 | `event_post` | 0.005 | a delivered post event (`post.*`), priced as a post read |
