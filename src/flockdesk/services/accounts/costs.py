@@ -101,10 +101,9 @@ def _claim(
         )
         inserted.update((str(d), str(r)) for d, r in conn.execute(stmt))
     stand = [c for c in ordered if (c.day, c.resource) in inserted]
+    billed_before = [c for c in ordered if (c.day, c.resource) not in inserted]
     moved: _Moved = {}
-    for c in ordered:
-        if (c.day, c.resource) in inserted:
-            continue
+    for c in _served_earlier(conn, platform, billed_before):  # rare: most were billed earlier, free
         key = (
             billed_resources.c.platform == platform,
             billed_resources.c.day == c.day,
@@ -112,7 +111,7 @@ def _claim(
         )
         old = conn.execute(sa.select(billed_resources).where(*key).with_for_update()).mappings().first()
         if old is None or as_utc(old["billed_at"]) <= c.at:
-            continue  # billed earlier that day: free
+            continue
         conn.execute(
             billed_resources.update()
             .where(*key)
@@ -123,6 +122,26 @@ def _claim(
         taken[1] += 1
         stand.append(c)
     return stand, moved
+
+
+def _served_earlier(conn: Connection, platform: str, charges: Sequence[_Charge]) -> list[_Charge]:
+    """The charges served before the charge already recorded for the same resource and day."""
+    out: list[_Charge] = []
+    by_day: dict[str, dict[str, _Charge]] = {}
+    for c in charges:
+        by_day.setdefault(c.day, {})[c.resource] = c
+    for day, wanted in by_day.items():
+        names = sorted(wanted)
+        for i in range(0, len(names), CLAIM_CHUNK):
+            rows = conn.execute(
+                sa.select(billed_resources.c.resource, billed_resources.c.billed_at).where(
+                    billed_resources.c.platform == platform,
+                    billed_resources.c.day == day,
+                    billed_resources.c.resource.in_(names[i : i + CLAIM_CHUNK]),
+                )
+            )
+            out.extend(wanted[str(r)] for r, at in rows if as_utc(at) > wanted[str(r)].at)
+    return sorted(out, key=lambda c: (c.day, c.resource))
 
 
 def _add_usage(
