@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import threading
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -195,3 +196,31 @@ def test_the_first_charge_of_the_day_stands_even_when_recorded_second(
     # a later delivery of it is free
     later = AT + timedelta(seconds=3)
     assert costs.record_call(engine, account_id, "event_post", 1, resources=["post:1"], at=later) == 0.0
+
+
+def test_workers_recording_the_same_resources_at_once_bill_each_once(
+    engine: Engine, settings: Settings, account_id: int
+) -> None:
+    resources = [f"post:{i}" for i in range(200)]
+    engines = [make_engine(settings) for _ in range(4)]
+    errors: list[BaseException] = []
+
+    def poll(eng: Engine, offset: int) -> None:
+        try:
+            for n in range(5):  # overlapping pages, in different orders
+                page = resources[(offset * 37 + n * 50) % 200 :] + resources[: (offset * 37 + n * 50) % 200]
+                costs.record_call(eng, account_id, "search", len(page), resources=page, at=AT)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=poll, args=(eng, i)) for i, eng in enumerate(engines)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    for eng in engines:
+        eng.dispose()
+    assert errors == []
+    by = {row["endpoint"]: row for row in costs.usage_by_endpoint(engine, today=AT.date())}
+    assert by["search"]["calls"] == 20 and by["search"]["billed"] == 200
+    assert by["search"]["cost_usd"] == pytest.approx(200 * 0.005)
