@@ -89,8 +89,11 @@ class FakenetProfile:
     def strip_leading_mentions(self, text: str) -> str:
         return _HANDLES.sub("", text)
 
-    def call_cost(self, endpoint: str, items: int, *, has_url: bool = False) -> float:
+    def call_cost(self, endpoint: str, items: int, *, has_url: bool = False, reply: bool = False) -> float:
         return 0.25 * items if endpoint == "search" else 0.0
+
+    def resource_cost(self, endpoint: str, resource: str) -> float:
+        return 0.25 if endpoint == "search" else 0.0
 
     def search_item_cost(self) -> float:
         return 0.25
@@ -103,6 +106,10 @@ class FakenetProfile:
         if not text:
             raise InvalidQuery("the query is empty: give a word to listen for")
         return text
+
+    def without_mentions_of(self, query: str, username: str) -> str:
+        """Fakenet bills mentions like search hits: nothing to gain by narrowing the query."""
+        return query
 
     def iter_archive_items(
         self, obj: Any, *, org_user_id: str | None = None, origin: str = "import"

@@ -48,6 +48,9 @@ def test_connect_listen_poll_and_report(env: Path) -> None:
     assert set(kinds) == {"mentions", "dms", "search"}
     assert all(s["last_polled_at"] and s["since_id"] for s in kinds.values())
     assert data["usage"]["calls"] >= 4 and data["usage"]["spent_usd"] > 0
+    usage = {e["endpoint"]: e for e in data["usage"]["by_endpoint"]}
+    # billed: the resources charged, expanded authors included (each once per UTC day)
+    assert usage["dm_events"]["billed"] > 0 and usage["dm_events"]["cost_usd"] > 0
     assert {r["endpoint"] for r in data["rate_limits"]} >= {"mentions", "dm_events", "search"}
     jobs = {j["name"]: j for j in data["jobs"]}  # --once ran every periodic job and gave it back
     assert {"outbox.send", "conversations.wake_due", "monitoring.spike_check"} <= set(jobs)

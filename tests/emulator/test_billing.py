@@ -43,6 +43,7 @@ def test_writes_and_dm_reads(client: TestClient, auth, state: EmulatorState) -> 
     inject(client, author="maria", text="my ref ABC123", dm=True)
     client.post("/2/tweets", headers=auth, json={"text": "News!"})
     client.post("/2/tweets", headers=auth, json={"text": "See https://example.com/x"})
+    client.post("/2/tweets", headers=auth, json={"text": "Or WWW.example.com/y"})  # a bare link too
     client.post(
         "/2/tweets", headers=auth, json={"text": "On it", "reply": {"in_reply_to_tweet_id": mention["id"]}}
     )
@@ -53,7 +54,7 @@ def test_writes_and_dm_reads(client: TestClient, auth, state: EmulatorState) -> 
         client.get("/2/dm_events", headers=auth)
     by_kind = _billing(client)["by_kind"]
     assert by_kind["post_create"] == {"count": 1, "usd": 0.015}
-    assert by_kind["post_create_url"] == {"count": 1, "usd": 0.2}
+    assert by_kind["post_create_url"] == {"count": 2, "usd": 0.4}
     assert by_kind["summoned_reply"] == {"count": 1, "usd": 0.01}
     assert by_kind["dm_create"] == {"count": 1, "usd": 0.015}
     assert by_kind["dm_event_read"] == {"count": 2, "usd": 0.02}  # two DM events, each billed once

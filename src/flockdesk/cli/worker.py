@@ -95,10 +95,10 @@ def _print_status(data: dict[str, Any]) -> None:
         title=f"API usage {u['month']}: ${u['spent_usd']:.2f} spent, ${u['projected_usd']:.2f} projected, "
         f"budget ${u['budget_usd']:.2f}"
     )
-    for col in ("endpoint", "calls", "items", "cost (USD)"):
+    for col in ("endpoint", "calls", "items", "billed", "cost (USD)"):
         use.add_column(col)
-    for e in u["by_endpoint"]:
-        use.add_row(e["endpoint"], str(e["calls"]), str(e["items"]), f"{e['cost_usd']:.4f}")
+    for e in u["by_endpoint"]:  # billed: items charged (a resource is billed once per UTC day)
+        use.add_row(e["endpoint"], str(e["calls"]), str(e["items"]), str(e["billed"]), f"{e['cost_usd']:.4f}")
     console.print(use)
     jobs = Table(title="Periodic jobs")
     for col in ("job", "next run", "held by", "last finished", "last error"):

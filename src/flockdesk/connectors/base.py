@@ -57,6 +57,10 @@ class CallRecord:
     rate: RateLimitState | None = None
     has_url: bool = False  # post_create only: the text carried a URL (priced higher on X)
     pacing: EndpointPacing | None = None  # the platform's fallback pacing for this endpoint
+    # the billable resources a successful read returned, in `data` and `includes`, each named
+    # "<type>:<id>" ("post:123", "user:9", "dm:77"): the meter bills each once per UTC day
+    resources: tuple[str, ...] = ()
+    reply: bool = False  # post_create only: a reply (on X, one the author summoned the account to)
 
 
 CallObserver = Callable[[CallRecord], None]
@@ -376,8 +380,14 @@ class Policy(Protocol):
 
 @runtime_checkable
 class Pricing(Protocol):
-    def call_cost(self, endpoint: str, items: int, *, has_url: bool = False) -> float:
-        """USD for one call to `endpoint` that returned (or created) `items` items."""
+    def call_cost(self, endpoint: str, items: int, *, has_url: bool = False, reply: bool = False) -> float:
+        """USD for one call to `endpoint` that returned (or created) `items` items, none deduplicated
+        (writes, and reads whose resources the connector did not name)."""
+        ...
+
+    def resource_cost(self, endpoint: str, resource: str) -> float:
+        """USD for one resource ("post:123") that a read of `endpoint` returned or a delivered event
+        (endpoint "event_*") carried, the first time the platform bills it that UTC day."""
         ...
 
     def search_item_cost(self) -> float:
@@ -391,6 +401,11 @@ class QueryRules(Protocol):
 
     def normalise_query(self, query: str, *, include_reposts: bool = False) -> str:
         """The listening query as stored and sent; InvalidQuery says what is wrong."""
+        ...
+
+    def without_mentions_of(self, query: str, username: str) -> str:
+        """`query` narrowed to posts that do not mention `username`, for an account whose own mentions
+        are read the cheaper way (owned reads); `query` itself when it cannot be narrowed."""
         ...
 
 
@@ -489,6 +504,11 @@ class RealtimeRules(Protocol):
     name: str
     subscriptions: tuple[tuple[str, str | None], ...]  # (event type, direction filter)
     billed_events: Mapping[str, str]  # event type -> the logical endpoint its delivery is billed as
+
+    def billed_resource(self, event: ActivityEvent) -> str | None:
+        """The resource ("post:123") a delivered billed event is charged for (once per UTC day, like
+        a read of it); None when the event names none."""
+        ...
 
     def open_stream(
         self,

@@ -9,7 +9,7 @@ Prices (x-2026.md §4, X's pricing since 2026-02-06 and 2026-04-20):
 | `dm_event_read` | 0.010 | a DM event returned by a `dm_events` endpoint |
 | `owned_read` | 0.001 | anything returned by the account's own mentions, followers or posts timelines |
 | `post_create` | 0.015 | a post created through the API |
-| `post_create_url` | 0.200 | a created post whose text carries a URL |
+| `post_create_url` | 0.200 | a created post whose text carries a URL (`http://`, `https://` or `www.`) |
 | `summoned_reply` | 0.010 | a reply to a post whose author summoned the account (mentioned it or quoted it) |
 | `dm_create` | 0.015 | a DM sent through the API |
 | `event_post` | 0.005 | a delivered post event (`post.*`), priced as a post read |
@@ -33,6 +33,7 @@ from __future__ import annotations
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -55,7 +56,7 @@ PRICES_MICRO_USD: dict[str, int] = {
 # endpoint keys (api.PARAMS) whose reads of the account's own data are owned reads
 OWNED_ENDPOINTS = frozenset({"mentions", "user_tweets", "followers"})
 READ_ENDPOINTS = frozenset({"mentions", "user_tweets", "followers", "search", "dm_events", "users_me"})
-URL_RE = re.compile(r"https?://\S")
+URL_RE = re.compile(r"(?:https?://|www\.)\S", re.IGNORECASE)  # as the client marks a post with a URL
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,10 +72,11 @@ class Ledger:
     items: list[Charge] = field(default_factory=list)
     _seen: set[tuple[str, str]] = field(default_factory=set)  # (UTC day, resource)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    clock: Callable[[], float] = time.time  # Unix time; tests move it to cross a UTC day
 
     def charge(self, kind: str, resource: str, *, at: float | None = None, dedupe: bool = True) -> bool:
         """Bill `resource` as `kind`; False when it was already billed today (and `dedupe` is on)."""
-        at = time.time() if at is None else at
+        at = self.clock() if at is None else at
         day = datetime.fromtimestamp(at, tz=UTC).strftime("%Y-%m-%d")
         with self._lock:
             if dedupe:
@@ -109,7 +111,7 @@ def charge_read(ledger: Ledger, endpoint: str, owned: bool, body: dict[str, Any]
     if endpoint not in READ_ENDPOINTS:
         return
     is_owned = owned and endpoint in OWNED_ENDPOINTS
-    now = time.time()
+    now = ledger.clock()
     data = body.get("data")
     items = data if isinstance(data, list) else [data] if isinstance(data, dict) else []
     if endpoint == "dm_events":

@@ -116,7 +116,16 @@ class Worker:
         def on_call(rec: CallRecord) -> None:
             self.pacer.note(account_id, rec.endpoint, rec.rate, status=rec.status, pacing=rec.pacing)
             try:
-                costs.record_call(self.engine, account_id, rec.endpoint, rec.items, has_url=rec.has_url)
+                costs.record_call(
+                    self.engine,
+                    account_id,
+                    rec.endpoint,
+                    rec.items,
+                    has_url=rec.has_url,
+                    reply=rec.reply,
+                    resources=rec.resources,
+                    at=self.now(),
+                )
                 if rec.rate is not None:
                     save_rate_state(self.engine, account_id, rec.endpoint, rec.rate)
             except Exception:  # accounting must never stop ingest
@@ -206,6 +215,12 @@ class Worker:
             if source["kind"] == xchat.SOURCE_KIND:
                 outcome = self._poll_chat(source, connector)
             else:
+                if source["kind"] == "search" and source["query"]:
+                    # the account's own mentions come the cheaper way (owned reads): not through search
+                    query = costs.cheapest_search_query(
+                        self.engine, int(source["account_id"]), str(source["query"]), now=self.now()
+                    )
+                    source = {**source, "query": query}
                 outcome = self.sweeper.sweep(source, source["external_user_id"], connector)
         except Exception as exc:  # a bug or an unreadable account: log it, back off, go on
             log.exception("source %s (%s): sweep failed", source["id"], source["kind"])

@@ -307,7 +307,24 @@ api_usage = Table(
     Column("calls", Integer, nullable=False, default=0),
     Column("items", Integer, nullable=False, default=0),
     Column("cost_usd", Float, nullable=False, default=0.0),
+    # migration 0016: the resources charged (items less those already billed that UTC day)
+    Column("billed_items", Integer, nullable=False, default=0, server_default="0"),
     UniqueConstraint("account_id", "day", "endpoint", name="uq_api_usage_day_endpoint"),
+)
+
+# migration 0016: each resource the platform has billed this UTC day (X bills a resource once a day),
+# so the meter holds across worker restarts and several workers; days no longer needed are pruned.
+# The charge is the first read or delivery of the day (`billed_at`): who paid, on which path, how much.
+billed_resources = Table(
+    "billed_resources",
+    metadata,
+    Column("platform", String(16), primary_key=True),
+    Column("day", String(10), primary_key=True),  # UTC date YYYY-MM-DD
+    Column("resource", String(96), primary_key=True),  # e.g. "post:123", "dm:77", "user:9"
+    Column("billed_at", TS, nullable=False),  # when the platform served it
+    Column("account_id", Integer, nullable=False),  # the api_usage row that holds the charge
+    Column("endpoint", String(64), nullable=False),
+    Column("cost_usd", Float, nullable=False),
 )
 
 audit_events = Table(

@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 
 from flockdesk.connectors.x import activity, parse
 from flockdesk.domain.realtime import ChatEnvelope
+from flockdesk.services.accounts import costs
 from flockdesk.services.ingest.ingestor import Ingestor
 from flockdesk.services.realtime import events, state
 from flockdesk.store.schema import accounts, conversations, dead_letters, follow_events, messages
@@ -246,3 +247,27 @@ def test_status_is_live_while_the_stream_delivers_and_reports_the_lag(engine: En
     assert state.realtime_status(engine, account_id, live_window_s=90, now=later).state == "polling"
     state.mark_connected(engine, [account_id], "stream", connected=False, error="dropped", now=NOW)
     assert state.realtime_status(engine, account_id, now=NOW).last_error == "dropped"
+
+
+def test_events_are_billed_as_delivered_once_per_resource_and_day(engine: Engine) -> None:
+    account_id = add_account_row(engine, ext_id=ORG)
+    follow = {"source": {"data": USER}, "target": {"data": {"id": ORG, "username": "acme"}}}
+    sent = dm_payload("7002")
+    sent["direct_message_events"][0]["message_create"]["sender_id"] = ORG
+    sent["direct_message_events"][0]["message_create"]["target"]["recipient_id"] = CUSTOMER
+    apply(
+        engine,
+        envelope("41", "post.mention.create", post("5003"), {"users": [USER]}),
+        envelope("42", "post.reply.create", post("5003"), {"users": [USER]}),  # the same post: one read
+        envelope("43", "dm.received", dm_payload("7003")),
+        envelope("43", "dm.received", dm_payload("7003")),  # delivered again (backfill): not billed again
+        envelope("44", "follow.follow", follow),
+        envelope("45", "dm.sent", sent),  # sent events are free
+    )
+    by = {r["endpoint"]: r for r in costs.usage_by_endpoint(engine, today=NOW.date())}
+    assert {k: v["billed"] for k, v in by.items()} == {"event_post": 1, "event_dm": 1, "event_follow": 1}
+    assert by["event_post"]["items"] == 2 and by["event_dm"]["items"] == 2
+    assert sum(v["cost_usd"] for v in by.values()) == pytest.approx(0.005 + 0.010 + 0.010)
+    # the same post polled later that day is not billed again
+    later = NOW + timedelta(minutes=5)
+    assert costs.record_call(engine, account_id, "mentions", 1, resources=["post:5003"], at=later) == 0.0

@@ -81,6 +81,24 @@ BILLED_EVENTS = {
 }
 
 
+def billed_resource(event: ActivityEvent) -> str | None:
+    """The resource a billed event is charged for: the post or DM it carries (the same resource as a
+    read of it, so X bills it once that day either way), else the event itself."""
+    endpoint = BILLED_EVENTS.get(event.event_type)
+    if endpoint is None:
+        return None
+    if endpoint == "event_post" and event.item is not None:
+        return f"post:{event.item.external_id}"
+    if endpoint == "event_dm" and event.item is not None:
+        return f"dm:{event.item.external_id}"
+    if endpoint == "event_chat" and event.chat is not None:
+        chat_id = event.chat.payload.get("id")
+        return f"chat:{chat_id if isinstance(chat_id, str | int) else event.event_uuid}"
+    if endpoint == "event_follow":
+        return f"follow:{event.event_uuid}"
+    return None
+
+
 def parse_subscriptions(body: Any) -> list[ActivitySubscription]:
     """The subscriptions in a `GET /2/activity/subscriptions` page (malformed entries are skipped:
     the worst case is a 409 when the subscription is created again)."""
@@ -364,6 +382,9 @@ class XRealtime:
     name: str = "x"
     subscriptions: tuple[tuple[str, str | None], ...] = SUBSCRIPTIONS
     billed_events: Mapping[str, str] = BILLED_EVENTS
+
+    def billed_resource(self, event: ActivityEvent) -> str | None:
+        return billed_resource(event)
 
     def open_stream(
         self,

@@ -46,7 +46,7 @@ from flockdesk.connectors.base import (
     RateLimitState,
     TransientError,
 )
-from flockdesk.connectors.x import activity, links, parse
+from flockdesk.connectors.x import activity, links, parse, pricing
 from flockdesk.connectors.x.limits import pacing, read_headers
 from flockdesk.connectors.x.xchat import XChat
 from flockdesk.domain.types import Author, Page, SendResult
@@ -169,15 +169,19 @@ class XClient:
         items: int = 0,
         rate: RateLimitState | None = None,
         has_url: bool = False,
+        resources: tuple[str, ...] = (),
+        reply: bool = False,
     ) -> None:
         if self._on_call is not None:
-            self._on_call(CallRecord(endpoint, status, items, rate, has_url, pacing(endpoint)))
+            self._on_call(
+                CallRecord(endpoint, status, items, rate, has_url, pacing(endpoint), resources, reply)
+            )
 
     def compare_ids(self, a: str, b: str) -> int:
         return links.compare_ids(a, b)
 
     def _once(
-        self, endpoint: str, call: Callable[[], Any], *, has_url: bool = False
+        self, endpoint: str, call: Callable[[], Any], *, has_url: bool = False, reply: bool = False
     ) -> tuple[Any, RateLimitState | None]:
         """One HTTP call through xdk; returns the raw JSON body (our own parse) and the rate state."""
         self._capture.response = None
@@ -221,7 +225,13 @@ class XClient:
             raise _malformed(endpoint, reason, resp.content.decode("utf-8", "replace")[:100_000])
         data = body.get("data")
         self._report(
-            endpoint, status, len(data) if isinstance(data, list) else int(data is not None), rate, has_url
+            endpoint,
+            status,
+            len(data) if isinstance(data, list) else int(data is not None),
+            rate,
+            has_url,
+            pricing.read_resources(endpoint, body),
+            reply,
         )
         return body, rate
 
@@ -351,7 +361,12 @@ class XClient:
         reply = CreatePostsReply(in_reply_to_tweet_id=in_reply_to) if in_reply_to else None
         request = CreateRequest(text=text, reply=reply)
         has_url = any(marker in text.lower() for marker in URL_MARKERS)
-        body, _ = self._once("post_create", lambda: self._sdk.posts.create(body=request), has_url=has_url)
+        body, _ = self._once(
+            "post_create",
+            lambda: self._sdk.posts.create(body=request),
+            has_url=has_url,
+            reply=in_reply_to is not None,
+        )
         data = body.get("data") or {}
         if not isinstance(data, dict) or not data.get("id"):
             raise _malformed("post_create", "POST /2/tweets returned no id", _dump(body))

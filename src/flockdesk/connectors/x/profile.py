@@ -54,8 +54,11 @@ class XProfile:
 
     # ---- pricing and pacing ---------------------------------------------------------------------
 
-    def call_cost(self, endpoint: str, items: int, *, has_url: bool = False) -> float:
-        return pricing.call_cost(endpoint, items, has_url=has_url)
+    def call_cost(self, endpoint: str, items: int, *, has_url: bool = False, reply: bool = False) -> float:
+        return pricing.call_cost(endpoint, items, has_url=has_url, reply=reply)
+
+    def resource_cost(self, endpoint: str, resource: str) -> float:
+        return pricing.resource_cost(endpoint, resource)
 
     def search_item_cost(self) -> float:
         return pricing.UNIT_PRICES["post_read"]
@@ -67,6 +70,9 @@ class XProfile:
 
     def normalise_query(self, query_text: str, *, include_reposts: bool = False) -> str:
         return query.normalise_query(query_text, include_reposts=include_reposts)
+
+    def without_mentions_of(self, query_text: str, username: str) -> str:
+        return query.without_mentions_of(query_text, username)
 
     def iter_archive_items(
         self, obj: Any, *, org_user_id: str | None = None, origin: str = "import"

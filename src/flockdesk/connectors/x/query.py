@@ -68,3 +68,31 @@ def normalise_query(query: str, *, include_reposts: bool = False) -> str:
     if len(text) > MAX_QUERY_LEN:
         raise InvalidQuery(f"the query is {len(text)} characters; X allows {MAX_QUERY_LEN}: shorten it")
     return text
+
+
+def without_mentions_of(query: str, username: str) -> str:
+    """`query` AND NOT `@username`: posts that tag the account come through its mentions timeline, an
+    owned read at $0.001 instead of a post read at $0.005 (x-2026.md section 4). Unchanged when the
+    query already excludes them or the result would pass X's length limit."""
+    handle = username.lstrip("@")
+    exclusion = f"-@{handle}"
+    tokens = _TOKEN.findall(query)
+    if not handle or exclusion.lower() in {t.lower() for t in tokens}:
+        return query
+    text = query
+    if _top_level_or(tokens):
+        text = f"({text})"  # space (AND) binds tighter than OR: keep the exclusion on the whole query
+    text = f"{text} {exclusion}"
+    return text if len(text) <= MAX_QUERY_LEN else query
+
+
+def _top_level_or(tokens: list[str]) -> bool:
+    """True when an OR stands outside every parenthesis (phrases are single tokens)."""
+    depth = 0
+    for token in tokens:
+        if token.startswith('"'):
+            continue
+        if token.upper() == "OR" and depth == 0:
+            return True
+        depth += token.count("(") - token.count(")")
+    return False

@@ -22,6 +22,7 @@ from flockdesk.connectors import registry
 from flockdesk.connectors.base import (
     AuthError,
     CallObserver,
+    CallRecord,
     ChatKeys,
     Connector,
     ConnectorError,
@@ -141,8 +142,14 @@ def add_account(
     is stored on error. Errors name the HTTP status, never the remote body: the URL is an admin's
     input, and its answer is not shown back (api_hosts.py says which URLs may be called at all)."""
     base_url = _validate(platform, base_url, token, purpose, settings)
+    calls: list[CallRecord] = []
     connector = registry.connector_for(
-        platform, base_url, token.strip(), timeout_s=settings.http_timeout_s, read_retries=0
+        platform,
+        base_url,
+        token.strip(),
+        timeout_s=settings.http_timeout_s,
+        read_retries=0,
+        on_call=calls.append,
     )
     try:
         me = connector.get_me()
@@ -199,7 +206,8 @@ def add_account(
             account_id,
             {"platform": platform, "username": me.username, "purpose": purpose, "base_url": base_url},
         )
-    record_call(engine, account_id, "users_me", 1)  # the verification read is billed too
+    for rec in calls:  # the verification read is billed too
+        record_call(engine, account_id, rec.endpoint, rec.items, resources=rec.resources)
     with engine.connect() as conn:
         row = conn.execute(sa.select(accounts).where(accounts.c.id == account_id)).one()
     log.info("account %s connected (@%s, %s)", account_id, me.username, platform)

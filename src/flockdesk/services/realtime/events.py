@@ -99,7 +99,7 @@ class EventRouter:
         items: dict[int, list[InboundItem]] = defaultdict(list)
         dead: dict[int | None, list[DeadLetter]] = defaultdict(list)
         lags: dict[int, list[int]] = defaultdict(list)
-        billed: dict[tuple[int, str], int] = defaultdict(int)
+        billed: dict[tuple[int, str], list[tuple[str, datetime]]] = defaultdict(list)
         rules = registry.realtime(self.platform)
         billed_events = rules.billed_events if rules is not None else {}
         for event, arrived in batch:
@@ -125,8 +125,10 @@ class EventRouter:
                 continue
             out.accounts.add(account_id)
             endpoint = billed_events.get(event.event_type)
-            if endpoint is not None:
-                billed[(account_id, endpoint)] += 1
+            if endpoint is not None and rules is not None:
+                resource = rules.billed_resource(event)
+                if resource is not None:
+                    billed[(account_id, endpoint)].append((resource, arrived))
             if event.created_at is not None:
                 lags[account_id].append(
                     max(0, int((arrived - as_utc(event.created_at)).total_seconds() * 1000))
@@ -175,9 +177,18 @@ class EventRouter:
                     out.dead_letters += w.write_dead_letters(conn, letters, None, utcnow())
         if lags:
             state.record_events(self.engine, lags, now=max(arrived for _, arrived in batch))
-        for (account_id, endpoint), n in billed.items():
+        for (account_id, endpoint), delivered in billed.items():
             try:
-                costs.record_call(self.engine, account_id, endpoint, n)
+                # billed as delivered, once per resource and UTC day (a redelivery is not billed again)
+                costs.record_call(
+                    self.engine,
+                    account_id,
+                    endpoint,
+                    len(delivered),
+                    resources=[r for r, _ in delivered],
+                    served_at=[t for _, t in delivered],
+                    at=max(t for _, t in delivered),
+                )
             except Exception:  # accounting must never stop ingest
                 log.exception("could not record delivered events for account %s", account_id)
         return out
