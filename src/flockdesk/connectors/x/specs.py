@@ -209,8 +209,9 @@ def degrade(
     current = apply(params, done)
     tried = {(d.parameter, d.value) for d in done}
     if value is not None and value not in current.get(parameter, ()):
-        # the API named a value it was not sent in that parameter (a list it reports whole)
-        value = None
+        if "," not in value:
+            return None  # a value this read did not send there: nothing of ours to change
+        value = None  # the API quoted the whole list back: it refuses the parameter
     if parameter not in current or (parameter, value) in tried:
         return None
     options: tuple[str, ...]
