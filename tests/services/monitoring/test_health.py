@@ -95,8 +95,11 @@ def test_spend_is_per_account_today_and_this_month(engine: Engine, account_id: i
 def test_api_version_is_set_checked_and_an_unknown_account_is_not_found(
     engine: Engine, account_id: int
 ) -> None:
+    sid = add_source_row(engine, account_id, "mentions")
+    drift.record(engine, sid, [Degradation("post.fields", None, "tweet.fields", "unknown parameter")])
     accounts_svc.set_api_version(engine, account_id, "2.159")
     assert health.account_health(engine, account_id, now=NOW).api_version == "2.159"
+    assert drift.load(engine, sid) == []  # learnt under the old spelling: forgotten
     with pytest.raises(accounts_svc.AccountError, match="2.159, 2.167"):
         accounts_svc.set_api_version(engine, account_id, "1.1")
     accounts_svc.set_api_version(engine, account_id, None)

@@ -268,7 +268,8 @@ def list_accounts(engine: Engine) -> list[AccountInfo]:
 def set_api_version(
     engine: Engine, account_id: int, version: str | None, *, actor_id: int | None = None
 ) -> None:
-    """Which OpenAPI spec the account's API host speaks (None: the platform's current one)."""
+    """Which OpenAPI spec the account's API host speaks (None: the platform's current one); the
+    parameters its sources had degraded are forgotten, to be learnt again under the new spelling."""
     info = get_account(engine, account_id)
     known, _default = registry.api_versions(info.platform)
     if version is not None and version not in known:
@@ -277,6 +278,8 @@ def set_api_version(
     with engine.begin() as conn:
         actor = audit.admin_actor(conn, actor_id)
         conn.execute(accounts.update().where(accounts.c.id == account_id).values(api_version=version))
+        # what the old version's spelling learnt does not apply to the new one
+        conn.execute(sources.update().where(sources.c.account_id == account_id).values(degraded=None))
         audit.record(
             conn, actor_id, actor, "account.api_version", "account", account_id, {"api_version": version}
         )
