@@ -36,7 +36,13 @@ def test_each_source_gets_its_state_and_what_to_do(engine: Engine, account_id: i
     drift.record(
         engine, degraded, [Degradation("dm_event.fields", "sender_id", "expansions=sender_id", "no")]
     )
-    _set(engine, limited, last_polled_at=polled, last_error="rate limited: 429 Too Many Requests")
+    _set(
+        engine,
+        limited,
+        last_polled_at=polled,
+        last_error="rate limited: 429 Too Many Requests",
+        next_poll_at=NOW + timedelta(minutes=14),
+    )
     _set(engine, revoked, last_polled_at=polled, last_error="search: 401 Unauthorized")
     got = health.account_health(engine, account_id, now=NOW)
     by_id = {s.id: s for s in got.sources}
@@ -52,6 +58,7 @@ def test_each_source_gets_its_state_and_what_to_do(engine: Engine, account_id: i
     assert "Upgrade Flockdesk" in by_id[degraded].advice
     assert "connect the account again" in by_id[revoked].advice
     assert "resumes by itself" in by_id[limited].advice
+    assert by_id[limited].advice.endswith("Wait until 2026-12-05 12:14 UTC.")
     assert by_id[ok].last_success_at == polled and by_id[limited].last_success_at is None
     assert got.degraded and got.api_version == "2.167" and got.api_version_set is None
     assert {s.delivery for s in got.sources} == {"polling"}  # no real-time delivery configured

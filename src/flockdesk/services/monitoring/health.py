@@ -178,6 +178,10 @@ def account_health(
         ]
         state = _state(row, degraded)
         live = rt.state == "live" and row["kind"] in EVENT_KINDS
+        what_to_do = ADVICE[state]
+        due = _ts(row["next_poll_at"])
+        if state == "rate_limited" and due is not None and due > now:
+            what_to_do += f" Wait until {due:%Y-%m-%d %H:%M} UTC."
         found.append(
             SourceHealth(
                 id=int(row["id"]),
@@ -186,7 +190,7 @@ def account_health(
                 enabled=bool(row["enabled"]),
                 delivery="live" if live else "polling",
                 state=state,
-                advice=ADVICE[state],
+                advice=what_to_do,
                 last_polled_at=_ts(row["last_polled_at"]),
                 last_success_at=_ts(row["last_success_at"]),
                 next_poll_at=_ts(row["next_poll_at"]),
