@@ -111,9 +111,37 @@ class AuthError(ConnectorError):
 class PlatformRejected(ConnectorError):
     """A 4xx with the platform's problem+json reason; the same request will fail again."""
 
-    def __init__(self, status: int, detail: str) -> None:
+    def __init__(self, status: int, detail: str, *, body: Any = None) -> None:
         super().__init__(detail)
         self.status = status
+        self.body = body  # the parsed problem body, for a connector that adapts to it (DriftAware)
+
+
+@dataclass(frozen=True, slots=True)
+class Degradation:
+    """A request parameter the platform's API refused (a 400 that named it) and what the connector
+    asks for instead. The names are the platform's own spelling, opaque to services: they store
+    them per source, hand them back before each read, and show them to admins."""
+
+    parameter: str  # e.g. "post.fields"
+    value: str | None  # the refused value in that list parameter; None: the whole parameter
+    replacement: str | None  # "param" or "param=value" asked for instead; None: dropped
+    detail: str = ""  # the platform's words
+
+    def describe(self) -> str:
+        what = f"{self.parameter}={self.value}" if self.value is not None else self.parameter
+        return f"{what} → {self.replacement}" if self.replacement else f"{what} dropped"
+
+
+@runtime_checkable
+class DriftAware(Protocol):
+    """A connector that adapts its requests to an API that refuses some parameters: `use_degradations`
+    before a read (what was learnt earlier for that source), `degradations` after it (possibly more).
+    `endpoint` is the logical endpoint name (mentions | search | dm_events | own_posts)."""
+
+    def use_degradations(self, endpoint: str, degradations: list[Degradation]) -> None: ...
+
+    def degradations(self, endpoint: str) -> list[Degradation]: ...
 
 
 class InvalidQuery(ValueError):

@@ -19,6 +19,8 @@ from typing import Any
 from flockdesk.connectors.base import Connector, ConnectorFactory, PlatformProfile, RealtimeRules
 from flockdesk.connectors.x.activity import REALTIME as X_REALTIME
 from flockdesk.connectors.x.profile import PROFILE as X_PROFILE
+from flockdesk.connectors.x.specs import DEFAULT_SPEC as X_DEFAULT_SPEC
+from flockdesk.connectors.x.specs import SPECS as X_SPECS
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,16 @@ _REGISTRY: dict[str, Platform] = {"x": Platform(X_PROFILE, "flockdesk.connectors
 
 # platforms with real-time delivery (a stream or webhooks); the others are polled only
 _REALTIME: dict[str, RealtimeRules] = {"x": X_REALTIME}
+
+
+# API versions (OpenAPI specs) a platform's connector can speak, and the one it speaks by default; a
+# platform without versions takes no `api_version`
+_API_VERSIONS: dict[str, tuple[tuple[str, ...], str]] = {"x": (X_SPECS, X_DEFAULT_SPEC)}
+
+
+def api_versions(name: str) -> tuple[tuple[str, ...], str | None]:
+    """(the versions the platform's connector speaks, the default one); ((), None) when it has none."""
+    return _API_VERSIONS.get(name, ((), None))
 
 
 def realtime(name: str) -> RealtimeRules | None:

@@ -73,7 +73,7 @@ def _tweet_fields(ctx: Ctx) -> tuple[set[str], set[str], set[str]]:
     tf = r.parse_list(ctx.params, ("tweet.fields", "post.fields"), r.TWEET_FIELDS | set(r.POST_FIELD_ALIASES))
     if "post.fields" in ctx.params:
         tf.add(r.POST_NAMES)
-    raw_ex = r.parse_list(ctx.params, ("expansions",), r.TWEET_EXPANSIONS)
+    raw_ex = r.parse_list(ctx.params, ("expansions",), r.TWEET_EXPANSIONS, aliases={})
     if raw_ex & r.POST_ONLY_EXPANSIONS:  # 2.167 names: answer with the post names too
         tf.add(r.POST_NAMES)
     ex = {r.EXPANSION_ALIASES.get(e, e) for e in raw_ex}

@@ -157,7 +157,14 @@ class ParamError(ValueError):
         self.parameter = parameter
 
 
-def parse_list(params: dict[str, str], names: tuple[str, ...], allowed: set[str]) -> set[str]:
+def parse_list(
+    params: dict[str, str],
+    names: tuple[str, ...],
+    allowed: set[str],
+    aliases: dict[str, str] = POST_FIELD_ALIASES,
+) -> set[str]:
+    """The items of the named list parameters; `aliases` maps 2.167 field names to the wire names
+    (fields only: the expansion `referenced_posts` is not the field `referenced_posts`)."""
     out: set[str] = set()
     for name in names:
         raw = params.get(name)
@@ -170,7 +177,7 @@ def parse_list(params: dict[str, str], names: tuple[str, ...], allowed: set[str]
                 raise ParamError(
                     name, f"The `{name}` query parameter value [{item}] is not one of the allowed values"
                 )
-            out.add(POST_FIELD_ALIASES.get(item, item))
+            out.add(aliases.get(item, item))
     return out
 
 

@@ -25,6 +25,7 @@ from flockdesk.connectors.base import (
     AuthError,
     ConnectorError,
     CursorOrder,
+    DriftAware,
     FetchedPage,
     MalformedResponse,
     RateLimited,
@@ -34,6 +35,7 @@ from flockdesk.connectors.base import (
 from flockdesk.domain.types import CursorUpdate, DeadLetter
 from flockdesk.jobs.pacing import Pacer
 from flockdesk.services.ingest.cursors import load_cursor
+from flockdesk.services.monitoring import drift
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +108,27 @@ class Sweeper:
         raise ValueError(f"unknown source kind {kind!r}")
 
     def sweep(self, source: Any, account_ext_id: str, connector: SourceReader) -> SweepOutcome:
+        """Sweep the source. A connector that adapts to parameters the API refuses gets what was
+        learnt for this source before, and what it learns now is stored and logged once
+        (services/monitoring/drift.py)."""
+        if not isinstance(connector, DriftAware):
+            return self._sweep(source, account_ext_id, connector)
+        sid, endpoint = int(source["id"]), ENDPOINT_OF[source["kind"]]
+        connector.use_degradations(endpoint, drift.load(self.engine, sid))
+        try:
+            return self._sweep(source, account_ext_id, connector)
+        finally:
+            for d in drift.record(self.engine, sid, connector.degradations(endpoint)):
+                log.warning(
+                    "source %s (%s): the API refused %s (%s); polling goes on with %s",
+                    sid,
+                    source["kind"],
+                    d.parameter if d.value is None else f"{d.parameter}={d.value}",
+                    d.detail,
+                    d.replacement or "it dropped",
+                )
+
+    def _sweep(self, source: Any, account_ext_id: str, connector: SourceReader) -> SweepOutcome:
         sid, account_id, kind = int(source["id"]), int(source["account_id"]), source["kind"]
         endpoint = ENDPOINT_OF[kind]
         since_id, pending, token = load_cursor(self.engine, sid)

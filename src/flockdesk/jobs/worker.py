@@ -100,7 +100,7 @@ class Worker:
         self.registry = registry if registry is not None else default_registry()
         self.owner = owner or schedule.new_owner()  # names this worker's leases
         self.lease_ttl_s = settings.lease_ttl_s
-        self._connectors: dict[int, tuple[Connector, float | None]] = {}
+        self._connectors: dict[int, tuple[Connector, float | None, str | None]] = {}
         self._failures: dict[int, int] = {}
         self._jobs_known = False
         self.ingestor = ingestor
@@ -134,9 +134,13 @@ class Worker:
         return on_call
 
     def connector(self, account_id: int) -> Connector:
+        # an admin may change the account's API version while the worker runs: a new connector then
+        version = accounts_svc.get_account(self.engine, account_id).api_version
         cached = self._connectors.get(account_id)
-        if cached is not None and (
-            cached[1] is None or cached[1] - accounts_svc.REFRESH_MARGIN_S > self.clock()
+        if (
+            cached is not None
+            and cached[2] == version
+            and (cached[1] is None or cached[1] - accounts_svc.REFRESH_MARGIN_S > self.clock())
         ):
             return cached[0]
         creds = accounts_svc.fresh_credentials(self.engine, self.settings, account_id)
@@ -147,7 +151,7 @@ class Worker:
             on_call=self._observer(account_id),
             **self.options.connector_kwargs,
         )
-        self._connectors[account_id] = (conn, creds.expires_at)
+        self._connectors[account_id] = (conn, creds.expires_at, version)
         return conn
 
     # ---- one pass ---------------------------------------------------------------------------
@@ -398,7 +402,7 @@ class Worker:
                 schedule.release_all(self.engine, self.owner)
             except Exception:
                 log.exception("could not give the leases back; they run out after %ss", self.lease_ttl_s)
-            for conn, _ in self._connectors.values():
+            for conn, _expires, _version in self._connectors.values():
                 conn.close()
         log.info("worker stopped")
 

@@ -75,6 +75,7 @@ def finish_poll(
             next_poll_at=due_at,
             last_polled_at=polled_at,
             last_error=error,
+            **({"last_success_at": polled_at} if error is None else {}),
         )
 
 

@@ -87,6 +87,8 @@ accounts = Table(
     # "keys missing" state (services/accounts/xchat_keys.py).
     Column("xchat_keys_encrypted", LargeBinary),
     Column("xchat_key_version", String(32)),
+    # migration 0017: the API version (OpenAPI spec) the account's API host speaks; NULL: the current one
+    Column("api_version", String(16)),
     UniqueConstraint("platform", "external_user_id", name="uq_accounts_platform_user"),
 )
 
@@ -107,6 +109,11 @@ sources = Table(
     # migration 0010: the worker polling the source now, until when (a lease; see store/leases.py)
     Column("lease_owner", String(200)),
     Column("leased_until", TS),
+    # migration 0017: the end of the last poll that ended without an error, and the request parameters
+    # the platform refused for this source with what the connector asks instead (list of objects:
+    # parameter, value, replacement, detail, at); services/monitoring/drift.py
+    Column("last_success_at", TS),
+    Column("degraded", JSON),
     UniqueConstraint("account_id", "kind", "query", name="uq_sources_account_kind_query"),
 )
 

@@ -9,6 +9,12 @@ than as a crash.
 
 Reads retry 5xx and timeouts a bounded number of times with exponential backoff; writes are never
 retried here (at most once: the outbox decides what an ambiguous failure means).
+
+The four polled reads (mentions, search, own posts, DM events) go through the same session but not
+through xdk's methods: xdk is generated from one OpenAPI spec and spells every parameter its way
+(`post.fields`), while an API host may speak 2.159 (`tweet.fields`) or 2.167, or refuse a parameter
+its spec lists. Those reads use the spellings of the account's `api_version` (connectors/x/specs.py)
+and, on a 400 that names a parameter, respell or drop it and try again (`DriftAware`).
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import orjson
 import requests
@@ -37,6 +44,7 @@ from flockdesk.connectors.base import (
     ChatKeys,
     ChatKeysLoader,
     ConnectorError,
+    Degradation,
     FetchedChatConversations,
     FetchedPage,
     FetchedUsers,
@@ -46,7 +54,7 @@ from flockdesk.connectors.base import (
     RateLimitState,
     TransientError,
 )
-from flockdesk.connectors.x import activity, links, parse, pricing
+from flockdesk.connectors.x import activity, links, parse, pricing, specs
 from flockdesk.connectors.x.limits import pacing, read_headers
 from flockdesk.connectors.x.xchat import XChat
 from flockdesk.domain.types import Author, Page, SendResult
@@ -54,26 +62,7 @@ from flockdesk.domain.types import Author, Page, SendResult
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-# Wire names as the docs use them; the emulator (and X) accept them in post.fields as well.
-TWEET_FIELDS = [
-    "author_id",
-    "conversation_id",
-    "created_at",
-    "in_reply_to_user_id",
-    "referenced_tweets",
-    "entities",
-]
-USER_FIELDS = ["description", "public_metrics", "verified", "name", "username"]
-DM_EVENT_FIELDS = [
-    "id",
-    "text",
-    "event_type",
-    "created_at",
-    "dm_conversation_id",
-    "sender_id",
-    "participant_ids",
-    "entities",
-]
+USER_FIELDS = list(specs.USER_FIELDS)
 PAGE_SIZE = 100
 URL_MARKERS = ("http://", "https://", "www.")
 
@@ -118,6 +107,13 @@ def _problem_detail(resp: requests.Response) -> str:
     return f"{resp.status_code} {resp.reason or 'error'}"
 
 
+def _json_or_none(resp: requests.Response) -> Any:
+    try:
+        return orjson.loads(resp.content)
+    except orjson.JSONDecodeError:
+        return None
+
+
 def _not_sent(exc: BaseException) -> bool:
     """True when the request never reached the server (connect refused / connect timeout)."""
     if isinstance(exc, requests.ConnectTimeout):
@@ -141,9 +137,14 @@ class XClient:
         backoff_cap_s: float = 4.0,
         sleep: Callable[[float], None] = time.sleep,
         chat_keys: ChatKeysLoader | None = None,
+        api_version: str | None = None,
     ) -> None:
-        """`chat_keys` loads the account's X Chat keys when a chat call needs them (None: no X Chat)."""
+        """`chat_keys` loads the account's X Chat keys when a chat call needs them (None: no X Chat);
+        `api_version` is the OpenAPI spec the host speaks (specs.SPECS; None: the current one)."""
         self.base_url = base_url.rstrip("/")
+        self.api_version = specs.check_spec(api_version or specs.DEFAULT_SPEC)
+        self._token = access_token
+        self._degraded: dict[str, list[Degradation]] = {}
         self.org_user_id = org_user_id
         self._on_call = on_call
         self._read_retries = read_retries
@@ -208,7 +209,7 @@ class XClient:
             raise AuthError(f"{endpoint}: {_problem_detail(resp)}")
         if 400 <= status < 500:
             self._report(endpoint, status, rate=rate)
-            raise PlatformRejected(status, _problem_detail(resp))
+            raise PlatformRejected(status, _problem_detail(resp), body=_json_or_none(resp))
         if status >= 500:
             self._report(endpoint, status, rate=rate)
             raise TransientError(f"{endpoint}: {_problem_detail(resp)}")
@@ -257,25 +258,46 @@ class XClient:
             raise _malformed("users_me", "users/me returned no user", _dump(body))
         return author
 
+    # ---- the polled reads, spelled for the account's API version ----------------------------
+
+    def use_degradations(self, endpoint: str, degradations: list[Degradation]) -> None:
+        """What the API refused before for this source (stored by the caller), applied to the next reads."""
+        self._degraded[endpoint] = list(degradations)
+
+    def degradations(self, endpoint: str) -> list[Degradation]:
+        return list(self._degraded.get(endpoint, []))
+
+    def _spelled(self, endpoint: str, path: str, plain: dict[str, Any]) -> tuple[Any, RateLimitState | None]:
+        """GET `path` with the spec's list parameters for `endpoint` plus `plain` ones; a 400 that names
+        one of the list parameters is respelled or dropped (specs.degrade) and the read retried."""
+        wanted = specs.base_params(self.api_version, endpoint)
+        done = self._degraded.setdefault(endpoint, [])
+        url = self.base_url + path
+        headers = {"Authorization": f"Bearer {self._token}"}
+        while True:
+            query: dict[str, Any] = {k: v for k, v in plain.items() if v is not None}
+            query.update({k: ",".join(v) for k, v in specs.apply(wanted, done).items()})
+
+            def call(q: dict[str, Any] = query) -> Any:
+                return self._sdk.session.get(url, params=q, headers=headers)
+
+            try:
+                return self._read(endpoint, call)
+            except PlatformRejected as exc:
+                if exc.status != 400 or exc.body is None:
+                    raise
+                named = specs.refused(exc.body)
+                step = specs.degrade(wanted, done, *named) if named is not None else None
+                if step is None:
+                    raise
+                done.append(step)
+                log.info("x %s: the API refused %s; asking again without it", endpoint, step.describe())
+
     def fetch_mentions(
         self, user_id: str, *, since_id: str | None = None, pagination_token: str | None = None
     ) -> FetchedPage:
-        def call() -> Any:
-            return next(
-                iter(
-                    self._sdk.users.get_mentions(
-                        user_id,
-                        max_results=PAGE_SIZE,
-                        since_id=since_id,
-                        pagination_token=pagination_token,
-                        post_fields=TWEET_FIELDS,
-                        expansions=["author_id"],
-                        user_fields=USER_FIELDS,
-                    )
-                )
-            )
-
-        body, rate = self._read("mentions", call)
+        plain = {"max_results": PAGE_SIZE, "since_id": since_id, "pagination_token": pagination_token}
+        body, rate = self._spelled("mentions", f"/2/users/{quote(user_id, safe='')}/mentions", plain)
         page = parse.parse_tweet_page(body, channel="mention", org_user_id=self.org_user_id)
         return FetchedPage(page, rate)
 
@@ -284,59 +306,25 @@ class XClient:
     ) -> FetchedPage:
         """The account's own posts, newest first, created at or after `since` (an owned read)."""
         start = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if since is not None else None
-
-        def call() -> Any:
-            return next(
-                iter(
-                    self._sdk.users.get_posts(
-                        user_id,
-                        max_results=PAGE_SIZE,
-                        start_time=start,
-                        pagination_token=pagination_token,
-                        post_fields=TWEET_FIELDS,
-                    )
-                )
-            )
-
-        body, rate = self._read("own_posts", call)
+        plain = {"max_results": PAGE_SIZE, "start_time": start, "pagination_token": pagination_token}
+        body, rate = self._spelled("own_posts", f"/2/users/{quote(user_id, safe='')}/tweets", plain)
         return FetchedPage(parse.parse_own_posts_page(body, org_user_id=self.org_user_id), rate)
 
     def fetch_search(
         self, query: str, *, since_id: str | None = None, next_token: str | None = None
     ) -> FetchedPage:
-        def call() -> Any:
-            return next(
-                iter(
-                    self._sdk.posts.search_recent(
-                        query,
-                        max_results=PAGE_SIZE,
-                        since_id=since_id,
-                        pagination_token=next_token,
-                        post_fields=TWEET_FIELDS,
-                        expansions=["author_id"],
-                        user_fields=USER_FIELDS,
-                    )
-                )
-            )
-
-        body, rate = self._read("search", call)
+        plain = {
+            "query": query,
+            "max_results": PAGE_SIZE,
+            "since_id": since_id,
+            "pagination_token": next_token,
+        }
+        body, rate = self._spelled("search", "/2/tweets/search/recent", plain)
         return FetchedPage(parse.parse_tweet_page(body, channel="search", org_user_id=self.org_user_id), rate)
 
     def fetch_dm_events(self, *, pagination_token: str | None = None) -> FetchedPage:
-        def call() -> Any:
-            return next(
-                iter(
-                    self._sdk.direct_messages.get_events(
-                        max_results=PAGE_SIZE,
-                        pagination_token=pagination_token,
-                        dm_event_fields=DM_EVENT_FIELDS,
-                        expansions=["sender_id"],
-                        user_fields=USER_FIELDS,
-                    )
-                )
-            )
-
-        body, rate = self._read("dm_events", call)
+        plain = {"max_results": PAGE_SIZE, "pagination_token": pagination_token}
+        body, rate = self._spelled("dm_events", "/2/dm_events", plain)
         return FetchedPage(parse.parse_dm_page(body, org_user_id=self.org_user_id), rate)
 
     def fetch_followers(self, user_id: str, *, pagination_token: str | None = None) -> FetchedUsers:

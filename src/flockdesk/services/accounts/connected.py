@@ -66,6 +66,7 @@ class AccountInfo:
     base_url: str
     active: bool
     created_at: datetime
+    api_version: str | None = None  # the OpenAPI spec the API host speaks; None: the connector's default
 
 
 def _info(row: Any) -> AccountInfo:
@@ -79,6 +80,7 @@ def _info(row: Any) -> AccountInfo:
         row.base_url,
         bool(row.active),
         row.created_at,
+        getattr(row, "api_version", None),
     )
 
 
@@ -271,6 +273,26 @@ def list_accounts(engine: Engine) -> list[AccountInfo]:
         return [_info(r) for r in conn.execute(sa.select(accounts).order_by(accounts.c.id))]
 
 
+def set_api_version(
+    engine: Engine, account_id: int, version: str | None, *, actor_id: int | None = None
+) -> None:
+    """Which OpenAPI spec the account's API host speaks (None: the platform's current one); the
+    parameters its sources had degraded are forgotten, to be learnt again under the new spelling."""
+    info = get_account(engine, account_id)
+    known, _default = registry.api_versions(info.platform)
+    if version is not None and version not in known:
+        choices = ", ".join(known) or "none"
+        raise AccountError(f"unknown API version {version!r} for this platform: one of {choices}")
+    with engine.begin() as conn:
+        actor = audit.admin_actor(conn, actor_id)
+        conn.execute(accounts.update().where(accounts.c.id == account_id).values(api_version=version))
+        # what the old version's spelling learnt does not apply to the new one
+        conn.execute(sources.update().where(sources.c.account_id == account_id).values(degraded=None))
+        audit.record(
+            conn, actor_id, actor, "account.api_version", "account", account_id, {"api_version": version}
+        )
+
+
 def get_account(engine: Engine, account_id: int) -> AccountInfo:
     with engine.connect() as conn:
         row = conn.execute(sa.select(accounts).where(accounts.c.id == account_id)).first()
@@ -351,5 +373,6 @@ def connector_for_account(
         timeout_s=settings.http_timeout_s,
         on_call=on_call,
         chat_keys=lambda: load_chat_keys(engine, settings, account_id),
+        **({"api_version": info.api_version} if info.api_version else {}),
         **kwargs,
     )

@@ -14,6 +14,7 @@ from flockdesk.services.accounts import costs as costs_svc
 from flockdesk.services.accounts import listening, xchat_keys
 from flockdesk.services.accounts import oauth as oauth_svc
 from flockdesk.services.accounts import sources as sources_svc
+from flockdesk.services.monitoring import health as health_svc
 from flockdesk.services.team.users import User
 from flockdesk.web.flash import attempt, back, flash
 from flockdesk.web.pages import render
@@ -47,6 +48,34 @@ async def accounts_page(request: Request, user: User = Depends(admin_only)) -> R
         tab="accounts",
         callback=callback_url(request),
         **flash(request),
+    )
+
+
+@router.get("/settings/accounts/{account_id}/health")
+async def account_health_page(
+    account_id: int, request: Request, user: User = Depends(admin_only)
+) -> Response:
+    ctx = web(request)
+    found = await run_in_threadpool(
+        lambda: health_svc.account_health(
+            ctx.engine, account_id, live_window_s=ctx.settings.realtime_live_window_s
+        )
+    )
+    return await render(
+        request, user, "settings_account_health.html", h=found, tab="accounts", **flash(request)
+    )
+
+
+@router.post("/settings/accounts/{account_id}/api-version")
+async def account_api_version(
+    account_id: int, request: Request, api_version: str = Form(""), user: User = Depends(admin_only)
+) -> Response:
+    ctx = web(request)
+    chosen = api_version.strip() or None
+    return await attempt(
+        f"/settings/accounts/{account_id}/health",
+        lambda: accounts_svc.set_api_version(ctx.engine, account_id, chosen, actor_id=user.id),
+        f"API version set to {chosen}." if chosen else "API version set to the current one.",
     )
 
 
