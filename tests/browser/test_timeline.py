@@ -59,8 +59,21 @@ def test_assign_and_resolve_show_in_the_timeline(page, stack: Stack) -> None:  #
     page.keyboard.press("Enter")
     assert timeline.get_attribute("open") is not None
 
+    # the audit log shows the same two changes, linked to the conversation
+    page.goto(f"{stack.url}/settings/audit?source=history")
+    changes = page.locator("table.audit tr.history")
+    assert [changes.nth(i).locator("td").nth(2).inner_text().split()[0] for i in range(2)] == [
+        "conversation.resolve",
+        "conversation.assign",
+    ]
+    assert "status: open" in changes.nth(0).inner_text()
+    assert changes.nth(0).locator(f'a[href="/c/{cid}"]').is_visible()
+    shot(page, "audit-1440.png")
+
     page.set_viewport_size({"width": 390, "height": 844})
-    page.reload()
+    shot(page, "audit-390.png")
+    page.goto(f"{stack.url}/c/{cid}")
+    shot(page, "conversation-390-top.png")
     timeline.scroll_into_view_if_needed()
     box = timeline.bounding_box()
     assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390
