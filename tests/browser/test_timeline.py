@@ -13,6 +13,7 @@ from tests import seed_data
 
 from .conftest import ADMIN, Stack, shot
 from .test_golden_path import login
+from .test_phone_layout import _overflow
 
 pytestmark = pytest.mark.browser
 
@@ -71,8 +72,10 @@ def test_assign_and_resolve_show_in_the_timeline(page, stack: Stack) -> None:  #
     shot(page, "audit-1440.png")
 
     page.set_viewport_size({"width": 390, "height": 844})
+    assert _overflow(page) == 0, "the audit log scrolls in its own region, not the page"
     shot(page, "audit-390.png")
     page.goto(f"{stack.url}/c/{cid}")
+    assert _overflow(page) == 0
     shot(page, "conversation-390-top.png")
     timeline.scroll_into_view_if_needed()
     box = timeline.bounding_box()
