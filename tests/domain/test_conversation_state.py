@@ -76,3 +76,12 @@ def test_changes_lists_before_and_after() -> None:
     after = cs.reply_sent(before, T0 + timedelta(minutes=1))
     assert set(before.changes(after)) == {"last_message_at", "waiting_since", "first_response_at", "priority"}
     assert before.changes(after)["priority"] == (0.9, 0.0)
+
+
+def test_labels_filled_in_later_only_raise_a_waiting_conversations_priority() -> None:
+    waiting = _waiting(0.3)
+    raised = cs.raise_priority(waiting, 0.8)
+    assert waiting.changes(raised) == {"priority": (0.3, 0.8)}
+    assert cs.raise_priority(waiting, 0.1) == waiting  # never lowered
+    answered = cs.reply_sent(waiting, T0 + timedelta(minutes=1))
+    assert cs.raise_priority(answered, 0.99) == answered  # nothing waits: stays at 0

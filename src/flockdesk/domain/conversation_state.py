@@ -14,7 +14,8 @@ Rules:
   inbound message older than it (a sent reply: every message stored before it was sent): the clock stops, the priority drops to 0 and the first response
   time is set once. The send and the echo are the same transition, so the inbox order does not
   change when the echo arrives.
-- Snooze, follow up, resolve, reopen, assign and a due wake-up change only what they name.
+- Snooze, follow up, resolve, reopen, assign, a due wake-up and labels filled in later (the priority)
+  change only what they name.
 """
 
 from __future__ import annotations
@@ -182,6 +183,14 @@ def wake(prev: ConversationState, now: datetime) -> ConversationState:
     if prev.status != "snoozed" or prev.snoozed_until is None or prev.snoozed_until > now:
         return prev
     return replace(prev, status="open", snoozed_until=None)
+
+
+def raise_priority(prev: ConversationState, priority: float) -> ConversationState:
+    """Labels filled in after the messages were stored: a waiting conversation's priority becomes at
+    least `priority` (that of its newly labelled unanswered messages); nothing else changes."""
+    if prev.waiting_since is None or priority <= prev.priority:
+        return prev
+    return replace(prev, priority=priority)
 
 
 def open_for_dm(prev: ConversationState) -> ConversationState:

@@ -90,5 +90,8 @@ ConversationEventKind = Literal[
     "assign",
     "unassign",
     "wake",  # a snooze or follow-up came due
+    "tag",  # an agent tagged it (detail: {"tag": name}; tags are not state columns)
+    "untag",
+    "relabel",  # triage labels filled in later raised its priority (ingest/labels.py)
 ]
 CONVERSATION_EVENT_KINDS: tuple[ConversationEventKind, ...] = get_args(ConversationEventKind)

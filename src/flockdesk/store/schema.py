@@ -206,6 +206,7 @@ conversation_events = Table(
     Column("to_status", String(16), nullable=False),
     Column("detail", JSON),
     Index("ix_conversation_events_conversation", "conversation_id", "id"),
+    Index("ix_conversation_events_at", "at", "id"),  # migration 0018: the audit log's time order
 )
 
 outbox = Table(

@@ -126,3 +126,52 @@ def test_response_times_read_from_the_store(engine: Engine) -> None:
     times = history.response_times(engine, [ids["public"], ids["dm"]])
     assert times[ids["public"]].resolved_at is not None
     assert times[ids["dm"]].resolved_at is None and times[ids["dm"]].first_response_seconds is None
+
+
+def test_tagging_is_in_the_timeline_only_when_it_changes_something(engine: Engine) -> None:
+    ids = world(engine)
+    cid = ids["public"]
+    conversations.add_tag(engine, cid, ids["agent"], "Refund")
+    conversations.add_tag(engine, cid, ids["bob"], "refund")  # already there: no row
+    conversations.remove_tag(engine, cid, ids["bob"], "refund")
+    conversations.remove_tag(engine, cid, ids["bob"], "refund")  # already gone: no row
+    events = history.timeline(engine, cid)
+    assert [(e.kind, e.actor, e.detail, e.changes) for e in events] == [
+        ("tag", "alice", {"tag": "refund"}, {}),
+        ("untag", "bob", {"tag": "refund"}, {}),
+    ]
+    assert all(e.from_status == e.to_status == "open" for e in events)
+
+
+def test_activity_describes_changes_with_names_and_keeps_the_newest(engine: Engine) -> None:
+    ids = world(engine)
+    cid = ids["public"]
+    conversations.assign(engine, cid, ids["manager"], ids["bob"])
+    conversations.snooze(engine, cid, ids["agent"], T0 + timedelta(hours=3), now=T0)
+    conversations.resolve(engine, cid, ids["bob"])
+    act = history.activity(engine, cid)
+    assert (act.total, act.hidden) == (3, 0)
+    assign, snooze, resolve = act.entries
+    assert assign.event.actor == "mia"
+    assert assign.fields == [history.FieldChange("assignee_id", None, "bob")]
+    assert snooze.fields == [history.FieldChange("snoozed_until", None, T0 + timedelta(hours=3))]
+    assert (resolve.event.from_status, resolve.event.to_status) == ("snoozed", "resolved")
+    assert resolve.fields == [history.FieldChange("snoozed_until", T0 + timedelta(hours=3), None)]
+
+    newest = history.activity(engine, cid, limit=2)
+    assert [e.event.kind for e in newest.entries] == ["snooze", "resolve"]  # oldest first
+    assert (newest.total, newest.hidden) == (3, 1)
+
+
+def test_describe_shows_priorities_as_numbers_and_unknown_users_by_id() -> None:
+    changes = {
+        "priority": [0.2, 0.9],
+        "assignee_id": [5, 77],
+        "last_message_at": [None, T0.isoformat()],  # moves with every message: not shown
+        "waiting_since": [T0.isoformat(), None],
+    }
+    assert history.describe(changes, {5: "eve"}) == [
+        history.FieldChange("assignee_id", "eve", "user #77"),
+        history.FieldChange("priority", 0.2, 0.9),
+        history.FieldChange("waiting_since", T0, None),
+    ]

@@ -140,8 +140,20 @@ def _set_tag(engine: Engine, conversation_id: int, user_id: int, name: str, *, o
         else:
             changed = bool(conn.execute(conversation_tags.delete().where(*link)).rowcount)
         if changed:
-            action = "conversation.tag" if on else "conversation.untag"
-            audit.record(conn, user_id, actor, action, "conversation", conversation_id, {"tag": clean})
+            kind: ConversationEventKind = "tag" if on else "untag"
+            # tags are not state columns, but who tagged what belongs in the timeline all the same
+            state_svc.apply(
+                conn,
+                conversation_id,
+                kind,
+                lambda state: state,
+                actor_id=user_id,
+                detail={"tag": clean},
+                record_unchanged=True,
+            )
+            audit.record(
+                conn, user_id, actor, f"conversation.{kind}", "conversation", conversation_id, {"tag": clean}
+            )
     return clean
 
 
@@ -326,5 +338,6 @@ def wake_due(engine: Engine, now: datetime | None = None) -> int:
                     "assignee_id": change.after.assignee_id,
                     "follow_up_at": str(row.follow_up_at) if row.follow_up_at else None,
                 },
+                at=at,  # the history row's time, so the audit log lists the two together
             )
     return woken

@@ -1,5 +1,6 @@
 """Reading a conversation's history (the `conversation_events` rows services/conversations/state.py
-writes): its timeline, and the first-response and resolution times reports use.
+writes): its timeline, the activity the conversation page shows (`activity`: the newest events, with
+each change described for people), and the first-response and resolution times reports use.
 
 - opened: when the customer first started waiting (the first inbound message the history saw).
 - first response: the first outbound message that answered a waiting customer, measured from the
@@ -9,13 +10,13 @@ writes): its timeline, and the first-response and resolution times reports use.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from flockdesk.domain.utc import as_utc
 from flockdesk.store.schema import conversation_events, users
@@ -137,3 +138,99 @@ def times_from(conversation_id: int, events: Iterable[ConversationEvent]) -> Res
 def response_times(engine: Engine, conversation_ids: Sequence[int]) -> dict[int, ResponseTimes]:
     """First-response and resolution times per conversation, from their histories."""
     return {cid: times_from(cid, events) for cid, events in events_of(engine, conversation_ids).items()}
+
+
+# ---- what the conversation page and the audit log show ------------------------------------------
+
+ACTIVITY_LIMIT = 200  # the newest events the conversation page shows; a busy thread can have thousands
+# The changed columns people read, in this order. Status is the event's from/to; last_message_at moves
+# with every message and says nothing the thread does not.
+SHOWN_FIELDS = (
+    "assignee_id",
+    "priority",
+    "snoozed_until",
+    "follow_up_at",
+    "waiting_since",
+    "first_response_at",
+)
+_TIME_FIELDS = frozenset({"snoozed_until", "follow_up_at", "waiting_since", "first_response_at"})
+
+
+@dataclass(frozen=True, slots=True)
+class FieldChange:
+    """One column an event changed, with values ready to show: a datetime, a number, a username."""
+
+    field: str
+    before: Any
+    after: Any
+
+
+@dataclass(frozen=True, slots=True)
+class ActivityEntry:
+    event: ConversationEvent
+    fields: list[FieldChange]
+
+
+@dataclass(frozen=True, slots=True)
+class Activity:
+    """The newest events of one conversation, oldest first, and how many it has in all."""
+
+    entries: list[ActivityEntry]
+    total: int
+
+    @property
+    def hidden(self) -> int:
+        return self.total - len(self.entries)
+
+
+def user_names(conn: Connection, ids: Iterable[int]) -> dict[int, str]:
+    """Usernames by id (disabled users included: they still did what the history says)."""
+    wanted = sorted({int(i) for i in ids})
+    if not wanted:
+        return {}
+    rows = conn.execute(sa.select(users.c.id, users.c.username).where(users.c.id.in_(wanted)))
+    return {int(r.id): str(r.username) for r in rows}
+
+
+def assignee_ids(changes: Mapping[str, Sequence[Any]]) -> list[int]:
+    pair = changes.get("assignee_id") or ()
+    return [int(v) for v in pair if v is not None]
+
+
+def _shown(field_name: str, value: Any, names: Mapping[int, str]) -> Any:
+    if value is None:
+        return None
+    if field_name == "assignee_id":
+        return names.get(int(value), f"user #{int(value)}")
+    if field_name in _TIME_FIELDS:
+        return _time(value)
+    if field_name == "priority":
+        return float(value)
+    return value
+
+
+def describe(changes: Mapping[str, Sequence[Any]], names: Mapping[int, str]) -> list[FieldChange]:
+    """The changes people read (SHOWN_FIELDS), assignees by username, times as datetimes."""
+    out = []
+    for name in SHOWN_FIELDS:
+        pair = changes.get(name)
+        if pair is not None and len(pair) == 2:
+            out.append(FieldChange(name, _shown(name, pair[0], names), _shown(name, pair[1], names)))
+    return out
+
+
+def activity(engine: Engine, conversation_id: int, *, limit: int = ACTIVITY_LIMIT) -> Activity:
+    """The newest `limit` events of the conversation (oldest first), each change described."""
+    e = conversation_events.c
+    limit = max(1, min(limit, 1000))
+    with engine.connect() as conn:
+        total = conn.execute(
+            sa.select(sa.func.count())
+            .select_from(conversation_events)
+            .where(e.conversation_id == conversation_id)
+        ).scalar_one()
+        newest = _query([conversation_id]).order_by(None).order_by(e.id.desc()).limit(limit)
+        events = [_event(row) for row in conn.execute(newest)]
+        events.reverse()
+        names = user_names(conn, [i for ev in events for i in assignee_ids(ev.changes)])
+    return Activity([ActivityEntry(ev, describe(ev.changes, names)) for ev in events], int(total))

@@ -16,7 +16,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import Connection, Engine
 
+from flockdesk.domain import conversation_state
+from flockdesk.domain.conversation_state import COLUMNS, ConversationState
 from flockdesk.domain.types import Author, Engagement, InboundItem, Link, Media
+from flockdesk.domain.utc import utcnow
+from flockdesk.services.conversations import state as state_svc
 from flockdesk.services.ingest.ingestor import Triage, default_triage
 from flockdesk.services.ingest.rules import labels_to_columns
 from flockdesk.store.schema import contacts, conversations, messages
@@ -93,22 +97,27 @@ def _item(row: Any) -> InboundItem:
 
 
 def _raise_priorities(conn: Connection, rows: Sequence[Any], columns: Sequence[Mapping[str, Any]]) -> None:
-    """A waiting conversation's priority becomes at least that of its newly labelled unanswered messages."""
+    """A waiting conversation's priority becomes at least that of its newly labelled unanswered
+    messages; each raise is a `relabel` row in the conversation's history."""
     best: dict[int, list[tuple[Any, float]]] = {}
     for row, cols in zip(rows, columns, strict=True):
         if cols["priority"] is not None:
             best.setdefault(int(row.conversation_id), []).append((row.created_at, float(cols["priority"])))
     if not best:
         return
-    q = sa.select(conversations.c.id, conversations.c.priority, conversations.c.waiting_since).where(
+    q = sa.select(conversations.c.id, *(conversations.c[name] for name in COLUMNS)).where(
         conversations.c.id.in_(list(best)), conversations.c.waiting_since.is_not(None)
     )
-    updates = []
-    for conv in conn.execute(q):
-        since = conv.waiting_since
-        waiting = [p for at, p in best[int(conv.id)] if at >= since]
-        if waiting and max(waiting) > float(conv.priority or 0.0):
-            updates.append({"cid": int(conv.id), "prio": max(waiting)})
+    updates, history = [], []
+    now = utcnow()
+    for conv in conn.execute(q).mappings():
+        prev = ConversationState.from_row(conv)
+        since = prev.waiting_since
+        waiting = [p for at, p in best[int(conv["id"])] if since is not None and at >= since]
+        nxt = conversation_state.raise_priority(prev, max(waiting)) if waiting else prev
+        if nxt != prev:
+            updates.append({"cid": int(conv["id"]), "prio": nxt.priority})
+            history.append(state_svc.event_row(int(conv["id"]), "relabel", prev, nxt, at=now))
     if updates:
         stmt = (
             conversations.update()
@@ -116,6 +125,7 @@ def _raise_priorities(conn: Connection, rows: Sequence[Any], columns: Sequence[M
             .values(priority=sa.bindparam("prio"))
         )
         conn.execute(stmt, updates)
+        state_svc.record_many(conn, history)
 
 
 def fill_missing_labels(

@@ -292,6 +292,7 @@ def mark_sent(engine: Engine, row: Mapping[str, Any], result: SendResult) -> Non
             actor_id=row.get("created_by"),
             at=now,
             detail={"outbox_id": row["id"], "outbox_kind": row["kind"]},
+            record_unchanged=True,  # every reply sent is in the timeline, even one that changed no clock
         )
 
 

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, time, timedelta
+from urllib.parse import urlencode
+
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
+from flockdesk.domain.errors import InvalidInput
 from flockdesk.domain.vocabulary import CHANNELS, ROLES
 from flockdesk.services.conversations import sla as sla_svc
 from flockdesk.services.replies import saved as sr_svc
-from flockdesk.services.team import audit as audit_svc
+from flockdesk.services.team import audit_log
 from flockdesk.services.team import sessions as auth_svc
 from flockdesk.services.team import users as users_svc
 from flockdesk.services.team.users import User
@@ -20,6 +25,12 @@ from flockdesk.web.security import page_role, web
 router = APIRouter()
 admin_only = page_role("admin")
 manager_up = page_role("manager")
+AUDIT_PAGE = 100
+AUDIT_SOURCES = {
+    "all": "Everything",
+    "audit": "Audit events only",
+    "history": "Conversation changes only",
+}
 
 
 @router.get("/settings")
@@ -165,13 +176,69 @@ async def sla_save(
     )
 
 
+def _audit_filters(request: Request) -> dict[str, str]:
+    """The audit page's filters as given in its query string (unknown keys ignored)."""
+    q = request.query_params
+    return {
+        k: q.get(k, "").strip()
+        for k in ("source", "actor", "action", "target_type", "target_id", "since", "until")
+    }
+
+
+def _day(value: str, what: str) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.combine(date.fromisoformat(value), time(), tzinfo=UTC)
+    except ValueError:
+        raise InvalidInput(f"give the {what} date as YYYY-MM-DD") from None
+
+
+def _read_audit(engine: Engine, f: dict[str, str], after: str | None) -> audit_log.LogPage:
+    source = f["source"] or "all"
+    if source not in audit_log.LOG_SOURCES:
+        raise InvalidInput(f"show must be one of {', '.join(audit_log.LOG_SOURCES)}")
+    if f["actor"] and not f["actor"].isdigit():
+        raise InvalidInput("pick the person from the list")
+    until = _day(f["until"], "to")
+    return audit_log.read(
+        engine,
+        source=source,
+        actor_user_id=int(f["actor"]) if f["actor"] else None,
+        action=f["action"] or None,
+        target_type=f["target_type"] or None,
+        target_id=f["target_id"] or None,
+        since=_day(f["since"], "from"),
+        until=until + timedelta(days=1) if until else None,  # "to" a day includes that day
+        limit=AUDIT_PAGE,
+        after=after,
+    )
+
+
 @router.get("/settings/audit")
 async def audit_page(request: Request, user: User = Depends(admin_only)) -> Response:
-    before = request.query_params.get("before")
-    events = await run_in_threadpool(
-        lambda: audit_svc.list_events(
-            web(request).engine, limit=100, before_id=int(before) if before and before.isdigit() else None
-        )
+    """The audit log merged with every conversation's state changes, filtered, AUDIT_PAGE rows a page."""
+    engine = web(request).engine
+    f = _audit_filters(request)
+    error = ""
+    try:
+        page = await run_in_threadpool(_read_audit, engine, f, request.query_params.get("after") or None)
+    except InvalidInput as exc:
+        page, error = audit_log.LogPage([], None), str(exc)
+    people = await run_in_threadpool(users_svc.list_users, engine)
+    kept = {k: v for k, v in f.items() if v}
+    more = f"/settings/audit?{urlencode({**kept, 'after': page.next_cursor})}" if page.next_cursor else None
+    return await render(
+        request,
+        user,
+        "settings_audit.html",
+        entries=page.entries,
+        more_url=more,
+        filters=f,
+        filtered=bool(kept),
+        sources=AUDIT_SOURCES,
+        people=people,
+        tab="audit",
+        error=error,
+        status_code=400 if error else 200,
     )
-    more = f"/settings/audit?before={events[-1].id}" if len(events) == 100 else None
-    return await render(request, user, "settings_audit.html", events=events, more_url=more, tab="audit")

@@ -15,6 +15,7 @@ from flockdesk.domain import text as text_mod
 from flockdesk.domain.errors import InvalidInput
 from flockdesk.services.conversations import actions as conv_svc
 from flockdesk.services.conversations import attachments as attachments_svc
+from flockdesk.services.conversations import history as history_svc
 from flockdesk.services.replies import compose as replies_svc
 from flockdesk.services.replies import moderation, native
 from flockdesk.services.replies import saved as sr_svc
@@ -72,6 +73,7 @@ async def conversation_page(cid: int, request: Request, user: User = Depends(pag
     people = await run_in_threadpool(users_svc.list_users, engine, active_only=True)
     limit = 10_000 if view.conversation.kind == "dm" else 280
     decision = await run_in_threadpool(native.composer_decision, engine, cid)
+    activity = await run_in_threadpool(history_svc.activity, engine, cid)
     return await render(
         request,
         user,
@@ -86,6 +88,7 @@ async def conversation_page(cid: int, request: Request, user: User = Depends(pag
         hide_offer=_hide_offer(view, candidates),
         attachments=attachments,
         policy=decision,
+        activity=activity,
         notice=request.query_params.get("notice", ""),
         error=request.query_params.get("error", ""),
     )
