@@ -8,6 +8,7 @@ from fastapi import Depends, FastAPI, Query, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from flockdesk.domain import languages
 from flockdesk.domain import text as text_mod
 from flockdesk.domain.errors import InvalidInput, PolicyRefused, UserError
 from flockdesk.domain.vocabulary import TEXT_KINDS
@@ -120,6 +121,7 @@ def create_api(ctx: WebContext) -> FastAPI:
         urgent: bool | None = None,
         move_to_dm: bool | None = None,
         influencer: bool | None = None,
+        lang: str | None = Query(None, description='ISO 639-1 language code, or "und"'),
         user: User = Depends(api_user),
     ) -> m.ConversationPage:
         if view not in inbox_svc.VIEWS:
@@ -135,6 +137,7 @@ def create_api(ctx: WebContext) -> FastAPI:
             urgent=urgent,
             move_to_dm=move_to_dm,
             influencer=influencer,
+            lang=languages.clean_code(lang),
         )
         page = await run_in_threadpool(
             lambda: inbox_svc.list_view(

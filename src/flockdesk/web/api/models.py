@@ -52,6 +52,7 @@ class InboxRowOut(Orm):
     influencer: bool
     priority: float
     last_message_at: datetime | None
+    lang: str | None = Field(None, description='latest inbound message\'s language, ISO 639-1 or "und"')
 
 
 class ConversationPage(BaseModel):
@@ -99,6 +100,7 @@ class ThreadItemOut(Orm):
     sensitive: list[str] = []
     urgent: bool | None = None
     move_to_dm: bool | None = None
+    lang: str | None = Field(None, description='detected language, ISO 639-1 or "und"')
 
 
 class ContactConversationOut(Orm):
