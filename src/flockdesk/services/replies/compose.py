@@ -26,6 +26,7 @@ from sqlalchemy import Connection, Engine, RowMapping
 
 from flockdesk.domain import rules
 from flockdesk.domain.errors import Conflict, InvalidInput, ReplyRefused
+from flockdesk.domain.vocabulary import OutboxOrigin
 from flockdesk.services.replies import outbox as outbox_svc
 from flockdesk.services.replies import policy
 from flockdesk.services.replies.checks import check_public, dm_texts_for, load_context, refuse
@@ -41,7 +42,6 @@ from flockdesk.services.replies.rows import (
     row_by_id,
     with_retry_on_race,
 )
-from flockdesk.domain.vocabulary import OutboxOrigin
 from flockdesk.services.team import audit
 
 MAX_QUICK_REPLIES = 10
