@@ -23,7 +23,7 @@ from sqlalchemy import Connection, Engine
 
 from flockdesk.domain.errors import InvalidInput, NotFound
 from flockdesk.services.team import audit
-from flockdesk.store.schema import accounts
+from flockdesk.store.schema import accounts, conversations
 
 MAX_PER_KIND = 20
 MAX_LEN = 320
@@ -139,6 +139,17 @@ def read(conn: Connection, account_id: int) -> OrgContacts:
 def get_org_contacts(engine: Engine, account_id: int) -> OrgContacts:
     with engine.connect() as conn:
         return read(conn, account_id)
+
+
+def for_conversation(engine: Engine, conversation_id: int) -> list[str]:
+    """The contact details of the account a conversation belongs to, flat (none if it is unknown)."""
+    with engine.connect() as conn:
+        value = conn.execute(
+            sa.select(accounts.c.org_contacts)
+            .select_from(accounts.join(conversations, conversations.c.account_id == accounts.c.id))
+            .where(conversations.c.id == conversation_id)
+        ).scalar()
+    return OrgContacts.from_json(value).flat()
 
 
 def for_accounts(engine: Engine, account_ids: Iterable[int]) -> dict[int, OrgContacts]:
