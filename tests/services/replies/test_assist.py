@@ -15,9 +15,8 @@ from flockdesk.domain.errors import GuardFlagged
 from flockdesk.emulator.chat_model import DEFAULT_DRAFT, ChatModelServer
 from flockdesk.services.accounts.org_contacts import OrgContacts, set_org_contacts
 from flockdesk.services.conversations import actions as conversations
-from flockdesk.services.replies import assist
+from flockdesk.services.replies import assist, saved
 from flockdesk.services.replies import compose as replies
-from flockdesk.services.replies import saved
 from flockdesk.services.team import audit
 from flockdesk.store.schema import outbox
 from tests.services.seed import conversation, message, world
