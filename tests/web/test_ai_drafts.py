@@ -101,3 +101,13 @@ def test_a_reply_sent_from_a_draft_is_audited_as_ai_drafted(ai_agent: Browser, e
     assert form.status_code == 303
     events = audit.list_events(engine, action="reply.queue")
     assert [e.details.get("ai_drafted") for e in events] == [True, True]
+
+
+def test_the_audit_page_marks_ai_drafted_replies(ai_agent: Browser, admin: Browser, engine) -> None:
+    cid = thread(engine)["conversation"]
+    ai_agent.post_json(
+        f"/api/v1/conversations/{cid}/replies", {"text": "So sorry! DM us.", "ai_drafted": True}
+    )
+    ai_agent.post_json(f"/api/v1/conversations/{cid}/replies", {"text": "Written by hand: DM us."})
+    page = admin.client.get("/settings/audit").text
+    assert page.count('<span class="chip ai-drafted"') == 1
