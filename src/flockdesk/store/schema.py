@@ -275,7 +275,6 @@ messages = Table(
     Column("lang", String(8)),
     UniqueConstraint("platform", "external_id", name="uq_messages_platform_external"),
     Index("ix_messages_conversation_created", "conversation_id", "created_at", "id"),
-    Index("ix_messages_lang", "lang"),
 )
 
 dead_letters = Table(

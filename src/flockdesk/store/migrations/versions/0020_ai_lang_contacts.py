@@ -1,6 +1,7 @@
 """languages, the organisation's own contact details
 
-- messages.lang: the language triage detected (ISO 639-1, or "und"); NULL until triaged.
+- messages.lang: the language triage detected (ISO 639-1, or "und"); NULL until triaged. No index of
+  its own: the inbox filters on the latest inbound message of each conversation, found by its id.
 - accounts.org_contacts: the organisation's own public phones, emails and URLs, as
   {"phones": [...], "emails": [...], "urls": [...]}; triage and the reply guard treat them as public.
 
@@ -23,10 +24,8 @@ def upgrade() -> None:
     # plain ADD COLUMN: in place on SQLite too (a batch copy would drop tables others reference)
     op.add_column("messages", sa.Column("lang", sa.String(8)))
     op.add_column("accounts", sa.Column("org_contacts", sa.JSON))
-    op.create_index("ix_messages_lang", "messages", ["lang"])
 
 
 def downgrade() -> None:
-    op.drop_index("ix_messages_lang", table_name="messages")
     op.drop_column("accounts", "org_contacts")
     op.drop_column("messages", "lang")
