@@ -3,15 +3,18 @@ reset passwords. Each change is audited with the actor "cli"."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy.engine import Engine
 
 from flockdesk.cli.common import DataDirOpt, fail, settings_from
 from flockdesk.domain.errors import UserError
 from flockdesk.domain.vocabulary import ROLES
 from flockdesk.services.team import sessions as auth_svc
 from flockdesk.services.team import users as users_svc
+from flockdesk.services.team.users import User
 from flockdesk.store.db import make_engine, upgrade
 
 
@@ -54,11 +57,7 @@ def register(app: typer.Typer) -> None:
     def disable(username: str, data_dir: DataDirOpt = None) -> None:
         """Disable a user (signed out everywhere, API tokens revoked; they can no longer sign in)."""
 
-        engine = make_engine(settings_from(data_dir))
-        upgrade(engine)
-        user = users_svc.get_user_by_username(engine, username)
-        if user is None:
-            raise fail(f"no user named {username!r}; see `flockdesk users list`")
+        engine, user = _existing_user(data_dir, username)
         users_svc.disable_user(engine, user.id)
         typer.echo(f"disabled {username}; their sessions and API tokens were revoked")
 
@@ -66,11 +65,7 @@ def register(app: typer.Typer) -> None:
     def enable(username: str, data_dir: DataDirOpt = None) -> None:
         """Re-enable a disabled user (they sign in again; old sessions and tokens stay revoked)."""
 
-        engine = make_engine(settings_from(data_dir))
-        upgrade(engine)
-        user = users_svc.get_user_by_username(engine, username)
-        if user is None:
-            raise fail(f"no user named {username!r}; see `flockdesk users list`")
+        engine, user = _existing_user(data_dir, username)
         users_svc.set_active(engine, user.id, True)
         typer.echo(f"enabled {username}")
 
@@ -82,11 +77,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Change a user's role."""
 
-        engine = make_engine(settings_from(data_dir))
-        upgrade(engine)
-        user = users_svc.get_user_by_username(engine, username)
-        if user is None:
-            raise fail(f"no user named {username!r}; see `flockdesk users list`")
+        engine, user = _existing_user(data_dir, username)
         try:
             changed = users_svc.set_role(engine, user.id, role)
         except UserError as exc:
@@ -105,11 +96,7 @@ def register(app: typer.Typer) -> None:
         """Reset a user's password (signs them out everywhere, revokes their API tokens and lifts a
         sign-in lockout)."""
 
-        engine = make_engine(settings_from(data_dir))
-        upgrade(engine)
-        user = users_svc.get_user_by_username(engine, username)
-        if user is None:
-            raise fail(f"no user named {username!r}; see `flockdesk users list`")
+        engine, user = _existing_user(data_dir, username)
         if password is None:
             password = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
         try:
@@ -117,3 +104,13 @@ def register(app: typer.Typer) -> None:
         except UserError as exc:
             raise fail(str(exc)) from None
         typer.echo(f"password of {user.username} reset; their sessions and API tokens were revoked")
+
+
+def _existing_user(data_dir: Path | None, username: str) -> tuple[Engine, User]:
+    """The migrated store and the named user, or a clear error that says how to list users."""
+    engine = make_engine(settings_from(data_dir))
+    upgrade(engine)
+    user = users_svc.get_user_by_username(engine, username)
+    if user is None:
+        raise fail(f"no user named {username!r}; see `flockdesk users list`")
+    return engine, user
