@@ -162,6 +162,20 @@ class Settings(BaseSettings):
         description="How long the id of each webhook delivery is kept to refuse a replay of it; a "
         "delivery of an event older than this is refused too.",
     )
+    ai_url: str | None = Field(
+        default=None,
+        description="Base URL of an OpenAI-compatible chat completions API (e.g. http://127.0.0.1:8080/v1) "
+        "that suggests reply drafts and summaries. Unset: no AI features (the default).",
+    )
+    ai_api_key: str | None = Field(
+        default=None, description="Bearer key for ai_url, if it needs one. Never printed or logged."
+    )
+    ai_model: str = Field(default="gpt-4o-mini", description="Model name sent to ai_url.")
+    ai_timeout_s: float = Field(
+        default=20.0,
+        gt=0,
+        description="Seconds to wait for ai_url before the composer says it is unavailable.",
+    )
 
     def resolved_database_url(self) -> str:
         if self.database_url:

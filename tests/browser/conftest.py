@@ -75,7 +75,13 @@ class Stack:
 
 
 @pytest.fixture
-def stack(tmp_path: Path) -> Iterator[Stack]:
+def stack_overrides() -> dict[str, Any]:
+    """Settings a test module changes for its stack (override this fixture there)."""
+    return {}
+
+
+@pytest.fixture
+def stack(tmp_path: Path, stack_overrides: dict[str, Any]) -> Iterator[Stack]:
     _require_chromium()
 
     settings = Settings(
@@ -86,6 +92,7 @@ def stack(tmp_path: Path) -> Iterator[Stack]:
         poll_search_s=0.3,
         http_timeout_s=2.0,
         allowed_api_hosts=["127.0.0.1"],  # the emulator
+        **stack_overrides,
     )
     engine = make_engine(settings)
     upgrade(engine)

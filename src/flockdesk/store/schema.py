@@ -89,6 +89,9 @@ accounts = Table(
     Column("xchat_key_version", String(32)),
     # migration 0017: the API version (OpenAPI spec) the account's API host speaks; NULL: the current one
     Column("api_version", String(16)),
+    # migration 0020: the organisation's own public contact details, {"phones", "emails", "urls"}: not
+    # personal data for triage and the reply guard (services/accounts/org_contacts.py)
+    Column("org_contacts", JSON),
     UniqueConstraint("platform", "external_user_id", name="uq_accounts_platform_user"),
 )
 
@@ -276,6 +279,8 @@ messages = Table(
     # migration 0013: how a DM travelled (legacy | xchat; NULL for posts) and an X Chat quick reply
     Column("transport", String(8)),
     Column("quick_reply", JSON),
+    # migration 0020: the language triage detected (ISO 639-1 or "und"); NULL until triaged
+    Column("lang", String(8)),
     UniqueConstraint("platform", "external_id", name="uq_messages_platform_external"),
     Index("ix_messages_conversation_created", "conversation_id", "created_at", "id"),
 )

@@ -248,13 +248,18 @@ def _engagement(item: InboundItem) -> int:
     return 0 if e is None else e.reposts + e.replies + e.quotes
 
 
-def triage_items(items: Sequence[InboundItem]) -> list[dict[str, Any]]:
-    """Label dicts (LABEL_KEYS) for newly stored inbound messages, in the order given."""
+def triage_items(items: Sequence[InboundItem], *, org_contacts: Sequence[str] = ()) -> list[dict[str, Any]]:
+    """Label dicts (LABEL_KEYS) for newly stored inbound messages, in the order given; `org_contacts`
+    are the account's own public contact details (not personal data)."""
     out = []
     for item in items:
         channel = "dm" if item.thread_kind == "dm" or item.channel == "dm" else item.channel
         res = triage_message(
-            item.text or "", channel=channel, author=item.author, engagement=_engagement(item)
+            item.text or "",
+            channel=channel,
+            author=item.author,
+            engagement=_engagement(item),
+            org_contacts=org_contacts,
         )
         out.append(res.to_dict())
     return out

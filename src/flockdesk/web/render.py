@@ -13,6 +13,8 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
 
+from flockdesk.domain import languages
+
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 URL_RE = re.compile(r"https?://[^\s<>\"'\u2000-\u206f\u3000]+", re.IGNORECASE)
 # Bidi embedding/override/isolate controls: shown as visible markers so they cannot reorder the page.
@@ -137,6 +139,7 @@ def make_templates() -> Jinja2Templates:
         compact=compact,
         clean=clean,
         safe_href=safe_href,
+        lang_name=languages.name,
     )
     return Jinja2Templates(env=env)
 

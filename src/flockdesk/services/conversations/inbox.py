@@ -57,6 +57,7 @@ class InboxFilters:
     urgent: bool | None = None
     move_to_dm: bool | None = None  # web (E2): the triage label "ask to move to DM"
     influencer: bool | None = None  # web (E2): the author is an influencer
+    lang: str | None = None  # the detected language (ISO 639-1, or "und") of the latest inbound message
 
 
 def _has_inbound(cond: Any) -> Any:
@@ -107,6 +108,8 @@ def _filter_conditions(f: InboxFilters) -> list[Any]:
         label_conds.append(latest.c.intent == f.intent)
     if f.sentiment is not None:
         label_conds.append(latest.c.sentiment == f.sentiment)
+    if f.lang:
+        label_conds.append(latest.c.lang == f.lang)
     if f.urgent is not None:
         label_conds.append(
             latest.c.urgent.is_(True) if f.urgent else sa.func.coalesce(latest.c.urgent, False).is_(False)

@@ -54,6 +54,7 @@ class InboxRow:
     follow_up_at: datetime | None = None
     matched_text: str | None = None  # for search results: the matching message
     contact_verified: bool = False  # the platform's verified mark on the contact
+    lang: str | None = None  # the detected language of the latest inbound message (ISO 639-1 or "und")
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +166,7 @@ def build_rows(
                 latest.c.urgent,
                 latest.c.influencer,
                 latest.c.move_to_dm,
+                latest.c.lang,
             )
             .select_from(
                 conversations.outerjoin(contacts, contacts.c.id == c.contact_id)
@@ -216,6 +218,7 @@ def build_rows(
                 follow_up_at=cv["follow_up_at"],
                 matched_text=_snippet(text) if matched else None,
                 contact_verified=bool(cv["verified"]),
+                lang=msg.get("lang"),
             )
         )
     return rows

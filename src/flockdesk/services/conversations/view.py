@@ -73,6 +73,7 @@ class ThreadItem:
     native_link: str | None = None  # a native reply awaiting its person: opens the platform's composer
     confirmed: bool = False  # a native reply the person said they posted
     transport: str | None = None  # for a DM: legacy | xchat (X Chat, end-to-end encrypted)
+    lang: str | None = None  # the language triage detected (ISO 639-1 or "und"); None until triaged
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,6 +215,7 @@ def _thread(conn: Connection, conversation_id: int, kind: str, platform: str) ->
                 m.urgent,
                 m.move_to_dm,
                 m.transport,
+                m.lang,
                 contacts.c.name,
                 contacts.c.username,
                 outbox.c.status,
@@ -251,6 +253,7 @@ def _thread(conn: Connection, conversation_id: int, kind: str, platform: str) ->
             r["move_to_dm"],
             url=links.post_url(r["external_id"]) if links and public and r["kind"] != "dm" else None,
             transport=r["transport"],
+            lang=r["lang"],
         )
         for r in msg_rows
     ]

@@ -27,6 +27,7 @@ from flockdesk.domain.errors import NotFound
 from flockdesk.domain.types import CursorUpdate, DeadLetter, InboundItem
 from flockdesk.domain.utc import as_utc, utcnow
 from flockdesk.domain.vocabulary import ConversationEventKind
+from flockdesk.services.accounts.org_contacts import OrgContacts
 from flockdesk.services.conversations import state as state_svc
 from flockdesk.services.ingest import opt_outs
 from flockdesk.services.ingest import write as w
@@ -37,7 +38,9 @@ from flockdesk.triage.core import triage_items
 
 log = logging.getLogger(__name__)
 
-Triage = Callable[[Sequence[InboundItem]], Sequence[Mapping[str, Any]]]
+Triage = Callable[..., Sequence[Mapping[str, Any]]]
+"""(items, *, org_contacts=()) -> one label dict per item; `org_contacts` is passed only when the
+account has some (services/accounts/org_contacts.py)."""
 Key = tuple[str, str]  # (thread kind, external thread id)
 ANALYZE_MIN_ROWS = 2000
 ANALYZED_COLUMNS = {
@@ -226,7 +229,7 @@ class Ingestor:
             return result
         echoes = [i for i in fresh if i.author_id == org]
         inbound = [i for i in fresh if i.author_id != org]
-        labels = self._triage(inbound)
+        labels = self._triage(inbound, self._org_contacts(conn, account_id) if inbound else [])
         outbox_rows = w.match_outbox(conn, account_id, echoes, now)
         result.echoes_matched = len(outbox_rows)
         contact_ids = w.upsert_contacts(conn, fresh, now)
@@ -286,11 +289,21 @@ class Ingestor:
             unique[(item.platform, item.external_id)] = by_content(item, found[item.external_id])
         return found
 
-    def _triage(self, inbound: Sequence[InboundItem]) -> dict[str, Mapping[str, Any]]:
+    @staticmethod
+    def _org_contacts(conn: Connection, account_id: int) -> list[str]:
+        """The account's own contact details, read per page (not cached with the account) so an
+        admin's change applies from the next page on."""
+        value = conn.execute(sa.select(accounts.c.org_contacts).where(accounts.c.id == account_id)).scalar()
+        return OrgContacts.from_json(value).flat()
+
+    def _triage(
+        self, inbound: Sequence[InboundItem], org_contacts: Sequence[str] = ()
+    ) -> dict[str, Mapping[str, Any]]:
         if self.triage is None or not inbound:
             return {}
         try:
-            labels = self.triage(inbound)
+            # a hook that takes no contacts (tests, plugins) is still called the old way when there are none
+            labels = self.triage(inbound, org_contacts=org_contacts) if org_contacts else self.triage(inbound)
         except Exception:  # stored untriaged rather than lost
             log.exception("triage failed on a batch of %d; storing without labels", len(inbound))
             return {}

@@ -20,10 +20,11 @@ from flockdesk.domain import conversation_state
 from flockdesk.domain.conversation_state import COLUMNS, ConversationState
 from flockdesk.domain.types import Author, Engagement, InboundItem, Link, Media
 from flockdesk.domain.utc import utcnow
+from flockdesk.services.accounts.org_contacts import OrgContacts
 from flockdesk.services.conversations import state as state_svc
 from flockdesk.services.ingest.ingestor import Triage, default_triage
 from flockdesk.services.ingest.rules import labels_to_columns
-from flockdesk.store.schema import contacts, conversations, messages
+from flockdesk.store.schema import accounts, contacts, conversations, messages
 
 
 def _unlabelled(conn: Connection, after: int, limit: int) -> list[Any]:
@@ -43,6 +44,7 @@ def _unlabelled(conn: Connection, after: int, limit: int) -> list[Any]:
             messages.c.media,
             messages.c.links,
             conversations.c.kind.label("thread_kind"),
+            conversations.c.account_id,
             conversations.c.channel,
             conversations.c.external_thread_id,
             contacts.c.external_id.label("author_id"),
@@ -128,6 +130,29 @@ def _raise_priorities(conn: Connection, rows: Sequence[Any], columns: Sequence[M
         state_svc.record_many(conn, history)
 
 
+def _labels(conn: Connection, hook: Triage, rows: Sequence[Any]) -> list[Mapping[str, Any]]:
+    """The hook's labels for `rows`, in order, with each account's own contact details passed along."""
+    contacts_of = {
+        int(r.id): OrgContacts.from_json(r.org_contacts).flat()
+        for r in conn.execute(
+            sa.select(accounts.c.id, accounts.c.org_contacts).where(
+                accounts.c.id.in_({int(r.account_id) for r in rows})
+            )
+        )
+    }
+    out: list[Mapping[str, Any]] = [{}] * len(rows)
+    groups: dict[int, list[int]] = {}
+    for i, r in enumerate(rows):
+        groups.setdefault(int(r.account_id), []).append(i)
+    for account_id, idx in groups.items():
+        items = [_item(rows[i]) for i in idx]
+        found = contacts_of.get(account_id, [])
+        labels = hook(items, org_contacts=found) if found else hook(items)
+        for i, lab in zip(idx, labels, strict=False):
+            out[i] = lab
+    return out
+
+
 def fill_missing_labels(
     engine: Engine,
     *,
@@ -146,7 +171,7 @@ def fill_missing_labels(
             if not rows:
                 return done
             after = int(rows[-1].id)
-            labels = hook([_item(r) for r in rows])
+            labels = _labels(conn, hook, rows)
             columns = [labels_to_columns(lab) for lab in labels]
             updates = [{"mid": int(r.id), **cols} for r, cols in zip(rows, columns, strict=True)]
             updates = [u for u in updates if u["intent"] is not None]

@@ -21,7 +21,8 @@ from flockdesk.connectors.base import HandleRules
 from flockdesk.domain.types import InboundItem
 from flockdesk.domain.vocabulary import LABEL_KEYS, PUBLIC_OUTBOX_KINDS
 
-NO_LABELS: dict[str, Any] = dict.fromkeys(LABEL_KEYS)
+NO_LABELS: dict[str, Any] = {**dict.fromkeys(LABEL_KEYS), "lang": None}
+MAX_LANG_LEN = 8  # messages.lang: an ISO 639-1 code or "und"
 
 
 def labels_to_columns(labels: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -45,6 +46,8 @@ def labels_to_columns(labels: Mapping[str, Any] | None) -> dict[str, Any]:
         out["priority"] = None if out["priority"] is None else min(1.0, max(0.0, float(out["priority"])))
     except (TypeError, ValueError):
         out["priority"] = None
+    lang = labels.get("lang")
+    out["lang"] = lang.lower() if isinstance(lang, str) and 0 < len(lang) <= MAX_LANG_LEN else None
     return out
 
 

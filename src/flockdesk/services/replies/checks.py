@@ -7,7 +7,8 @@
   customer says about them never goes out in another customer's thread). The team's DMs without
   personal data (stock phrases) stay usable in public. No override lifts this rule: the guard override
   is for the guard's warning only;
-- the reply guard (flockdesk.triage.check_reply) on public text, refused unless overridden.
+- the reply guard (flockdesk.triage.check_reply) on public text, refused unless overridden; the
+  account's own contact details (services/accounts/org_contacts.py) are not personal data to it.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from sqlalchemy import Connection
 
 from flockdesk.domain import rules
 from flockdesk.domain.errors import GuardFlagged, ReplyRefused, conversation_not_found
+from flockdesk.services.accounts.org_contacts import OrgContacts
 from flockdesk.store.schema import accounts, contacts, conversations, messages, outbox
 from flockdesk.triage import check_reply, sensitive_kinds
 
@@ -38,6 +40,7 @@ def load_context(conn: Connection, conversation_id: int) -> dict[str, Any]:
                 c.contact_id,
                 c.assignee_id,
                 accounts.c.external_user_id.label("account_user_id"),
+                accounts.c.org_contacts,
                 contacts.c.external_id.label("contact_external_id"),
             )
             .select_from(
@@ -53,6 +56,8 @@ def load_context(conn: Connection, conversation_id: int) -> dict[str, Any]:
     if r is None:
         raise conversation_not_found(conversation_id)
     ctx = dict(r)
+    # the organisation's own phones, emails and URLs: a public reply may give them
+    ctx["org_contacts"] = OrgContacts.from_json(ctx["org_contacts"]).flat()
     ctx["latest_in"] = conn.execute(
         sa.select(messages.c.id, messages.c.external_id, messages.c.transport)
         .where(messages.c.conversation_id == conversation_id, messages.c.direction == "in")
@@ -160,7 +165,7 @@ def check_public(conn: Connection, ctx: dict[str, Any], text: str, override_guar
     """Run the DM-leak rule (never overridable) and the guard on a public text; returns the guard's
     check if the agent overrode it."""
     refuse(rules.dm_leak(text, dm_texts_for(conn, ctx, text)))
-    check = check_reply(text)
+    check = check_reply(text, ctx.get("org_contacts") or ())
     flagged = bool(check.asks_for_sensitive or check.contains_sensitive)
     if flagged and not override_guard:
         raise GuardFlagged(f"the reply guard flagged this public reply: {check.advice}", check)

@@ -26,6 +26,7 @@ from sqlalchemy import Connection, Engine, RowMapping
 
 from flockdesk.domain import rules
 from flockdesk.domain.errors import Conflict, InvalidInput, ReplyRefused
+from flockdesk.domain.vocabulary import OutboxOrigin
 from flockdesk.services.replies import outbox as outbox_svc
 from flockdesk.services.replies import policy
 from flockdesk.services.replies.checks import check_public, dm_texts_for, load_context, refuse
@@ -82,6 +83,7 @@ def _queue(
     override_guard: bool,
     key: str | None,
     quick_replies: Sequence[str] = (),
+    ai_drafted: bool = False,
 ) -> OutboxRow:
     actor = audit.actor_name(conn, user_id)
     ctx = load_context(conn, conversation_id)
@@ -98,7 +100,8 @@ def _queue(
         raise ReplyRefused("no_recipient", "this DM conversation has no contact to write to")
     if kind != "dm" and latest is None:
         raise ReplyRefused("nothing_to_reply_to", "this conversation has no inbound post to reply to")
-    policy.refuse_unless_allowed(policy.ask(conn, ctx, kind, text))
+    origin: OutboxOrigin = "ai_draft" if ai_drafted else "agent"
+    policy.refuse_unless_allowed(policy.ask(conn, ctx, kind, text, origin=origin))
     # a DM goes back on the transport the customer used last (their latest message)
     transport = ((latest.transport if latest is not None else None) or "legacy") if kind == "dm" else None
     quick = quick_reply_request(quick_replies)
@@ -118,6 +121,7 @@ def _queue(
         conversation_id=conversation_id,
         transport=transport,
         quick_reply=quick,
+        origin=origin,
     )
     audit_override(conn, user_id, actor, row, conversation_id, check)
     audit.record(
@@ -127,7 +131,13 @@ def _queue(
         "reply.queue",
         "outbox",
         row.id,
-        {"conversation_id": conversation_id, "kind": row.kind, "transport": row.transport},
+        {
+            "conversation_id": conversation_id,
+            "kind": row.kind,
+            "transport": row.transport,
+            # the text started as a model's suggestion (services/replies/assist.py) that this person sent
+            **({"ai_drafted": True} if ai_drafted else {}),
+        },
     )
     return row
 
@@ -147,13 +157,18 @@ def queue_reply(
     override_guard: bool = False,
     idempotency_key: str | None = None,
     quick_replies: Sequence[str] = (),
+    ai_drafted: bool = False,
 ) -> OutboxRow:
     """Queue the answer to a conversation: a DM for a DM conversation (on the transport the customer
-    used last; in X Chat with `quick_replies` offered if given), a reply post for a public one."""
+    used last; in X Chat with `quick_replies` offered if given), a reply post for a public one.
+    `ai_drafted`: the text began as a model's draft that this person read and sent; the row's origin
+    is `ai_draft` and the audit says so. The guard and the policy run on it like any reply."""
     key = clean_key(idempotency_key)
     return with_retry_on_race(
         engine,
-        lambda conn: _queue(conn, conversation_id, user_id, text, override_guard, key, quick_replies),
+        lambda conn: _queue(
+            conn, conversation_id, user_id, text, override_guard, key, quick_replies, ai_drafted
+        ),
     )
 
 

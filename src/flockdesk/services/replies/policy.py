@@ -216,15 +216,23 @@ def refuse_unless_allowed(decision: Decision) -> None:
         raise PolicyRefused(decision.verdict, decision.reason, decision.message, decision.native_link)
 
 
-def ask(conn: Connection, ctx: dict[str, Any], kind: str, text: str) -> Decision:
-    """The platform policy's decision on answering this conversation with `text` (an outbox kind)."""
+def ask(
+    conn: Connection, ctx: dict[str, Any], kind: str, text: str, *, origin: OutboxOrigin = "agent"
+) -> Decision:
+    """The platform policy's decision on a person answering this conversation with `text` (an outbox
+    kind); `origin` is `ai_draft` when the text began as a model's draft."""
     if kind == "dm":
         facts, _ = dm_facts(
-            conn, ctx["account_id"], ctx["contact_external_id"], text, conversation_id=ctx["id"]
+            conn,
+            ctx["account_id"],
+            ctx["contact_external_id"],
+            text,
+            origin=origin,
+            conversation_id=ctx["id"],
         )
         return decide(conn, ctx["account_id"], "dm", facts)
     facts, _ = public_facts(
-        conn, ctx["account_id"], ctx["latest_in"].external_id, text, conversation_id=ctx["id"]
+        conn, ctx["account_id"], ctx["latest_in"].external_id, text, origin=origin, conversation_id=ctx["id"]
     )
     return decide(conn, ctx["account_id"], "public_ack" if kind == "public_ack" else "public_reply", facts)
 

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from flockdesk.domain import languages
 from flockdesk.domain import text as text_mod
 from flockdesk.domain.errors import InvalidInput, PolicyRefused, UserError
 from flockdesk.domain.vocabulary import TEXT_KINDS
+from flockdesk.services.accounts import org_contacts as org_contacts_svc
 from flockdesk.services.conversations import actions as conv_svc
 from flockdesk.services.conversations import inbox as inbox_svc
+from flockdesk.services.replies import assist
 from flockdesk.services.replies import compose as replies_svc
 from flockdesk.services.team import audit as audit_svc
 from flockdesk.services.team import users as users_svc
@@ -34,12 +38,13 @@ from flockdesk.web.security import (
 VIEWS_DOC = "all | mine | unassigned | mentions | dms | listening | snoozed | resolved | leads | influencers"
 
 
-def check_reply_info(text: str, kind: str) -> m.CheckReplyOut:
-    """The reply guard (triage) plus the authoritative weighted length."""
+def check_reply_info(text: str, kind: str, org_contacts: Sequence[str] = ()) -> m.CheckReplyOut:
+    """The reply guard (triage) plus the authoritative weighted length; `org_contacts`: the account's
+    own contact details, which a public reply may give."""
     length = text_mod.length_info(text, kind if kind in TEXT_KINDS else "reply")
     asks, contains, advice = False, [], ""
     if kind != "dm":
-        res = check_reply(text)
+        res = check_reply(text, org_contacts)
         asks = res.asks_for_sensitive
         contains = list(res.contains_sensitive)
         advice = res.advice
@@ -120,6 +125,7 @@ def create_api(ctx: WebContext) -> FastAPI:
         urgent: bool | None = None,
         move_to_dm: bool | None = None,
         influencer: bool | None = None,
+        lang: str | None = Query(None, description='ISO 639-1 language code, or "und"'),
         user: User = Depends(api_user),
     ) -> m.ConversationPage:
         if view not in inbox_svc.VIEWS:
@@ -135,6 +141,7 @@ def create_api(ctx: WebContext) -> FastAPI:
             urgent=urgent,
             move_to_dm=move_to_dm,
             influencer=influencer,
+            lang=languages.clean_code(lang),
         )
         page = await run_in_threadpool(
             lambda: inbox_svc.list_view(
@@ -179,6 +186,7 @@ def create_api(ctx: WebContext) -> FastAPI:
                 body.text,
                 override_guard=body.override_guard,
                 idempotency_key=body.idempotency_key,
+                ai_drafted=body.ai_drafted,
             )
         )
         return m.OutboxOut.model_validate(row)
@@ -205,8 +213,44 @@ def create_api(ctx: WebContext) -> FastAPI:
         return m.ContactOut.model_validate(panel)
 
     @api.post("/check-reply", response_model=m.CheckReplyOut, tags=["replies"])
-    async def check_reply(body: m.CheckReplyIn, user: User = Depends(api_user)) -> m.CheckReplyOut:
-        return await run_in_threadpool(check_reply_info, body.text, body.kind)
+    async def check_reply(
+        body: m.CheckReplyIn, request: Request, user: User = Depends(api_user)
+    ) -> m.CheckReplyOut:
+        contacts: list[str] = []
+        if body.conversation_id is not None:
+            contacts = await run_in_threadpool(
+                org_contacts_svc.for_conversation, engine(request), body.conversation_id
+            )
+        return await run_in_threadpool(check_reply_info, body.text, body.kind, contacts)
+
+    def ai_model(request: Request) -> assist.ChatModel:
+        s = web(request).settings
+        found = assist.model_from(s.ai_url, model=s.ai_model, timeout_s=s.ai_timeout_s, api_key=s.ai_api_key)
+        if found is None:
+            raise assist.AssistOff()
+        return found
+
+    @api.post(
+        "/conversations/{cid}/draft-suggestions",
+        response_model=m.DraftSuggestionOut,
+        tags=["replies"],
+        responses={503: {"description": "the model endpoint failed; `detail` says how"}},
+    )
+    async def suggest_draft(
+        cid: int, request: Request, user: User = Depends(api_user)
+    ) -> m.DraftSuggestionOut:
+        """A reply draft from the AI model (FLOCKDESK_AI_URL), checked by the reply guard and the
+        platform's policy. Nothing is queued: send it (edited) with `ai_drafted: true`."""
+        model = ai_model(request)
+        found = await run_in_threadpool(assist.suggest_reply, engine(request), model, cid)
+        return m.DraftSuggestionOut(**found.to_json())
+
+    @api.post("/conversations/{cid}/summary", response_model=m.SummaryOut, tags=["conversations"])
+    async def summarise(cid: int, request: Request, user: User = Depends(api_user)) -> m.SummaryOut:
+        """A short summary of the thread from the AI model (FLOCKDESK_AI_URL)."""
+        model = ai_model(request)
+        text = await run_in_threadpool(assist.summarise, engine(request), model, cid)
+        return m.SummaryOut(summary=text)
 
     @api.post("/tokens", response_model=m.TokenOut, status_code=201, tags=["tokens"])
     async def create_token(body: m.TokenIn, request: Request, user: User = Depends(api_user)) -> m.TokenOut:

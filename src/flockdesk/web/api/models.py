@@ -52,6 +52,7 @@ class InboxRowOut(Orm):
     influencer: bool
     priority: float
     last_message_at: datetime | None
+    lang: str | None = Field(None, description='latest inbound message\'s language, ISO 639-1 or "und"')
 
 
 class ConversationPage(BaseModel):
@@ -99,6 +100,7 @@ class ThreadItemOut(Orm):
     sensitive: list[str] = []
     urgent: bool | None = None
     move_to_dm: bool | None = None
+    lang: str | None = Field(None, description='detected language, ISO 639-1 or "und"')
 
 
 class ContactConversationOut(Orm):
@@ -135,6 +137,9 @@ class ReplyIn(BaseModel):
     text: str = Field(min_length=1, max_length=20_000)
     override_guard: bool = Field(False, description="post a public reply the guard flagged (audited)")
     idempotency_key: str | None = Field(None, max_length=100)
+    ai_drafted: bool = Field(
+        False, description="the text began as an AI draft that this person reviewed (audited as AI-drafted)"
+    )
 
 
 class OutboxOut(Orm):
@@ -159,6 +164,9 @@ class AssignIn(BaseModel):
 class CheckReplyIn(BaseModel):
     text: str = Field(max_length=20_000)
     kind: str = Field("reply", description=_one_of(OUTBOX_KINDS))
+    conversation_id: int | None = Field(
+        None, description="the conversation replied to: its account's own contact details are allowed"
+    )
 
 
 class CheckReplyOut(BaseModel):
@@ -209,3 +217,21 @@ class AuditOut(Orm):
     target_type: str | None
     target_id: str | None
     details: dict[str, object] | None
+
+
+class DraftSuggestionOut(BaseModel):
+    text: str = Field(description="the model's draft: a suggestion only, never queued")
+    kind: str
+    flagged: bool = Field(description="the reply guard flags the draft")
+    asks_for_sensitive: bool
+    contains_sensitive: list[str]
+    advice: str
+    policy_message: str | None = Field(description="why the platform's policy would not let the API send it")
+    weighted_length: int
+    limit: int
+    valid: bool
+    ai_drafted: bool = True
+
+
+class SummaryOut(BaseModel):
+    summary: str

@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from flockdesk.domain.errors import InvalidInput
 from flockdesk.services.accounts import connected as accounts_svc
 from flockdesk.services.accounts import costs as costs_svc
-from flockdesk.services.accounts import listening, xchat_keys
+from flockdesk.services.accounts import listening, org_contacts, xchat_keys
 from flockdesk.services.accounts import oauth as oauth_svc
 from flockdesk.services.accounts import sources as sources_svc
 from flockdesk.services.monitoring import health as health_svc
@@ -29,21 +29,45 @@ def callback_url(request: Request) -> str:
     return str(request.url_for("accounts_callback"))
 
 
-@router.get("/settings/accounts")
-async def accounts_page(request: Request, user: User = Depends(admin_only)) -> Response:
+def _contact_forms(details: dict[int, org_contacts.OrgContacts]) -> dict[int, dict[str, str]]:
+    """Each account's stored details as the form shows them: one a line."""
+    return {
+        aid: {"phones": "\n".join(d.phones), "emails": "\n".join(d.emails), "urls": "\n".join(d.urls)}
+        for aid, d in details.items()
+    }
+
+
+async def _accounts_page(
+    request: Request,
+    user: User,
+    *,
+    status: int = 200,
+    submitted: tuple[int, dict[str, str], list[str]] | None = None,
+) -> Response:
+    """The page; `submitted` (account id, the form's values, the problems) shows a refused contact
+    form as the admin typed it, so nothing typed is lost."""
     ctx = web(request)
 
-    def load() -> tuple[Any, dict[int, xchat_keys.ChatKeyStatus]]:
+    def load() -> tuple[Any, dict[int, xchat_keys.ChatKeyStatus], dict[int, org_contacts.OrgContacts]]:
         found = accounts_svc.list_accounts(ctx.engine)
-        return found, {a.id: xchat_keys.status(ctx.engine, ctx.settings, a.id) for a in found}
+        keys = {a.id: xchat_keys.status(ctx.engine, ctx.settings, a.id) for a in found}
+        return found, keys, org_contacts.for_accounts(ctx.engine, [a.id for a in found])
 
-    items, chat_keys = await run_in_threadpool(load)
+    items, chat_keys, details = await run_in_threadpool(load)
+    forms = _contact_forms(details)
+    problems: dict[int, list[str]] = {}
+    if submitted is not None:
+        forms[submitted[0]] = submitted[1]
+        problems[submitted[0]] = submitted[2]
     return await render(
         request,
         user,
         "settings_accounts.html",
+        status,
         items=items,
         chat_keys=chat_keys,
+        contact_forms=forms,
+        contact_problems=problems,
         purposes=oauth_svc.PURPOSES,
         tab="accounts",
         callback=callback_url(request),
@@ -76,6 +100,36 @@ async def account_api_version(
         f"/settings/accounts/{account_id}/health",
         lambda: accounts_svc.set_api_version(ctx.engine, account_id, chosen, actor_id=user.id),
         f"API version set to {chosen}." if chosen else "API version set to the current one.",
+    )
+
+
+@router.get("/settings/accounts")
+async def accounts_page(request: Request, user: User = Depends(admin_only)) -> Response:
+    return await _accounts_page(request, user)
+
+
+@router.post("/settings/accounts/{account_id}/contacts")
+async def accounts_contacts(
+    account_id: int,
+    request: Request,
+    phones: str = Form(""),
+    emails: str = Form(""),
+    urls: str = Form(""),
+    region: str = Form(""),
+    user: User = Depends(admin_only),
+) -> Response:
+    """Save the organisation's own phones, emails and URLs for this account; a refused form comes
+    back as typed with every problem listed, and the stored details stay as they were."""
+    engine = web(request).engine
+    form = {"phones": phones, "emails": emails, "urls": urls, "region": region}
+    try:
+        details = org_contacts.parse_org_contacts(phones, emails, urls, region)
+    except org_contacts.OrgContactsInvalid as exc:
+        return await _accounts_page(request, user, status=400, submitted=(account_id, form, exc.problems))
+    return await attempt(
+        "/settings/accounts",
+        lambda: org_contacts.set_org_contacts(engine, account_id, details, actor_id=user.id),
+        "Contact details saved: triage and the reply guard treat them as the organisation's own.",
     )
 
 

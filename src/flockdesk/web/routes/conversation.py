@@ -89,6 +89,7 @@ async def conversation_page(cid: int, request: Request, user: User = Depends(pag
         attachments=attachments,
         policy=decision,
         activity=activity,
+        ai_enabled=bool(web(request).settings.ai_url),
         notice=request.query_params.get("notice", ""),
         error=request.query_params.get("error", ""),
     )
@@ -248,6 +249,7 @@ async def reply(
     text: str = Form(""),
     override_guard: str = Form(""),
     idempotency_key: str = Form(""),
+    ai_drafted: str = Form(""),
     user: User = Depends(page_user),
 ) -> Response:
     """Form fallback of the composer (the page's script uses the REST API)."""
@@ -261,6 +263,7 @@ async def reply(
             text,
             override_guard=override_guard == "yes",
             idempotency_key=idempotency_key or None,
+            ai_drafted=ai_drafted == "yes",
         ),
         "Reply queued.",
     )

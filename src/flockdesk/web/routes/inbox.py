@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
+from flockdesk.domain import languages
 from flockdesk.domain.vocabulary import INTENTS, SENTIMENTS
 from flockdesk.services.conversations import inbox as inbox_svc
 from flockdesk.services.conversations import lookups as web_lookups
@@ -29,6 +30,7 @@ FILTER_KEYS = (
     "urgent",
     "move_to_dm",
     "influencer",
+    "lang",
 )
 YES_NO = {"yes": True, "no": False}
 CHANNELS = {"mention": "Mention", "search": "Listening", "dm": "DM"}
@@ -56,6 +58,7 @@ def parse_filters(params: dict[str, str]) -> tuple[Any, dict[str, str]]:
         urgent=YES_NO.get(kept.get("urgent", "")),
         move_to_dm=YES_NO.get(kept.get("move_to_dm", "")),
         influencer=YES_NO.get(kept.get("influencer", "")),
+        lang=languages.clean_code(kept.get("lang")),
     )
     return filters, kept
 
@@ -87,6 +90,7 @@ def load_page(request: Request, user: User, view: str) -> dict[str, Any]:
         "channels": CHANNELS,
         "intents": INTENTS,
         "sentiments": SENTIMENTS,
+        "languages": [(code, languages.name(code)) for code in languages.COMMON],
         "acct_names": web_lookups.account_labels(web(request).engine),
     }
 

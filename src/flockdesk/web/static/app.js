@@ -211,7 +211,7 @@
       counter.classList.toggle("over", n > limit);
     }
     function check() {
-      postJSON("/api/v1/check-reply", { text: text.value, kind: kind }).then(function (r) {
+      postJSON("/api/v1/check-reply", { text: text.value, kind: kind, conversation_id: parseInt(cid, 10) }).then(function (r) {
         return r.ok ? r.json() : null;
       }).then(function (res) {
         if (!res) { return; }
@@ -226,7 +226,75 @@
         guard.classList.toggle("show", flagged);
       });
     }
+    /* AI drafts: a suggestion stays marked (and is sent as AI-drafted) until the text is cleared */
+    var aiDrafted = document.getElementById("ai-drafted");
+    var aiBadge = document.getElementById("ai-badge");
+    var aiStatus = document.getElementById("ai-status");
+    function markSuggested(on) {
+      aiDrafted.value = on ? "yes" : "";
+      if (aiBadge) { aiBadge.hidden = !on; }
+      text.classList.toggle("ai-suggested", on);
+      if (on) { text.setAttribute("aria-describedby", "ai-badge"); } else { text.removeAttribute("aria-describedby"); }
+    }
+    function aiSay(msg, isError) {
+      if (!aiStatus) { return; }
+      aiStatus.textContent = msg;
+      aiStatus.classList.toggle("error", !!isError);
+    }
+    function askModel(url) {
+      return postJSON(url, {})
+        .then(function (r) {
+          return r.json().then(function (j) { return { ok: r.ok, body: j }; },
+            function () { return { ok: false, body: null }; });
+        })
+        .then(function (res) {
+          if (!res.ok) {
+            throw new Error((res.body && res.body.detail) || "The AI model is unavailable: write the reply yourself.");
+          }
+          return res.body;
+        }, function () { throw new Error("Network error: the AI model was not asked. Write the reply yourself."); });
+    }
+    var aiDraftBtn = document.getElementById("ai-draft");
+    if (aiDraftBtn) {
+      aiDraftBtn.addEventListener("click", function () {
+        if (text.value.trim() && !window.confirm("Replace what you wrote with an AI suggestion?")) { return; }
+        aiDraftBtn.disabled = true;
+        aiSay("Asking the AI model for a draft…", false);
+        askModel("/api/v1/conversations/" + cid + "/draft-suggestions").then(function (d) {
+          aiDraftBtn.disabled = false;
+          text.value = d.text || "";
+          markSuggested(true);
+          updateCounter();
+          check();
+          text.focus();
+          aiSay(d.policy_message ? "Suggestion ready. " + d.policy_message :
+            "Suggestion ready: review and edit it before sending.", false);
+        }).catch(function (err) {
+          aiDraftBtn.disabled = false;
+          aiSay(err.message, true);
+        });
+      });
+    }
+    var aiSummaryBtn = document.getElementById("ai-summary-btn");
+    var aiSummary = document.getElementById("ai-summary");
+    if (aiSummaryBtn) {
+      aiSummaryBtn.addEventListener("click", function () {
+        aiSummaryBtn.disabled = true;
+        aiSay("Asking the AI model for a summary…", false);
+        askModel("/api/v1/conversations/" + cid + "/summary").then(function (d) {
+          aiSummaryBtn.disabled = false;
+          aiSummary.textContent = "AI summary: " + (d.summary || "");
+          aiSummary.hidden = false;
+          aiSay("Summary ready.", false);
+        }).catch(function (err) {
+          aiSummaryBtn.disabled = false;
+          aiSay(err.message, true);
+        });
+      });
+    }
+
     text.addEventListener("input", function () {
+      if (!text.value.trim()) { markSuggested(false); }
       updateCounter();
       lastTyped = Date.now();
       preview.classList.remove("show");
@@ -241,6 +309,7 @@
         .then(function (r) { return r.json(); })
         .then(function (res) {
           text.value = res.text || "";
+          markSuggested(false);
           preview.textContent = "Preview: " + text.value;
           preview.classList.add("show");
           updateCounter();
@@ -274,7 +343,8 @@
       var btn = document.getElementById("send");
       btn.disabled = true;
       postJSON("/api/v1/conversations/" + cid + "/replies",
-        { text: text.value, override_guard: override.checked, idempotency_key: idem.value })
+        { text: text.value, override_guard: override.checked, idempotency_key: idem.value,
+          ai_drafted: aiDrafted.value === "yes" })
         .then(function (r) { return r.json().then(function (j) { return { ok: r.ok, body: j }; }); })
         .then(function (res) {
           btn.disabled = false;
