@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 from starlette.testclient import TestClient
 
 
@@ -11,6 +12,19 @@ def inject(client: TestClient, **body: Any) -> dict[str, Any]:
     r = client.post("/_emulator/post", json=body)
     assert r.status_code == 200, r.text
     return r.json()
+
+
+def inject_over_http(base_url: str, **body: Any) -> dict[str, Any]:
+    """`inject` for an emulator running as a server (the worker and web tests talk to it over HTTP)."""
+    r = httpx.post(f"{base_url}/_emulator/post", json=body)
+    r.raise_for_status()
+    return r.json()  # type: ignore[no-any-return]
+
+
+def hidden_on_x(base_url: str, post_id: str) -> bool:
+    """Whether the emulator's ground truth has the post hidden (the reply-hiding tests check X's side)."""
+    posts = httpx.get(f"{base_url}/_emulator/truth").json()["posts"]
+    return bool(next(p["hidden"] for p in posts if p["id"] == post_id))
 
 
 def follow_pages(

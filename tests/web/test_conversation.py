@@ -225,3 +225,26 @@ def test_spike_alert_banner_shows_until_acknowledged(agent: Browser, engine) -> 
     action = re.search(r'action="(/alerts/\d+/ack)"', page).group(1)
     assert agent.post(action).status_code == 303
     assert 'id="spike-alert"' not in agent.client.get("/").text
+
+
+def test_empty_views_say_what_belongs_there(agent: Browser) -> None:
+    resolved = agent.client.get("/inbox/resolved").text
+    assert "No resolved conversations." in resolved and "appear live" not in resolved
+    snoozed = agent.client.get("/inbox/snoozed").text
+    assert "No snoozed conversations." in snoozed and "appear live" not in snoozed
+    filtered = agent.client.get("/inbox/all?intent=lead").text
+    assert "Nothing matches these filters" in filtered and 'href="/inbox/all"' in filtered
+    assert "Nothing here. New messages appear live." in agent.client.get("/inbox/all").text
+
+
+def test_a_resolved_row_shows_resolved_not_a_waiting_clock(agent: Browser, engine) -> None:
+    t = thread(engine, text="thanks, all sorted", name="Rita Resolved")
+    with engine.begin() as conn:
+        conn.execute(
+            conversations.update().where(conversations.c.id == t["conversation"]).values(status="resolved")
+        )
+    html = agent.client.get("/inbox/resolved").text
+    row = html[html.index("Rita Resolved") :]
+    row = row[: row.index("</li>")]
+    assert 'title="Resolved">resolved</span>' in row
+    assert "Waiting since" not in row and "sla-green" not in row

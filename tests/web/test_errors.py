@@ -109,3 +109,24 @@ def test_user_errors_are_their_4xx_with_their_message_on_pages_and_in_the_api(
         "/api/v1/conversations", params={"view": "nope"}, headers={"Authorization": f"Bearer {token}"}
     )
     assert bad_view.status_code == 400 and "Unknown view" in bad_view.json()["detail"]
+
+
+def test_a_malformed_id_in_a_page_address_is_the_friendly_404_page(agent: Browser) -> None:
+    resp = agent.client.get("/c/abc", headers={"accept": "text/html"})
+    assert resp.status_code == 404
+    assert resp.headers["content-type"].startswith("text/html")
+    assert "There is no page at this address" in resp.text
+    assert "Content-Security-Policy" in resp.headers
+    assert "int_parsing" not in resp.text and "detail" not in resp.text
+
+
+def test_a_malformed_id_keeps_the_json_details_for_api_callers(agent: Browser) -> None:
+    resp = agent.client.get("/c/abc", headers={"accept": "application/json"})
+    assert resp.status_code == 422
+    assert resp.json()["detail"][0]["loc"] == ["path", "cid"]
+
+
+def test_an_unknown_page_is_the_friendly_404_page(agent: Browser) -> None:
+    resp = agent.client.get("/no-such-page", headers={"accept": "text/html"})
+    assert resp.status_code == 404
+    assert "There is no page at this address" in resp.text

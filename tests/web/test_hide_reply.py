@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from typing import Any
 
-import httpx
 import pytest
 import sqlalchemy as sa
 from sqlalchemy import Engine
@@ -17,6 +15,7 @@ from flockdesk.services.accounts import connected as accounts
 from flockdesk.services.ingest.ingestor import Ingestor
 from flockdesk.settings import Settings
 from flockdesk.store.schema import audit_events, messages
+from tests.emulator.helpers import hidden_on_x, inject_over_http
 
 from .conftest import Browser
 from .seed import thread
@@ -28,29 +27,18 @@ def emu() -> Iterator[EmulatorServer]:
         yield server
 
 
-def _inject(emu: EmulatorServer, **body: Any) -> dict[str, Any]:
-    r = httpx.post(f"{emu.base_url}/_emulator/post", json=body)
-    r.raise_for_status()
-    return r.json()
-
-
-def _hidden_on_x(emu: EmulatorServer, post_id: str) -> bool:
-    posts = httpx.get(f"{emu.base_url}/_emulator/truth").json()["posts"]
-    return bool(next(p["hidden"] for p in posts if p["id"] == post_id))
-
-
 def _ingested_reply(engine: Engine, settings: Settings, emu: EmulatorServer, *, org_root: bool) -> dict:
     """A customer's reply holding a card number, under a post by the org (or by another customer)."""
     tag = uuid.uuid4().hex[:6]
     org = emu.org_user["username"]
     info = accounts.add_account(engine, settings, base_url=emu.base_url, token=emu.token)
     root = (
-        _inject(emu, from_org=True, text=f"Schedule update {tag}")
+        inject_over_http(emu.base_url, from_org=True, text=f"Schedule update {tag}")
         if org_root
-        else _inject(emu, author="bob", text=f"@{org} lost bag {tag}")
+        else inject_over_http(emu.base_url, author="bob", text=f"@{org} lost bag {tag}")
     )
-    reply = _inject(
-        emu, author="maria", text=f"@{org} card 4111 1111 1111 1111 {tag}", in_reply_to=root["id"]
+    reply = inject_over_http(
+        emu.base_url, author="maria", text=f"@{org} card 4111 1111 1111 1111 {tag}", in_reply_to=root["id"]
     )
     page = (
         XClient(emu.base_url, emu.token, org_user_id=emu.org_user["id"])
@@ -78,7 +66,7 @@ def test_banner_hides_the_reply_on_x_and_shows_it(
     assert 'id="sensitive-banner"' in page and 'id="banner-hide-reply"' in page
     resp = agent.post(f"/c/{r['conversation_id']}/hide-reply", {"message_id": str(r["message_id"])})
     assert resp.status_code == 303 and "hidden+on+X" in resp.headers["location"], resp.headers["location"]
-    assert _hidden_on_x(emu, r["post_id"])
+    assert hidden_on_x(emu.base_url, r["post_id"])
     page = agent.client.get(resp.headers["location"]).text
     assert 'id="reply-hidden-state"' in page and 'id="banner-unhide-reply"' in page
     assert "The reply is hidden on X" in page
@@ -88,7 +76,7 @@ def test_banner_hides_the_reply_on_x_and_shows_it(
     resp = agent.post(
         f"/c/{r['conversation_id']}/hide-reply", {"message_id": str(r["message_id"]), "hidden": "no"}
     )
-    assert "visible+on+X+again" in resp.headers["location"] and not _hidden_on_x(emu, r["post_id"])
+    assert "visible+on+X+again" in resp.headers["location"] and not hidden_on_x(emu.base_url, r["post_id"])
 
 
 def test_a_refusal_is_shown_with_what_to_do(
@@ -100,7 +88,7 @@ def test_a_refusal_is_shown_with_what_to_do(
     resp = agent.post(f"/c/{r['conversation_id']}/hide-reply", {"message_id": str(r["message_id"])})
     page = agent.client.get(resp.headers["location"]).text
     assert "conversations your account started" in page and "Move it to DM" in page
-    assert not _hidden_on_x(emu, r["post_id"])
+    assert not hidden_on_x(emu.base_url, r["post_id"])
 
 
 def test_no_offer_for_a_post_that_is_not_a_reply_and_csrf_is_required(agent: Browser, engine: Engine) -> None:

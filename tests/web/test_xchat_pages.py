@@ -8,56 +8,12 @@ from urllib.parse import unquote_plus
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
-from flockdesk.services.accounts.credentials import Credentials, Secret, encrypt_credentials
-from flockdesk.store.schema import accounts, contacts, conversations, messages
+from flockdesk.store.schema import accounts, contacts, messages
+from tests.rows import add_account_row, add_conversation_row
 
 from .conftest import Browser
 
 MISSING = "X Chat keys missing: generate new keys (customers&#39;"
-
-
-def add_account_row(engine: Engine) -> int:
-    blob = encrypt_credentials("test-secret-key", Credentials(Secret("tok")))
-    with engine.begin() as conn:
-        return int(
-            conn.execute(
-                accounts.insert()
-                .values(
-                    platform="x",
-                    external_user_id="1000",
-                    username="acme",
-                    display_name="Acme",
-                    purpose="care",
-                    base_url="http://x.invalid",
-                    credentials_encrypted=blob,
-                    active=True,
-                    created_at=datetime.now(UTC),
-                )
-                .returning(accounts.c.id)
-            ).scalar_one()
-        )
-
-
-def add_conversation_row(engine: Engine, account_id: int, kind: str, thread: str) -> int:
-    now = datetime.now(UTC)
-    with engine.begin() as conn:
-        return int(
-            conn.execute(
-                conversations.insert()
-                .values(
-                    account_id=account_id,
-                    platform="x",
-                    kind=kind,
-                    channel="dm",
-                    external_thread_id=thread,
-                    status="open",
-                    priority=0.0,
-                    created_at=now,
-                    last_message_at=now,
-                )
-                .returning(conversations.c.id)
-            ).scalar_one()
-        )
 
 
 def test_accounts_page_shows_missing_keys_and_refuses_a_bad_backup(admin: Browser, engine: Engine) -> None:

@@ -10,7 +10,8 @@ from pathlib import Path
 from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, Request
-from fastapi.exception_handlers import http_exception_handler
+from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
@@ -100,6 +101,22 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
             resp.headers.update(exc.headers or {})
             return resp
         return await http_exception_handler(request, exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def _bad_request(request: Request, exc: RequestValidationError) -> Response:
+        # A page address with a malformed id (/c/abc) is an address that does not exist; a bad form or
+        # query value is the user's to fix. Pages get the error page, JSON callers FastAPI's details.
+        if _wants_json(request) or "text/html" not in request.headers.get("accept", ""):
+            return await request_validation_exception_handler(request, exc)
+        if any(err.get("loc", ("",))[0] == "path" for err in exc.errors()):
+            return _error_page(request, 404, HTTP_MESSAGES[404])
+        fields = sorted({str(err.get("loc", ("", "?"))[-1]) for err in exc.errors()})
+        return _error_page(
+            request,
+            400,
+            f"This request has a value the page cannot use ({', '.join(fields)}). "
+            "Go back, check what you entered and try again.",
+        )
 
     @app.exception_handler(LoginRequired)
     async def _login_required(request: Request, exc: LoginRequired) -> Response:

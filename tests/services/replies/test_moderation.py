@@ -6,7 +6,6 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
 import sqlalchemy as sa
 from sqlalchemy import Engine
@@ -21,6 +20,7 @@ from flockdesk.services.replies import moderation
 from flockdesk.services.team import audit
 from flockdesk.settings import Settings
 from flockdesk.store.schema import conversations, messages
+from tests.emulator.helpers import hidden_on_x, inject_over_http
 from tests.services import seed
 
 
@@ -28,17 +28,6 @@ from tests.services import seed
 def emu() -> Iterator[EmulatorServer]:
     with EmulatorServer(scenario="airline", speedup=900) as server:
         yield server
-
-
-def _inject(emu: EmulatorServer, **body: Any) -> dict[str, Any]:
-    r = httpx.post(f"{emu.base_url}/_emulator/post", json=body)
-    r.raise_for_status()
-    return r.json()
-
-
-def _truth_hidden(emu: EmulatorServer, post_id: str) -> bool:
-    posts = httpx.get(f"{emu.base_url}/_emulator/truth").json()["posts"]
-    return bool(next(p["hidden"] for p in posts if p["id"] == post_id))
 
 
 def _ingest_mentions(engine: Engine, emu: EmulatorServer, account_id: int) -> None:
@@ -61,12 +50,17 @@ def world(engine: Engine, settings: Settings, emu: EmulatorServer) -> dict[str, 
     tag = uuid.uuid4().hex[:6]
     org = emu.org_user["username"]
     info = accounts.add_account(engine, settings, base_url=emu.base_url, token=emu.token)
-    root = _inject(emu, from_org=True, text=f"Storm update {tag}: Oslo flights delayed")
-    reply = _inject(
-        emu, author="maria", text=f"@{org} my card is 4111 1111 1111 1111 {tag}", in_reply_to=root["id"]
+    root = inject_over_http(emu.base_url, from_org=True, text=f"Storm update {tag}: Oslo flights delayed")
+    reply = inject_over_http(
+        emu.base_url,
+        author="maria",
+        text=f"@{org} my card is 4111 1111 1111 1111 {tag}",
+        in_reply_to=root["id"],
     )
-    other_root = _inject(emu, author="bob", text=f"@{org} where is my bag {tag}")
-    other_reply = _inject(emu, author="maria", text=f"@{org} @bob same {tag}", in_reply_to=other_root["id"])
+    other_root = inject_over_http(emu.base_url, author="bob", text=f"@{org} where is my bag {tag}")
+    other_reply = inject_over_http(
+        emu.base_url, author="maria", text=f"@{org} @bob same {tag}", in_reply_to=other_root["id"]
+    )
     _ingest_mentions(engine, emu, info.id)
     return {
         "account_id": info.id,
@@ -84,7 +78,7 @@ def test_hides_a_reply_in_an_org_thread_and_audits_it(
     mid = _message_id(engine, world["reply"]["id"])
     result = moderation.hide_reply(engine, settings, user_id=world["user_id"], message_id=mid)
     assert result.hidden is True and result.external_id == world["reply"]["id"]
-    assert _truth_hidden(emu, world["reply"]["id"])
+    assert hidden_on_x(emu.base_url, world["reply"]["id"])
     with engine.connect() as conn:
         assert conn.execute(sa.select(messages.c.hidden).where(messages.c.id == mid)).scalar_one() is True
     events = audit.list_events(engine, action="message.hidden")
@@ -93,7 +87,7 @@ def test_hides_a_reply_in_an_org_thread_and_audits_it(
     assert [(c.hidden, c.thread_owner) for c in offers] == [(True, "org")]
 
     back = moderation.hide_reply(engine, settings, user_id=world["user_id"], message_id=mid, hidden=False)
-    assert back.hidden is False and not _truth_hidden(emu, world["reply"]["id"])
+    assert back.hidden is False and not hidden_on_x(emu.base_url, world["reply"]["id"])
     assert len(audit.list_events(engine, action="message.unhidden")) == 1
 
 
@@ -105,7 +99,7 @@ def test_by_conversation_picks_the_flagged_reply(
         conn.execute(messages.update().where(messages.c.id == mid).values(sensitive=["payment_card"]))
         cid = conn.execute(sa.select(messages.c.conversation_id).where(messages.c.id == mid)).scalar_one()
     result = moderation.hide_reply(engine, settings, user_id=world["user_id"], conversation_id=cid)
-    assert result.message_id == mid and _truth_hidden(emu, world["reply"]["id"])
+    assert result.message_id == mid and hidden_on_x(emu.base_url, world["reply"]["id"])
 
 
 def test_a_thread_started_by_someone_else_is_refused_without_a_call(
@@ -133,7 +127,7 @@ def test_when_the_root_is_unknown_the_platforms_refusal_is_shown(
         moderation.HideRefused, match="X refused to hide this reply: .*conversations you started"
     ):
         moderation.hide_reply(engine, settings, user_id=world["user_id"], message_id=mid)
-    assert not _truth_hidden(emu, world["other_reply"]["id"])
+    assert not hidden_on_x(emu.base_url, world["other_reply"]["id"])
     with engine.connect() as conn:
         assert conn.execute(sa.select(messages.c.hidden).where(messages.c.id == mid)).scalar_one() is None
     assert len(audit.list_events(engine, action="message.hide_refused")) == 1

@@ -97,6 +97,11 @@
       if (row) { window.location.href = row.getAttribute("data-href"); }
     });
     var filters = document.getElementById("filters");
+    var filtersBox = document.getElementById("filters-box");
+    // On a phone the eleven filters would fill the first screen; fold them unless one is set.
+    if (filtersBox && window.matchMedia("(max-width: 760px)").matches && filtersBox.getAttribute("data-active") === "0") {
+      filtersBox.open = false;
+    }
     if (filters) {
       filters.addEventListener("change", function () { filters.submit(); });
     }
