@@ -1,4 +1,5 @@
-"""`flockdesk accounts add|list`: connect platform accounts. Tokens are never printed."""
+"""`flockdesk accounts add|list|disconnect|xchat-keys|webhook`: connect platform accounts and set up
+how their events arrive. Tokens and secrets are never printed."""
 
 from __future__ import annotations
 
@@ -19,9 +20,15 @@ from flockdesk.services.accounts.connected import (
     list_accounts,
 )
 from flockdesk.services.accounts.credentials import CredentialsError
+from flockdesk.services.realtime import webhook_registration
 from flockdesk.store.db import make_engine, upgrade
 
 accounts_app = typer.Typer(help="Connected platform accounts.", no_args_is_help=True)
+webhook_app = typer.Typer(
+    help="Real-time events delivered to this install's /webhooks/x (FLOCKDESK_X_WEBHOOK_URL).",
+    no_args_is_help=True,
+)
+accounts_app.add_typer(webhook_app, name="webhook")
 
 
 @accounts_app.command("add")
@@ -141,6 +148,52 @@ def accounts_xchat_keys(
     finally:
         engine.dispose()
     typer.echo(state.message)
+
+
+@webhook_app.command("register")
+def webhook_register(data_dir: DataDirOpt = None) -> None:
+    """Register FLOCKDESK_X_WEBHOOK_URL with X (once: an existing registration is reused) and point
+    every connected account's event subscriptions at it. The worker does the same at start."""
+    settings = settings_from(data_dir)
+    engine = make_engine(settings)
+    try:
+        upgrade(engine)
+        done = webhook_registration.setup_all(engine, settings)
+    except (AccountError, CredentialsError, webhook_registration.WebhookSetupError) as exc:
+        raise fail(str(exc)) from None
+    finally:
+        engine.dispose()
+    for hook, created, reports in done:
+        verb = "registered" if created else "already registered"
+        typer.echo(f"{hook.platform} webhook {hook.webhook_id} {verb} for {hook.url} (API {hook.base_url})")
+        for r in reports:
+            typer.echo(
+                f"  account {r.account_id}: {len(r.created)} subscriptions created, {len(r.moved)} moved "
+                f"to the webhook, {len(r.existing)} in place" + (f"; refused: {r.error}" if r.error else "")
+            )
+
+
+@webhook_app.command("show")
+def webhook_show(data_dir: DataDirOpt = None) -> None:
+    """The webhooks recorded for this install: id, URL, valid, last error."""
+    settings = settings_from(data_dir)
+    engine = make_engine(settings)
+    try:
+        upgrade(engine)
+        states = webhook_registration.list_states(engine)
+    finally:
+        engine.dispose()
+    if not states:
+        typer.echo(
+            "no webhook registered: set FLOCKDESK_X_WEBHOOK_URL and run `flockdesk accounts webhook register`"
+        )
+        return
+    for st in states:
+        typer.echo(
+            f"{st.platform} {st.base_url}: webhook {st.webhook_id or '-'} for {st.url}, "
+            f"{'valid' if st.valid else 'not valid'}"
+            + (f"; last error: {st.last_error}" if st.last_error else "")
+        )
 
 
 def register(app: typer.Typer) -> None:

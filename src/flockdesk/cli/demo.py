@@ -20,7 +20,7 @@ from flockdesk.emulator.scenario import load_scenario
 from flockdesk.emulator.server import EmulatorServer
 from flockdesk.jobs.worker import Worker
 from flockdesk.services.accounts import connected as accounts
-from flockdesk.services.accounts import sources
+from flockdesk.services.accounts import sources, xchat_keys
 from flockdesk.services.team import users
 from flockdesk.settings import load_settings
 from flockdesk.store.db import make_engine, upgrade
@@ -45,6 +45,9 @@ def demo_command(
     no_realtime: Annotated[
         bool, typer.Option("--no-realtime", help="Poll only: no X Activity API stream.")
     ] = False,
+    no_xchat: Annotated[
+        bool, typer.Option("--no-xchat", help="No X Chat identity: customers DM by legacy DMs only.")
+    ] = False,
 ) -> None:
     """Start the X API emulator, the worker and the web inbox; print the URL and an admin login."""
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -65,6 +68,13 @@ def demo_command(
     # the emulator listens on this machine: an address the server calls only when allowed by name
     settings.allowed_api_hosts = [*settings.allowed_api_hosts, urlsplit(emu.base_url).hostname or "127.0.0.1"]
     account = accounts.add_account(engine, settings, base_url=emu.base_url, token=emu.token)
+    if not no_xchat:
+        # Always new keys: the emulator starts empty on every run, so keys stored by an earlier demo
+        # run are not registered with it. With keys registered, its customers also write by X Chat.
+        try:
+            xchat_keys.generate(engine, settings, account.id)
+        except accounts.AccountError as exc:
+            raise fail(f"could not set up the demo's X Chat identity: {exc}") from exc
     terms = [f"#{t.lstrip('#')}" for t in sc.hashtags] + [f'"{n}"' for n in sc.names]
     with contextlib.suppress(sources.QueryError):  # already listening since an earlier demo run
         sources.add_search_source(
@@ -103,6 +113,8 @@ def demo_command(
     typer.echo(f"  inbox:     {url}")
     typer.echo(f"  login:     admin / {password}")
     typer.echo(f"  emulator:  {emu.base_url} (scenario {scenario}, org @{account.username})")
+    typer.echo(f"  real time: {'polling only' if no_realtime else 'activity stream on'}")
+    typer.echo(f"  X Chat:    {'off' if no_xchat else 'on (the account has its keys; customers encrypt)'}")
     typer.echo(f"  store:     {settings.resolved_database_url()}")
     typer.echo("  stop:      Ctrl-C\n")
     if not no_browser:

@@ -514,6 +514,33 @@ class ActivitySubscriber(Protocol):
     ) -> ActivitySubscription: ...
 
 
+@dataclass(frozen=True, slots=True)
+class WebhookRegistration:
+    """The app's webhook as the platform holds it: `valid` once it answered the CRC challenge."""
+
+    webhook_id: str
+    url: str
+    valid: bool
+
+
+@runtime_checkable
+class WebhookRegistrar(Protocol):
+    """A platform whose real-time events can be delivered to a webhook of this install (X: the V2
+    Webhooks API with the app's bearer token)."""
+
+    def ensure_webhook(self, base_url: str, bearer_token: str, url: str) -> tuple[WebhookRegistration, bool]:
+        """The webhook for `url`, registered (True) or found (False); PlatformRejected with the
+        platform's words when it refuses the URL or the CRC answer."""
+        ...
+
+    def move_subscription(
+        self, base_url: str, bearer_token: str, subscription_id: str, webhook_id: str | None
+    ) -> None:
+        """Point an existing subscription at a webhook (None: back at the stream), so switching
+        delivery keeps it instead of making a second one (the platform refuses a duplicate)."""
+        ...
+
+
 @runtime_checkable
 class ActivityStreamConnection(Protocol):
     def lines(self) -> Iterator[str]:

@@ -47,7 +47,7 @@ from flockdesk.services.accounts import connected as accounts_svc
 from flockdesk.services.accounts import sources as sources_svc
 from flockdesk.services.ingest.ingestor import Ingestor
 from flockdesk.services.realtime import events as events_svc
-from flockdesk.services.realtime import state
+from flockdesk.services.realtime import state, webhook_registration
 from flockdesk.services.realtime.subscriptions import ensure_subscriptions
 from flockdesk.settings import Settings
 
@@ -321,6 +321,8 @@ class RealtimeSupervisor:
         self.clock = clock
         self.consumers: dict[str, tuple[StreamConsumer, threading.Thread]] = {}
         self._checked: dict[int, float] = {}  # account id -> when its subscriptions were last checked
+        # (platform, base URL) -> (the registered webhook's id or None, when registration was last tried)
+        self._webhooks: dict[tuple[str, str], tuple[str | None, float]] = {}
 
     @staticmethod
     def enabled(settings: Settings) -> bool:
@@ -330,7 +332,7 @@ class RealtimeSupervisor:
         return datetime.fromtimestamp(self.clock(), UTC)
 
     def run(self) -> None:
-        log.info("real-time events on (stream)")
+        log.info("real-time events on (%s)", "webhook" if self.settings.x_webhook_url else "stream")
         try:
             while not self.stop.is_set():
                 try:
@@ -343,14 +345,48 @@ class RealtimeSupervisor:
 
     def step(self) -> None:
         accounts = state.realtime_accounts_list(self.engine)
+        targets = sorted({(a.platform, a.base_url.rstrip("/")) for a in accounts})
+        if self.settings.x_webhook_url:  # delivered to /webhooks/x: no stream
+            for platform, base_url in targets:
+                webhook_id = self._webhook(platform, base_url)
+                if webhook_id is None:
+                    continue
+                for account in accounts:
+                    if (account.platform, account.base_url.rstrip("/")) == (platform, base_url):
+                        self._subscribe(account, webhook_id=webhook_id)
+            return
         for account in accounts:
             self._subscribe(account)
-        for platform, base_url in sorted({(a.platform, a.base_url.rstrip("/")) for a in accounts}):
+        for platform, base_url in targets:
             self._hold_stream(platform, base_url)
 
-    def _subscribe(self, account: state.RealtimeAccount) -> None:
+    def _webhook(self, platform: str, base_url: str) -> str | None:
+        """The webhook registered for this API (once per worker; a failure is tried again after
+        `subscribe_retry_s`, and shown on the accounts as their last error)."""
+        known, last = self._webhooks.get((platform, base_url), (None, None))
+        if known is not None or (last is not None and self.clock() - last < self.options.subscribe_retry_s):
+            return known
+        try:
+            hook, _created = webhook_registration.register(
+                self.engine, self.settings, platform, base_url, now=self.now()
+            )
+        except webhook_registration.WebhookSetupError as exc:
+            log.warning("%s webhook for %s: %s", platform, base_url, exc)
+            ids = [
+                a.id
+                for a in state.realtime_accounts_list(self.engine)
+                if (a.platform, a.base_url.rstrip("/")) == (platform, base_url)
+            ]
+            state.mark_connected(self.engine, ids, "webhook", connected=False, error=str(exc))
+            self._webhooks[(platform, base_url)] = (None, self.clock())
+            return None
+        self._webhooks[(platform, base_url)] = (hook.webhook_id, self.clock())
+        return hook.webhook_id
+
+    def _subscribe(self, account: state.RealtimeAccount, *, webhook_id: str | None = None) -> None:
         """Each account once at start, then again only when it is not subscribed (new, reconnected
-        after a revoke) and the last attempt is `subscribe_retry_s` old."""
+        after a revoke) and the last attempt is `subscribe_retry_s` old. With `webhook_id` the
+        subscriptions deliver to that webhook, and the account counts as connected."""
         last = self._checked.get(account.id)
         if last is not None and (
             account.subscribed_at is not None or self.clock() - last < self.options.subscribe_retry_s
@@ -360,6 +396,7 @@ class RealtimeSupervisor:
         rules = registry.realtime(account.platform)
         if rules is None:
             return
+        mode: state.Delivery = "stream" if webhook_id is None else "webhook"
         connector = accounts_svc.connector_for_account(
             self.engine, self.settings, account.id, **self.connector_kwargs
         )
@@ -367,11 +404,24 @@ class RealtimeSupervisor:
             if not isinstance(connector, ActivitySubscriber):
                 return
             ensure_subscriptions(
-                self.engine, account.id, account.external_user_id, connector, rules, mode="stream"
+                self.engine,
+                account.id,
+                account.external_user_id,
+                connector,
+                rules,
+                mode=mode,
+                webhook_id=webhook_id,
+                move=None
+                if webhook_id is None
+                else webhook_registration.mover(
+                    self.settings, account.platform, account.base_url, webhook_id
+                ),
             )
+            if webhook_id is not None:
+                state.mark_connected(self.engine, [account.id], "webhook", connected=True, now=self.now())
         except ConnectorError as exc:
             log.warning("account %s: cannot subscribe to real-time events: %s", account.id, exc.detail)
-            state.mark_subscribed(self.engine, account.id, "stream", error=exc.detail)
+            state.mark_subscribed(self.engine, account.id, mode, error=exc.detail)
         finally:
             connector.close()
 

@@ -554,3 +554,20 @@ follow_events = Table(
     Column("received_at", TS, nullable=False),
     UniqueConstraint("account_id", "event_uuid", name="uq_follow_events_account_uuid"),
 )
+
+# migration 0021: the webhook registered with each platform API (base URL) for real-time delivery,
+# so a restarted worker reuses it instead of registering it again
+realtime_webhooks = Table(
+    "realtime_webhooks",
+    metadata,
+    Column("id", PK, primary_key=True),
+    Column("platform", String(16), nullable=False),
+    Column("base_url", String(512), nullable=False),
+    Column("url", String(512), nullable=False),  # where the platform delivers (this install's /webhooks/x)
+    Column("webhook_id", String(64)),  # the platform's id; None until registered
+    Column("valid", Boolean, nullable=False, default=False),  # answered the platform's CRC check
+    Column("registered_at", TS),
+    Column("checked_at", TS, nullable=False),  # the last registration attempt
+    Column("last_error", Text),  # why the last attempt failed (the platform's words)
+    UniqueConstraint("platform", "base_url", name="uq_realtime_webhooks_platform_base_url"),
+)

@@ -36,8 +36,9 @@ from flockdesk.connectors.base import (
     PlatformRejected,
     RateLimited,
     TransientError,
+    WebhookRegistration,
 )
-from flockdesk.connectors.x import links, parse
+from flockdesk.connectors.x import links, parse, webhooks
 from flockdesk.connectors.x.limits import read_headers
 from flockdesk.domain.realtime import AccessRevoked, ActivityEvent, ChatEnvelope, FollowChange
 from flockdesk.domain.types import DeadLetter, InboundItem
@@ -413,6 +414,14 @@ class XRealtime:
 
     def signature_valid(self, secret: str, body: bytes, headers: Mapping[str, str]) -> bool:
         return signature_valid(secret, body, headers)
+
+    def ensure_webhook(self, base_url: str, bearer_token: str, url: str) -> tuple[WebhookRegistration, bool]:
+        return webhooks.ensure_webhook(base_url, bearer_token, url)
+
+    def move_subscription(
+        self, base_url: str, bearer_token: str, subscription_id: str, webhook_id: str | None
+    ) -> None:
+        webhooks.move_subscription(base_url, bearer_token, subscription_id, webhook_id)
 
 
 REALTIME = XRealtime()

@@ -11,13 +11,16 @@ from starlette.concurrency import run_in_threadpool
 
 from flockdesk.domain import languages
 from flockdesk.domain import text as text_mod
-from flockdesk.domain.errors import InvalidInput, PolicyRefused, UserError
+from flockdesk.domain.errors import InvalidInput, NotFound, PolicyRefused, UserError
 from flockdesk.domain.vocabulary import TEXT_KINDS
 from flockdesk.services.accounts import org_contacts as org_contacts_svc
 from flockdesk.services.conversations import actions as conv_svc
 from flockdesk.services.conversations import inbox as inbox_svc
 from flockdesk.services.replies import assist
 from flockdesk.services.replies import compose as replies_svc
+from flockdesk.services.replies import native as native_svc
+from flockdesk.services.replies import rows as outbox_rows
+from flockdesk.services.replies.rows import OutboxRow
 from flockdesk.services.team import audit as audit_svc
 from flockdesk.services.team import users as users_svc
 from flockdesk.services.team.users import User
@@ -57,6 +60,23 @@ def check_reply_info(text: str, kind: str, org_contacts: Sequence[str] = ()) -> 
         limit=length["limit"],
         valid=length["valid"],
     )
+
+
+def native_reply_out(engine: Any, row: OutboxRow, link: str | None = None) -> m.NativeReplyOut:
+    link = link or native_svc.intent_link(engine, row)
+    if link is None:  # only native_reply rows with a target are looked up
+        raise NotFound(f"outbox row {row.id} is not a reply posted on the platform")
+    return m.NativeReplyOut(
+        outbox=m.OutboxOut.model_validate(row), intent_link=link, confirmed=row.claimed_at is not None
+    )
+
+
+def native_row(engine: Any, cid: int, outbox_id: int) -> OutboxRow:
+    """The conversation's native reply row; another conversation's row is not found here."""
+    row = outbox_rows.get_outbox(engine, outbox_id)
+    if row.conversation_id != cid or row.kind != "native_reply":
+        raise NotFound(f"conversation {cid} has no reply {outbox_id} to post on the platform")
+    return row
 
 
 def create_api(ctx: WebContext) -> FastAPI:
@@ -190,6 +210,76 @@ def create_api(ctx: WebContext) -> FastAPI:
             )
         )
         return m.OutboxOut.model_validate(row)
+
+    @api.post(
+        "/conversations/{cid}/native-replies",
+        response_model=m.NativeReplyOut,
+        status_code=201,
+        tags=["replies"],
+        summary="Reply on X: draft a reply a person posts on the platform",
+        responses={
+            422: {
+                "model": m.Problem,
+                "description": "refused: too long, flagged by the reply guard (re-send with "
+                "override_guard), a DM conversation, or `allowed_via_api` (the post summoned the "
+                "account: POST /replies instead), or forbidden by the platform's rules",
+            }
+        },
+    )
+    async def draft_native_reply(
+        cid: int, body: m.ReplyIn, request: Request, user: User = Depends(api_user)
+    ) -> m.NativeReplyOut:
+        """For a public post the platform's rules keep from the API (it did not mention or quote the
+        account): the text passes the same checks as any public reply (length, reply guard, the
+        platform's policy) and is kept as an outbox row of kind `native_reply` that Flockdesk never
+        sends. Open `intent_link`, post it on the platform, then confirm with `.../sent`. The same
+        `idempotency_key` (or the same text) returns the same draft."""
+        eng = engine(request)
+        draft = await run_in_threadpool(
+            lambda: native_svc.draft_native_reply(
+                eng,
+                cid,
+                user.id,
+                body.text,
+                override_guard=body.override_guard,
+                idempotency_key=body.idempotency_key,
+            )
+        )
+        return native_reply_out(eng, draft.row, draft.link)
+
+    @api.get(
+        "/conversations/{cid}/native-replies/{outbox_id}",
+        response_model=m.NativeReplyOut,
+        tags=["replies"],
+        summary="A Reply on X draft: its link and whether it was matched",
+    )
+    async def get_native_reply(
+        cid: int, outbox_id: int, request: Request, user: User = Depends(api_user)
+    ) -> m.NativeReplyOut:
+        eng = engine(request)
+        row = await run_in_threadpool(native_row, eng, cid, outbox_id)
+        return await run_in_threadpool(native_reply_out, eng, row)
+
+    @api.post(
+        "/conversations/{cid}/native-replies/{outbox_id}/sent",
+        response_model=m.NativeReplyOut,
+        tags=["replies"],
+        summary="Reply on X: the person posted it",
+    )
+    async def confirm_native_reply(
+        cid: int, outbox_id: int, request: Request, user: User = Depends(api_user)
+    ) -> m.NativeReplyOut:
+        """Record (and audit) that the person posted the reply on the platform. The worker then looks
+        for it among the account's own posts and attaches it to the conversation (status `sent`).
+        Confirming again changes nothing."""
+        eng = engine(request)
+
+        def confirm() -> OutboxRow:
+            native_row(eng, cid, outbox_id)
+            return native_svc.confirm_native(eng, outbox_id, user.id)
+
+        row = await run_in_threadpool(confirm)
+        return await run_in_threadpool(native_reply_out, eng, row)
 
     @api.post("/conversations/{cid}/assignments", response_model=m.ConversationDetail, tags=["assignments"])
     async def assign(

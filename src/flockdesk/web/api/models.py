@@ -156,6 +156,19 @@ class OutboxOut(Orm):
     sent_at: datetime | None
 
 
+class NativeReplyOut(BaseModel):
+    """A reply a person posts on the platform itself ("Reply on X"): the platform's rules keep it from
+    the API, so Flockdesk keeps the draft and gives the link that opens the platform's composer."""
+
+    outbox: OutboxOut = Field(
+        description="kind native_reply; status awaiting_native until the post is matched, then sent"
+    )
+    intent_link: str = Field(
+        description="opens the platform's composer as a reply to the post, with the text"
+    )
+    confirmed: bool = Field(description="the person said they posted it; the worker now looks for it")
+
+
 class AssignIn(BaseModel):
     assignee_id: int | None = Field(None, description="user id; null unassigns")
     me: bool = Field(False, description="assign to the caller (ignores assignee_id)")
