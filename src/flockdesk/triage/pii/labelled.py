@@ -32,10 +32,10 @@ _ACCOUNT = (
     r"reference))?|account|acct|a/c|mrn|sort code|routing(?: number)?|iban|(?-i:ID)|"
     r"carte (?:de )?(?:biblioth[èe]que|fid[ée]lit[ée]|membre|adh[ée]rent)|tarjeta (?:de )?(?:socio|biblioteca|fidelidad)|"
     r"cart[ãa]o (?:de )?(?:s[óo]cio|fidelidade|biblioteca)|tessera (?:della )?(?:biblioteca|socio|fedelt[àa])|"
-    r"bibliotheksausweis|kundenkarte|mitgliedsausweis|"
+    r"bibliotheksausweis|kundenkarte|mitgliedsausweis|clubcard|nectar card|"
     r"n[úu]mero de (?:cliente|socio|sócio|exalumno|paciente|doador|donante|estudiante|conta|cuenta|matr[íi]cula)|"
     r"n[ºo°]\.? de (?:cliente|conta|cuenta|socio)|cuenta|conta|compte|num[ée]ro (?:client|d'adh[ée]rent|"
-    r"[ée]tudiant|de compte|patient|de patient|donateur)|n° client|"
+    r"[ée]tudiant|de compte|patient|de patient|d'adh[ée]rent|(?:de )?donat(?:eur|rice))|n° client|"
     r"konto(?:nummer)?|kundennummer|mitgliedsnummer|spendernummer|patientennummer|studierendennummer|"
     r"matrikelnummer|bankleitzahl|conto|numero (?:cliente|di conto|di matricola|paziente|socio|tessera)|"
     r"codice cliente|matricola|matr[íi]cula|tessera|klantnummer|rekeningnummer|lidnummer|studentnummer|"
@@ -66,6 +66,10 @@ _VALUE = r"(?<![\w/])((?-i:(?:[A-Z]{1,5} )?[A-Z0-9]+(?:[./-][A-Z0-9]+)*(?: \d+(?
 _LABELLED = compile_fast(
     rf"\b(?:(?P<gov>{_GOV})|(?P<acct>{_ACCOUNT})|(?P<order>{_ORDER})){_GLUE}{_VALUE}",
     _I,
+)
+# Where a label can start, found on the lowered text (a fast scan); the full pattern is tried only there.
+_LABEL_START = compile_fast(
+    r"\b(?:" + _GOV + "|" + _ACCOUNT.replace("(?-i:ID)", "id") + "|" + _ORDER + ")",
 )
 # an IBAN written in groups ("ES91 2100 0418 4502 0005 1332"), also one whose check digits are wrong
 _IBAN_SHAPE = compile_fast(r"\b[A-Z]{2}\d{2}(?: [A-Z0-9]{4}){3,7}(?: [A-Z0-9]{1,4})?\b")
@@ -154,9 +158,26 @@ def _digits(s: str) -> int:
     return sum(c.isdigit() for c in s)
 
 
+def _label_matches(text: str) -> list[re.Match[str]]:
+    """`_LABELLED.finditer(text)`, tried only where the fast scan saw a label start."""
+    low = text.lower()
+    if len(low) != len(text):  # a few characters lower to two: positions would not line up
+        return list(_LABELLED.finditer(text))
+    out: list[re.Match[str]] = []
+    end = 0
+    for c in _LABEL_START.finditer(low):
+        if c.start() < end:
+            continue
+        m = _LABELLED.match(text, c.start())
+        if m is not None:
+            out.append(m)
+            end = m.end()
+    return out
+
+
 def labelled(text: str) -> list[Finding]:
     out: list[Finding] = []
-    for m in _LABELLED.finditer(text):
+    for m in _label_matches(text):
         value = m.group(4).rstrip(".-/ ")
         n = _digits(value)
         bare = value.replace("-", "")
