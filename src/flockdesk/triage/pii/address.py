@@ -82,6 +82,14 @@ _STREET_WORDS = frozenset(
         "hill",
         "mews",
         "walk",
+        "cottages",
+        "wharf",
+        "quay",
+        "rise",
+        "green",
+        "yard",
+        "parade",
+        "park",
     }
 )
 
