@@ -42,7 +42,6 @@ CASES: dict[str, list[str]] = {
     ],
     # buying, joining, pricing, demos, venue hire, peer recommendation asks, partnership, volunteering, jobs
     "lead": [
-        "which invoicing app do you all use for a two-person studio?",
         "@TallyApp how much is the team plan for 12 people, and can we get a demo?",
         "@KindredTrust I'd love to volunteer at the Saturday food bank, who do I speak to?",
         "@OakridgeU can we hire the great hall for a wedding reception in June?",
