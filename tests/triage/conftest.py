@@ -2,7 +2,8 @@
 
 They stay as strict expected failures: each is a known miss (reported in docs/triage.md, "Limits"), and a
 model or rule change that fixes one makes its test pass, which strict xfail turns into a failure so that
-the case is moved back to the passing tests.
+the case is moved back to the passing tests. Each remaining case was checked against the label page
+(`triage-labels.md`) and still agrees with it, so none is rewritten.
 """
 
 from __future__ import annotations
@@ -11,8 +12,6 @@ import pytest
 
 KNOWN_MODEL_MISSES = {
     "test_resolved_story_told_as_praise",
-    "test_wheelchair_help_today_stays_urgent[in 3 hours]",
-    "test_more_personal_data[Here's my date of birth for verification: 03/14/1988-date_of_birth]",
     "test_leads[@OakridgeU how do I apply for the nursing program?]",
     "test_leads[@OakridgeU what does the summer course cost?]",
     "test_complaints[@SkywardAir honestly the crew on my last flight was great but the app is a disaster]",
@@ -22,8 +21,6 @@ KNOWN_MODEL_MISSES = {
     "test_complaints[@OakridgeU this school really only cares about donors \\U0001f644]",
     "test_positive_words_alone_are_not_praise[@OakridgeU omg this is the third story like this I've seen today]",
     "test_a_customer_writing_about_a_lost_bag_is_not_a_journalist",
-    "test_please_help_with_a_cancelled_flight_is_not_positive",
-    "test_idioms_vader_reads_backwards_are_positive[couldn't be happier with the upgrade]",
     "test_idioms_vader_reads_backwards_are_positive[no complaints at all, smooth trip]",
     "test_idioms_vader_reads_backwards_are_positive[never disappoints]",
     "test_intent[@acme thanks for nothing, still no refund-complaint]",

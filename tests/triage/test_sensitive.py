@@ -109,3 +109,59 @@ def test_overlapping_detections_are_merged() -> None:
 def test_date_of_birth_span_is_the_date(text: str, date: str) -> None:
     found = [f for f in find_sensitive(text) if f.kind == "date_of_birth"]
     assert [text[f.start : f.end] for f in found] == [date]
+
+
+# The label page: loyalty, donor, patient and library numbers are account numbers; references in any
+# language and punctuation are order numbers; NHS numbers and CPF are government ids; credentials count
+# with or without "is"/":". Written for the project from the page's wording.
+@pytest.mark.parametrize(
+    ("text", "kind", "not_kind"),
+    [
+        (
+            "pls add my Skyward Miles to the flight, forgot at check in. It's 5521 0098 337",
+            "account_number",
+            "phone",
+        ),
+        ("Rewards points missing. Card number 6339 0192 7781 4410", "account_number", "payment_card"),
+        ("the supporter ID on the letter is KT-0099187, I never signed up", "account_number", None),
+        ("Clubcard 6340 1122 3344 5566 hasn't got my points", "account_number", None),
+        ("numéro de donateur 004-5512-88, merci d'arrêter", "account_number", "phone"),
+        ("ma carte de bibliothèque n° 20419 0083 7712 est bloquée", "account_number", "phone"),
+        ("Account numbers 88031204 and the other one", "account_number", None),
+        ("Reference on my statement is FL-887213", "order_number", None),
+        ("confirmation numbers J4TTR8 and J4TTR9, never made them", "order_number", None),
+        ("mi localizador es QZ7-P4M", "order_number", None),
+        ("Referencia de la operación HB-TX-20931", "order_number", None),
+        ("Ordine n. 300-1177645 mai arrivato", "order_number", "phone"),
+        ("bestelling 0612 448 907 is nooit aangekomen", "order_number", "phone"),
+        ("passport wrong, its 548213907 not 548213970", "government_id", "phone"),
+        ("o sistema pede meu CPF de novo: 529.982.247-25.", "government_id", "phone"),
+        ("NHS number 943 476 5919", "government_id", "phone"),
+        ("gave them her card PIN (it's 1957, her birth year)", "credential", None),
+        ("my security answer on file should be 'Woolworths'", "credential", None),
+        ("Mein Kundenkennwort lautet Sonnenblume77", "credential", None),
+        ("A senha da conta é Flamengo81, se precisar", "credential", "account_number"),
+        ("login is studio.harper and password Invoice#2024", "credential", "order_number"),
+        ("it says my date of birth doesn't match. It's 22.09.1990", "date_of_birth", None),
+        ("tengo que añadir a mi bebé (nació el 14/02/2024)", "date_of_birth", None),
+        ("it's 5 Canal Wharf, Leeds LS11 5PS now", "address", None),
+    ],
+)
+def test_identifiers_the_label_page_names(text: str, kind: str, not_kind: str | None) -> None:
+    kinds = sensitive_kinds(text)
+    assert kind in kinds
+    if not_kind is not None:
+        assert not_kind not in kinds
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "see you at 1am. bring snacks",
+        "account set up yesterday. Meter reading today was 04417",
+        "booking confirmed, flight SK880 at 14:05, gate 22",
+        "código PAC pra portabilidade, linha nova",
+    ],
+)
+def test_look_alikes_near_labels_are_not_personal_data(text: str) -> None:
+    assert sensitive_kinds(text) == []

@@ -30,6 +30,26 @@ _PRIVATE_MATTER = compile_fast(
     r"where is my|haven'?t (?:received|got) my|never (?:received|got|arrived)|"
     r"(?:a|book a|schedule a) demo|custom (?:pricing|quote)|enterprise (?:plan|pricing)|quote for)\b",
 )
+# The same in the corpus's other languages: my order, my bill, a charge, a refund, my account, my booking.
+_PRIVATE_MATTER_INTL = compile_fast(
+    r"\b(?:mi (?:pedido|cuenta|factura|reserva|tarjeta|paquete|contrato|reembolso)|me (?:han )?cobra\w*|"
+    r"cobr[oa]\w*|reembols\w*|devoluci[óo]n|factura\w*|"
+    r"ma (?:commande|facture|r[ée]servation|carte|ligne)|mon (?:compte|colis|abonnement|remboursement|contrat|"
+    r"forfait|billet)|d[ée]bit[ée]\w*|pr[ée]lev\w*|rembours\w*|factur\w*|"
+    r"meine?r?n? (?:bestellung|rechnung|konto|buchung|karte|paket|vertrag|erstattung|abo)|abgebucht|"
+    r"erstatt\w*|rechnung|lastschrift|"
+    r"meu (?:pedido|cart[ãa]o|reembolso|contrato)|minha (?:conta|fatura|reserva|encomenda|linha)|"
+    r"cobran[çc]a|cobrad[oa]|reembolso|estorno|fatura|"
+    r"il mio (?:ordine|conto|rimborso|contratto|pacco|abbonamento)|la mia (?:prenotazione|carta|bolletta|"
+    r"fattura)|addebit\w*|rimbors\w*|bolletta|fattura|"
+    r"mijn (?:bestelling|rekening|account|boeking|pakket|abonnement)|afgeschreven|terugbetal\w*)\b"
+)
+# What a public answer solves: a device or app bug, an outage, a broken page (not the writer's own case).
+_PUBLIC_FIX = compile_fast(
+    r"\b(?:app|website|site|page|portal|form|update|browser|firefox|chrome|android|ios|iphone app|outage|"
+    r"is down|are down|crash\w*|bug|glitch|error|won'?t load|not loading|plante|se cuelga|stürzt|abstürz\w*|"
+    r"trava|si blocca|bloccat[oa] l'app|formulaire|formulario|formular|aplicaci[óo]n|appli|aplicativo)\b"
+)
 # A complaint or request about the writer's own case ("my", "me", "I") needs their details to resolve.
 _PERSONAL = compile_fast(r"\b(?:my|me|i|i'm|i've|i'd|im|ive|mine|our|we|we're|us)\b")
 
@@ -129,8 +149,10 @@ def rule_signals(
     if kinds:
         feats.append("§sensitive")
     feats += [f"§urgent={why}" for why in urgent_why]
-    if _PRIVATE_MATTER.search(low) is not None:
+    if _PRIVATE_MATTER.search(low) is not None or _PRIVATE_MATTER_INTL.search(low) is not None:
         feats.append("§private_matter")
+    if _PUBLIC_FIX.search(low) is not None:
+        feats.append("§public_fix")
     if _PERSONAL.search(low) is not None:
         feats.append("§personal")
     compound = lex / math.sqrt(lex * lex + 15)  # VADER's normalisation to -1..1
@@ -160,8 +182,8 @@ def triage_message(
     # the numbers and addresses in a scam post are the scammer's, not a customer's personal data
     kinds = [] if intent == "spam" else sig.kinds
     is_dm = channel == "dm"
-    move = (not is_dm) and intent != "spam" and model.decide(scores, "move_to_dm") == "true"
-    urgent = intent != "spam" and (model.decide(scores, "urgent") == "true" or _rule_urgent(sig.urgent_why))
+    move = (not is_dm) and move_gate(intent, bool(kinds), model.decide(scores, "move_to_dm") == "true")
+    urgent = intent != "spam" and (model.decide(scores, "urgent") == "true" or rule_urgent(sig.urgent_why))
     urgent_why = (sig.urgent_why or ["time-critical"]) if urgent else []
     influence_why = influencer_reasons(info)
     priority, reasons = _priority(intent, senti, kinds, urgent_why, influence_why, waiting_seconds, move)
@@ -179,12 +201,31 @@ def triage_message(
     )
 
 
+# Only these intents can need a private channel for their own sake (the label page: not praise, feedback,
+# leads, spam or chit-chat); personal data already posted in public always calls for one.
+MOVE_INTENTS = frozenset({"complaint", "question", "request"})
+
+
+def move_gate(intent: str, has_sensitive: bool, model_says: bool) -> bool:
+    """move_to_dm for a public message from the predicted intent, the sensitive kinds and the model head."""
+    if intent == "spam":
+        return False
+    return has_sensitive or (intent in MOVE_INTENTS and model_says)
+
+
 # Kinds of urgency the label page names outright and the rules find precisely; engagement is not in the
 # corpus at all, so the model cannot learn a spreading complaint.
-_RULE_URGENT = ("safety or health", "harassment", "legal threat", "journalist deadline")
+_RULE_URGENT = (
+    "safety or health",
+    "harassment",
+    "legal threat",
+    "journalist deadline",
+    "spreading (in the text)",
+)
 
 
-def _rule_urgent(why: Sequence[str]) -> bool:
+def rule_urgent(why: Sequence[str]) -> bool:
+    """Urgent by the rules alone, whatever the model says."""
     # "complaint spreading" is only given for a negative message with engagement >= SPREADING_ENGAGEMENT
     return any(w in _RULE_URGENT or w == "complaint spreading" for w in why)
 

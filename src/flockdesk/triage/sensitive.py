@@ -35,6 +35,11 @@ _CARD_SAID = compile_fast(
     r"\(?((?:\d{4}[ -]){3}\d{4}|\d{16})\b",
     re.IGNORECASE,
 )
+_LOYALTY = compile_fast(
+    r"\b(?:rewards?|loyalty|points|miles|library|membership|member|clubcard|fid[ée]lit[ée]|fidelidad|"
+    r"fidelidade|biblioth[èe]que|biblioteca|bonus)\b",
+    re.IGNORECASE,
+)
 # public numbers of an organisation: "charity number 1109876", "registered charity no. 1109876"
 _ORG_NUMBER = compile_fast(
     r"\bcharity (?:number|no\.?|reg(?:istration)?(?: number)?)\W{0,4}(?:is\s+)?$", re.I
@@ -60,11 +65,25 @@ def find_sensitive(text: str, org_contacts: Iterable[str] = ()) -> list[Finding]
     if _HAS_DIGIT.search(text):
         found += labelled.labelled(text)
         found += labelled.nhs_numbers(text)
+        # a label a few words before a value, unless a label right next to it already said what it is
+        found += [
+            n
+            for n in labelled.near_labelled(text)
+            if not any(f.start < n.end and n.start < f.end for f in found)
+        ]
     announced = list(found)  # a label says what these are: no other kind may claim the same digits
     found += orders(text)  # also all-letter booking codes ("PNR: HXBTWD")
     if _HAS_DIGIT.search(text):
         found += cards(text)
-        found += [Finding("payment_card", m.start(1), m.end(1)) for m in _CARD_SAID.finditer(text)]
+        for m in _CARD_SAID.finditer(text):
+            # a loyalty or library card's number is an account number unless it is a valid payment card
+            loyal = _LOYALTY.search(text, max(0, m.start() - 60), m.start(1)) is not None
+            kind = (
+                "account_number"
+                if loyal and not luhn_valid(_NON_DIGIT.sub("", m.group(1)))
+                else "payment_card"
+            )
+            found.append(Finding(kind, m.start(1), m.end(1)))
         found += government_ids(text)
         found += accounts(text)
         found += addresses(text)
@@ -73,7 +92,10 @@ def find_sensitive(text: str, org_contacts: Iterable[str] = ()) -> list[Finding]
         f
         for f in found
         if not _public(text, f, org_contacts)
-        and not any(a.kind != f.kind and a.start < f.end and f.start < a.end for a in announced)
+        and not any(
+            a.kind != f.kind and a.start < f.end and f.start < a.end and f.kind != "credential"
+            for a in announced
+        )
     ]
     found.sort(key=lambda f: (f.start, -f.end))
     merged: list[Finding] = []

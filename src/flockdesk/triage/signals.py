@@ -101,6 +101,86 @@ _URGENT_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ),
 )
 
+# Words for "now / today / tomorrow" in the corpus's languages (the time-critical rules below read them).
+_SOON_WORDS = (
+    r"today|tonight|tomorrow|this (?:morning|afternoon|evening|saturday|sunday|weekend)|in (?:an? |\d+ )"
+    r"(?:hour|hours|hrs|minutes|mins)|by \d{1,2}(?::\d\d)? ?(?:am|pm)|at \d{1,2}(?::\d\d)? ?(?:am|pm)|"
+    r"hoy|mañana|manana|esta noche|aujourd'hui|demain|ce soir|heute|morgen|hoje|amanhã|amanha|esta noite|"
+    r"oggi|domani|stasera|stanotte|vandaag|vanavond|às \d{1,2}h|a las \d{1,2}|alle \d{1,2}|um \d{1,2} uhr"
+)
+# Safety said in plain words, in the corpus's languages (the keyword rule above misses these).
+_URGENT_PLAIN: tuple[tuple[str, re.Pattern[str]], ...] = (
+    (
+        "safety (plain words)",
+        compile_fast(
+            r"\b(?:smell(?:s|ing)? (?:of )?gas|gas smell|chemical smell|evacuat\w*|(?:don'?t|do not) feel safe|"
+            r"not safe|threat\w*|collapsed|unconscious|can'?t breathe|not breathing|chest pain|overdose|"
+            r"flood\w*|pouring (?:in|through)|coming through the ceiling|live wires?|exposed wires?|"
+            r"(?:cable|wire|line)s? (?:hanging|down|low)|left alone|on (?:his|her|their) own|no heating|"
+            r"heating (?:is )?(?:off|broken|not working)|freezing|waters? broke|contractions|"
+            r"huele a gas|olor a gas|odeur de gaz|sent le gaz|gasgeruch|nach gas|cheiro de g[áa]s|odore di gas|"
+            r"gaslucht|inundaci\w+|inond\w*|überschwemm\w*|alagad\w*|allagat\w*|keine heizung|sin calefacci[óo]n|"
+            r"pas de chauffage|sem aquecimento|senza riscaldamento|geen verwarming|friert|evacuad\w*|[ée]vacu\w*|"
+            r"evakuier\w*|evacuat\w*|j'ai peur|tengo miedo|habe angst|tenho medo|ho paura|ik ben bang|"
+            r"desmay\w*|évanoui\w*|ohnmächtig|desmaiou|svenut\w*|perdeu l[íi]quido|rompi[óo] (?:la )?aguas|"
+            r"perdu les eaux|fruchtblase|rotto le acque|contracciones|wehen|contrações|contrazioni)\b",
+            _I,
+        ),
+    ),
+    (
+        "due today or tomorrow",
+        compile_fast(
+            r"\b(?:deadline|due|closes?|closing|expires?|last day|cut-?off|exam|interview|appointment|surgery|"
+            r"operation|wedding|funeral|rent|filing|event|frist|fällig|plazo|vence|cierra|examen|date limite|"
+            r"échéance|rendez-vous|prazo|fecha|matr[íi]cula|prova|scadenza|scade|esame|entro|termijn|tentamen|"
+            r"fatture da mandare|consegna)\b[^.!?\n]{0,60}?\b(?:" + _SOON_WORDS + r")\b|"
+            r"\b(?:" + _SOON_WORDS + r")\b[^.!?\n]{0,60}?\b(?:deadline|due|closes?|exam|interview|"
+            r"appointment|surgery|operation|wedding|funeral|rent|event|frist|plazo|examen|prazo|esame|scadenza|"
+            r"tentamen)\b|\bfiling (?:today|tonight|tomorrow|monday|tuesday|wednesday|thursday|friday)\b|"
+            r"\b(?:taxiing|boarding|landing|land) (?:now|in \d+)",
+            _I,
+        ),
+    ),
+    (
+        "fraud (plain words)",
+        compile_fast(
+            r"\b(?:never (?:made|authori[sz]ed|signed|upgraded|ordered|booked|agreed|opened|applied)|"
+            r"(?:don'?t|do not|didn'?t) recogni[sz]e|didn'?t (?:make|authori[sz]e|order|sign)|wasn'?t me|not me|"
+            r"someone (?:changed|else|has)|(?:another|other) (?:company|person|customer)'?s|someone else'?s|"
+            r"suspicious|no reconozco|no he hecho|je ne reconnais pas|n'ai (?:jamais|pas) (?:fait|command)|"
+            r"nicht (?:erkannt|autorisiert|bestellt)|habe ich nie|não reconheço|não fiz|nunca fiz|"
+            r"non riconosco|non ho (?:mai )?fatto|attivit[àa] sospetta|actividad sospechosa|activit[ée] suspecte|"
+            r"verdächtig\w*|atividade suspeita|fraude|betrug|truffa|golpe|estafa|arnaque|oplichting|gehackt|"
+            r"hackead[oa]|pirat[ée]|hackerat[oa]|bloccat[oa] l'account|cuenta bloqueada|compte bloqu[ée]|"
+            r"konto gesperrt|conta bloqueada)\b",
+            _I,
+        ),
+    ),
+    (
+        "service loss now",
+        compile_fast(
+            r"\b(?:no (?:power|electricity|water|hot water|heating|internet|signal|service|gas)|"
+            r"(?:power|water|internet|signal|broadband|network|wifi) (?:is |has been )?(?:out|off|cut|gone)|"
+            r"keine?n? (?:heizung|strom|internet|wasser|warmwasser|netz)|sin (?:luz|agua|internet|calefacci[óo]n|"
+            r"se[ñn]al)|sans (?:[ée]lectricit[ée]|eau|internet|chauffage|r[ée]seau)|sem (?:luz|[áa]gua|internet|"
+            r"sinal)|senza (?:luce|acqua|internet|corrente|rete)|fora do ar|caíd[oa]|en panne|ausgefallen|"
+            r"geen (?:stroom|water|internet)|since (?:yesterday|last night|this morning|monday|tuesday|wednesday|"
+            r"thursday|friday|saturday|sunday)|seit gestern|depuis (?:hier|ce matin)|desde (?:ayer|ontem)|"
+            r"da ieri)\b",
+            _I,
+        ),
+    ),
+    (
+        "spreading (in the text)",
+        compile_fast(
+            r"\b(?:\d[\d,.]*k? (?:shares|retweets|rts|reposts|likes|views|quote tweets|replies)|"
+            r"(?:going|gone|went) viral|trending|everyone(?:'s| is) (?:sharing|talking)|"
+            r"(?:this|the) thread has)\b",
+            _I,
+        ),
+    ),
+)
+
 _MEDIA_BIO = compile_fast(
     r"\b(?:journalist|reporter|correspondent|editor|columnist|producer|anchor|newsroom|news|broadcaster|"
     r"podcast(?:er)?|"
@@ -152,6 +232,7 @@ _TIMED = ("travel today or tomorrow", "medical or accessibility need")
 def urgent_reasons(text: str, *, engagement: int = 0, negative: bool = False) -> list[str]:
     low = text.lower()
     reasons = [why for why, rx in _URGENT_RULES if rx.search(low)]
+    reasons += [why for why, rx in _URGENT_PLAIN if rx.search(low)]
     if any(r in _TIMED for r in reasons):
         later = _LATER.search(low) is not None and _SOON.search(low) is None
         crowd = not negative and _CROWD.search(low) is not None  # "anyone else on the flight tonight?"

@@ -14,7 +14,7 @@ _STREET = compile_fast(  # the street's name starts with a capital: "18 Rosemont
     r"\b\d{1,5}[a-z]?,?\s++(?:(?-i:[A-ZÀ-Ý])[A-Za-zÀ-ÿ'.-]*\s++){1,4}?(?:street|st|avenue|ave|road|rd|lane|ln|drive|dr|"
     r"boulevard|blvd|"
     r"court|ct|way|place|pl|terrace|close|crescent|square|sq|highway|hwy|parkway|pkwy|circle|cir|trail|row|"
-    r"gardens|grove|hill|mews|walk)\b\.?",
+    r"gardens|grove|hill|mews|walk|cottages|wharf|quay|rise|green|yard|parade|park)\b\.?",
     _I,
 )
 _UNIT = compile_fast(
@@ -82,6 +82,14 @@ _STREET_WORDS = frozenset(
         "hill",
         "mews",
         "walk",
+        "cottages",
+        "wharf",
+        "quay",
+        "rise",
+        "green",
+        "yard",
+        "parade",
+        "park",
     }
 )
 
