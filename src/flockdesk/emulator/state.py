@@ -137,6 +137,7 @@ class EmulatorState:
         self.webhooks: dict[str, Any] = {}  # webhooks.Webhook by id
         self.stream_open = 0  # persistent stream connections now open
         self.stream_connects = 0  # persistent stream connections accepted since the last reset
+        self.stream_events = 0  # envelopes written to them (backfill repeats included)
         self.billing.clear()
         # X Chat: public keys, encrypted conversations, and the customers' chatxdk identities (chat.py)
         self.chat = ChatWorld()
@@ -304,6 +305,7 @@ class EmulatorState:
                 "received_chats": sum(1 for s in self.sent if s.kind == "chat"),
                 "streams_open": self.stream_open,
                 "stream_connects": self.stream_connects,
+                "stream_events": self.stream_events,
             }
 
 

@@ -432,6 +432,7 @@ async def _stream(
                     last_write = time.monotonic()
                     delivered += event.seq > live_from
                     with state.lock:
+                        state.stream_events += 1
                         billing.charge_event(state.billing, event.seq, event.event_type, event.payload)
                         cut = event.seq > live_from and state.faults.stream_cut(delivered)
                     if cut or ended():  # an injected drop: the connection ends and the client must reconnect
