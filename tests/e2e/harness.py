@@ -334,8 +334,9 @@ def run_mixed(
 ) -> MixedRun:
     """`total` messages in `kills + 1` rounds; after each of the first `kills` rounds, once the worker is
     at work on it, the stream is dropped through the control API and, at a random moment, the worker
-    is killed with SIGKILL and started again. Waits until every message the truth holds is stored (or
-    raises), then stops the worker with SIGTERM."""
+    is killed with SIGKILL and started again. Waits until every message the truth holds is stored (at
+    most max(180 s, total / 20 s): what is still missing then is for `assert_matches_truth` to name),
+    then stops the worker with SIGTERM."""
     rng = random.Random(seed)
     log = workdir / "worker.log"
     with emulator() as emu:
