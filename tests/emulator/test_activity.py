@@ -228,6 +228,68 @@ def test_stream_cut_and_resume_with_backfill_loses_nothing(emu: EmulatorServer) 
     assert faults["injected"]["stream_cut"] >= 1
 
 
+def _wait(pred: Any, what: str, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not pred():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+def test_streams_dropped_every_few_seconds_even_when_idle_resume_with_backfill(emu: EmulatorServer) -> None:
+    app = {"Authorization": f"Bearer {emu.app_bearer}"}
+    got: queue.Queue[Any] = queue.Queue()
+    stop = threading.Event()
+    with httpx.Client(base_url=emu.base_url) as c:
+        _subscribe(c, app, "post.mention.create", emu.org_user["id"])
+        set_to = c.post("/_emulator/faults", json={"stream_drop_every_s": 0.3}).json()
+        assert set_to["stream_drop_every_s"] == 0.3 and set_to["stream_drop_rate"] == 0.0
+        reader = threading.Thread(target=_read_stream, args=(emu, got, stop), daemon=True)
+        reader.start()
+        _wait(lambda: c.get("/_emulator/stats").json()["streams_open"] == 1, "the stream")
+        posted = []
+        for i in range(6):
+            text = f"@{emu.org_user['username']} #{i}"
+            posted.append(c.post("/_emulator/post", json={"author": f"fan{i}", "text": text}).json()["id"])
+            if i == 2:  # no traffic for a while: the connection is dropped all the same
+                _wait(lambda: c.get("/_emulator/stats").json()["stream_connects"] >= 3, "idle drops")
+        seen: dict[str, str] = {}
+        while len(seen) < len(posted):
+            env = got.get(timeout=20)
+            seen[env["data"]["event_uuid"]] = env["data"]["payload"]["id"]
+        stop.set()
+        c.post("/_emulator/post", json={"author": "late", "text": f"@{emu.org_user['username']} bye"})
+        reader.join(timeout=10)
+        faults = c.post("/_emulator/faults", json={"rate": 0, "stream_drop_every_s": None}).json()
+        carried = c.get("/_emulator/stats").json()["stream_events"]
+    assert sorted(seen.values()) == sorted(posted)
+    assert carried >= len(posted)  # backfill repeats some of them
+    assert faults["injected"]["stream_cut"] >= 2 and faults["stream_drop_every_s"] is None
+
+
+def test_the_control_api_drops_every_open_stream_at_once(emu: EmulatorServer) -> None:
+    ended = threading.Event()
+
+    def read() -> None:
+        headers = {"Authorization": f"Bearer {emu.app_bearer}"}
+        with httpx.stream("GET", emu.base_url + "/2/activity/stream", headers=headers, timeout=30) as r:
+            assert r.status_code == 200
+            for _ in r.iter_lines():
+                pass
+        ended.set()
+
+    with httpx.Client(base_url=emu.base_url) as c:
+        assert c.post("/_emulator/streams/drop").json() == {"dropped": 0}
+        threading.Thread(target=read, daemon=True).start()
+        _wait(lambda: c.get("/_emulator/stats").json()["streams_open"] == 1, "the stream")
+        assert c.post("/_emulator/streams/drop").json() == {"dropped": 1}
+        assert ended.wait(10), "the stream was not ended"
+        _wait(lambda: c.get("/_emulator/stats").json()["streams_open"] == 0, "the stream to close")
+        stats = c.get("/_emulator/stats").json()
+        faults = c.post("/_emulator/faults", json={"rate": 0}).json()
+    assert stats["stream_connects"] == 1
+    assert faults["injected"]["stream_drop"] == 1
+
+
 # -- webhooks ----------------------------------------------------------------------------------------
 
 

@@ -115,6 +115,9 @@ def test_control_shapes(client: TestClient, state) -> None:
         "chats": 0,
         "chat_messages": 0,
         "received_chats": 0,
+        "streams_open": 0,
+        "stream_connects": 0,
+        "stream_events": 0,
     }
     assert client.get("/_emulator/sent").json() == {"sent": []}
     cfg = client.post("/_emulator/config", json={"speedup": 1800, "timeout_s": 0.5}).json()

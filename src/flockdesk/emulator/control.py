@@ -117,18 +117,33 @@ async def faults(request: Request) -> dict[str, Any]:
             raise _bad(str(exc)) from exc
         if "timeout_s" in body:
             state.config.timeout_s = float(body["timeout_s"])
-        if "stream_cut_after" in body or "stream_drop_rate" in body:
+        if any(k in body for k in ("stream_cut_after", "stream_drop_rate", "stream_drop_every_s")):
+            # the stream faults are set together: one left out is off
             cut_after = body.get("stream_cut_after")
             drop = body.get("stream_drop_rate", 0.0)
+            every = body.get("stream_drop_every_s")
             if cut_after is not None and (not isinstance(cut_after, int) or isinstance(cut_after, bool)):
                 raise _bad("`stream_cut_after` must be an integer (events per connection) or null")
             if not isinstance(drop, int | float) or isinstance(drop, bool):
                 raise _bad("`stream_drop_rate` must be a number between 0 and 1")
+            if every is not None and (not isinstance(every, int | float) or isinstance(every, bool)):
+                raise _bad("`stream_drop_every_s` must be a number of seconds or null")
             try:
-                state.faults.configure_stream(cut_after, float(drop))
+                state.faults.configure_stream(cut_after, float(drop), None if every is None else float(every))
             except FaultConfigError as exc:
                 raise _bad(str(exc)) from exc
         return state.faults.describe()
+
+
+async def drop_streams(request: Request) -> dict[str, Any]:
+    """End every open activity stream now, as X's operational disconnects do; clients reconnect."""
+    state = _state(request)
+    with state.lock:
+        dropped = state.stream_open
+        state.stream_generation += 1
+        if dropped:
+            state.faults.injected["stream_drop"] = state.faults.injected.get("stream_drop", 0) + dropped
+    return {"dropped": dropped}
 
 
 async def stats(request: Request) -> dict[str, Any]:
@@ -447,6 +462,7 @@ def routes() -> list[Route]:
     return [
         Route("/_emulator/traffic", _wrap(traffic), methods=["POST"]),
         Route("/_emulator/faults", _wrap(faults), methods=["POST"]),
+        Route("/_emulator/streams/drop", _wrap(drop_streams), methods=["POST"]),
         Route("/_emulator/stats", _wrap(stats), methods=["GET"]),
         Route("/_emulator/sent", _wrap(sent), methods=["GET"]),
         Route("/_emulator/requests", _wrap(requests), methods=["GET"]),

@@ -5,7 +5,10 @@ when asked for by name: the write is applied (the post or DM exists on the platf
 is lost (a 503 instead of the 201), as when a connection drops after X accepted the request.
 
 Stream faults cut persistent activity streams: `stream_cut_after` ends every connection after that many
-delivered events, `stream_drop_rate` ends it after any delivered event with that probability.
+delivered events, `stream_drop_rate` ends it after any delivered event with that probability, and
+`stream_drop_every_s` ends it that many seconds after it caught up with its backfill, with or without
+traffic (X's operational disconnects). Backfilled events count for none of them, so a client that
+reconnects with backfill always gets further.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ class FaultInjector:
     injected: dict[str, int] = field(default_factory=dict)
     stream_cut_after: int | None = None
     stream_drop_rate: float = 0.0
+    stream_drop_every_s: float | None = None
     _rng: random.Random = field(default_factory=lambda: random.Random(0))
 
     def configure(self, rate: float, kinds: list[str] | None, seed: int | None) -> None:
@@ -65,13 +69,18 @@ class FaultInjector:
         self.injected[kind] = self.injected.get(kind, 0) + 1
         return kind
 
-    def configure_stream(self, cut_after: int | None, drop_rate: float) -> None:
+    def configure_stream(self, cut_after: int | None, drop_rate: float, every_s: float | None = None) -> None:
         if cut_after is not None and cut_after < 1:
             raise FaultConfigError("stream_cut_after must be 1 or more (null turns it off)")
         if not 0.0 <= drop_rate <= 1.0:
             raise FaultConfigError("stream_drop_rate must be between 0 and 1 (0 turns it off)")
+        if every_s is not None and not every_s > 0:
+            raise FaultConfigError(
+                "stream_drop_every_s must be a positive number of seconds (null turns it off)"
+            )
         self.stream_cut_after = cut_after
         self.stream_drop_rate = drop_rate
+        self.stream_drop_every_s = every_s
 
     def stream_cut(self, delivered: int) -> bool:
         """Whether a stream that has delivered `delivered` events on this connection is cut now."""
@@ -81,6 +90,13 @@ class FaultInjector:
         if cut:
             self.injected["stream_cut"] = self.injected.get("stream_cut", 0) + 1
         return cut
+
+    def stream_expired(self, live_for_s: float) -> bool:
+        """Whether a connection that has been live (past its backfill) for `live_for_s` is dropped now."""
+        expired = self.stream_drop_every_s is not None and live_for_s >= self.stream_drop_every_s
+        if expired:
+            self.injected["stream_cut"] = self.injected.get("stream_cut", 0) + 1
+        return expired
 
     def shuffle(self, items: list[object]) -> None:
         self._rng.shuffle(items)
@@ -93,4 +109,5 @@ class FaultInjector:
             "injected": dict(self.injected),
             "stream_cut_after": self.stream_cut_after,
             "stream_drop_rate": self.stream_drop_rate,
+            "stream_drop_every_s": self.stream_drop_every_s,
         }

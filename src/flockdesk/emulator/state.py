@@ -106,6 +106,7 @@ class EmulatorState:
         self.billing = Ledger()
         self.user_token_revoked = False  # POST /_emulator/revoke: the org revoked the app's access
         self.deliverer: Any = None  # webhooks.Deliverer, started with the first webhook
+        self.stream_generation = 0  # POST /_emulator/streams/drop bumps it: open streams end
         self._clear()
 
         self.set_org(load_scenario(self.config.scenario).org)
@@ -135,6 +136,8 @@ class EmulatorState:
         self.subscriptions: dict[str, Any] = {}  # xaa.Subscription by id
         self.webhooks: dict[str, Any] = {}  # webhooks.Webhook by id
         self.stream_open = 0  # persistent stream connections now open
+        self.stream_connects = 0  # persistent stream connections accepted since the last reset
+        self.stream_events = 0  # envelopes written to them (backfill repeats included)
         self.billing.clear()
         # X Chat: public keys, encrypted conversations, and the customers' chatxdk identities (chat.py)
         self.chat = ChatWorld()
@@ -300,6 +303,9 @@ class EmulatorState:
                 "chats": len(self.chat.conversations),
                 "chat_messages": sum(1 for e in self.chat.events.values() if e.kind == "message"),
                 "received_chats": sum(1 for s in self.sent if s.kind == "chat"),
+                "streams_open": self.stream_open,
+                "stream_connects": self.stream_connects,
+                "stream_events": self.stream_events,
             }
 
 

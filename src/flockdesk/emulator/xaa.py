@@ -387,6 +387,7 @@ async def activity_stream(ctx: Ctx) -> Response:
                 connection_issue="TooManyConnections",
             )
         state.stream_open += 1
+        state.stream_connects += 1
     live_from = state.activity.last_seq
     cursor = live_from if start is None else state.activity.seq_at(start)
     return StreamingResponse(_stream(state, cursor, live_from, end), media_type="application/json")
@@ -396,12 +397,29 @@ async def _stream(
     state: EmulatorState, cursor: int, live_from: int, end: float | None
 ) -> AsyncIterator[bytes]:
     """Deliver from `cursor`; events up to `live_from` are backfill, which cut faults do not count (so a
-    client that reconnects with backfill always gets further)."""
+    client that reconnects with backfill always gets further). The connection ends when the control
+    API drops every stream (`POST /_emulator/streams/drop`) or a stream fault says so."""
     delivered = 0
     last_write = time.monotonic()
+    generation = state.stream_generation
+    live_since: float | None = None  # when this connection caught up with its backfill
+
+    def ended() -> bool:
+        nonlocal live_since
+        if state.stream_generation != generation:
+            return True
+        if live_since is None:
+            if cursor < live_from:
+                return False
+            live_since = time.monotonic()
+        with state.lock:
+            return state.faults.stream_expired(time.monotonic() - live_since)
+
     try:
         yield b"\r\n"  # flush the headers at once, as X does with its first keep-alive
         while not state.closing.is_set():
+            if ended():
+                return
             batch = state.activity.since(cursor, 500)
             for event in batch:
                 cursor = event.seq
@@ -414,9 +432,10 @@ async def _stream(
                     last_write = time.monotonic()
                     delivered += event.seq > live_from
                     with state.lock:
+                        state.stream_events += 1
                         billing.charge_event(state.billing, event.seq, event.event_type, event.payload)
                         cut = event.seq > live_from and state.faults.stream_cut(delivered)
-                    if cut:  # an injected drop: the connection ends and the client must reconnect
+                    if cut or ended():  # an injected drop: the connection ends and the client must reconnect
                         return
             if batch:
                 continue

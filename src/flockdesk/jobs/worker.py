@@ -251,6 +251,9 @@ class Worker:
             account_id=int(source["account_id"]),
             source_id=int(source["id"]),
             should_stop=self.stop.is_set,
+            inline_wait_max_s=self.options.inline_wait_max_s,
+            sleep=self.stop.wait,
+            clock=self.clock,
         )
         return SweepOutcome(
             got.state,

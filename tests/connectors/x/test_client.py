@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -179,3 +180,36 @@ def test_own_posts_are_read_back_with_what_they_answer(emu: EmulatorServer) -> N
 def test_envelopes_that_are_not_x_v2_are_named(body: object, problem: str) -> None:
     assert problem in (_envelope_problem(body) or "")
     assert _envelope_problem({"data": [], "meta": {"result_count": 0}}) is None
+
+
+def test_one_client_used_from_two_threads_gives_each_call_its_own_answer(emu: EmulatorServer) -> None:
+    # the worker polls through a client while the real-time stream's X Chat events read public keys
+    # through the same one
+    client = _client(emu, [])
+    errors: list[str] = []
+    org = emu.org_user["id"]
+
+    def me() -> None:
+        for _ in range(60):
+            try:
+                if client.get_me().external_id != org:
+                    errors.append("users/me answered with another user")
+            except base.ConnectorError as exc:
+                errors.append(f"users/me: {exc.detail}")
+
+    def search() -> None:
+        for _ in range(60):
+            try:
+                page = client.fetch_search("#FlySkyward OR Skyward").page
+                if page.dead or not page.items:
+                    errors.append(f"search: {len(page.items)} posts, {[d.reason for d in page.dead][:1]}")
+            except base.ConnectorError as exc:
+                errors.append(f"search: {exc.detail}")
+
+    threads = [threading.Thread(target=me), threading.Thread(target=search)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    client.close()
+    assert errors == []

@@ -20,6 +20,7 @@ and, on a 400 that names a parameter, respell or drop it and try again (`DriftAw
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -80,12 +81,16 @@ class _TimeoutAdapter(HTTPAdapter):
         return super().send(request, **kwargs)
 
 
-class _Capture:
+class _Capture(threading.local):
+    """The last response of the calling thread. One client serves the worker's polls and, at the same
+    time, the real-time stream's X Chat events (their senders' public keys): a response shared between
+    threads handed one call another's body (a search page read as a public key list, its posts lost)."""
+
     def __init__(self) -> None:
         self.response: requests.Response | None = None
 
     def hook(self, response: requests.Response, *args: Any, **kwargs: Any) -> requests.Response:
-        self.response = response
+        self.response = response  # requests runs response hooks in the thread that made the call
         return response
 
 

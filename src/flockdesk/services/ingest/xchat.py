@@ -8,14 +8,21 @@ events newer than its own cursor (`chat_cursors`, written in the same transactio
 The source's `sync_cursors.since_id` holds the newest `updated_at` of the last completed poll, where
 the next listing stops. An event that cannot be decrypted or verified is a dead letter with the
 reason; its cursor moves past it (the dead letter keeps the encrypted event).
+
+A poll reads one request per changed conversation, so with many conversations one bad answer must not
+end it, or a poll under a few percent of faulty answers never completes and older conversations are
+never reached: as the timeline sweeps do (jobs/sweep.py), a malformed answer becomes a dead letter and
+the same request is made again (at most MALFORMED_RETRIES times), and a 429 whose reset is at most
+`inline_wait_max_s` away is waited out in place; a later reset defers the poll.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 import sqlalchemy as sa
@@ -26,6 +33,7 @@ from flockdesk.connectors.base import (
     ChatKeysMissing,
     ChatReader,
     ConnectorError,
+    MalformedResponse,
     RateLimited,
 )
 from flockdesk.domain.realtime import ChatEnvelope
@@ -40,6 +48,10 @@ log = logging.getLogger(__name__)
 SOURCE_KIND = "xchat"
 MAX_CONVERSATION_PAGES = 20
 CHAT_EVENT_TYPES = ("chat.received", "chat.sent", "chat.conversation_join")
+MALFORMED_RETRIES = 3  # per request, as the sweeps: each bad answer is kept as a dead letter
+RATE_WAITS = 5  # per request: 429s with a near reset waited out before the poll is deferred
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -89,6 +101,9 @@ def poll(
     account_id: int,
     source_id: int,
     should_stop: Callable[[], bool] = lambda: False,
+    inline_wait_max_s: float = 2.0,
+    sleep: Callable[[float], object] = time.sleep,
+    clock: Callable[[], float] = time.time,
 ) -> ChatPollResult:
     """One poll of the account's encrypted conversations (module docstring)."""
     if not isinstance(connector, ChatReader):
@@ -98,9 +113,31 @@ def poll(
     out = ChatPollResult("stopped")
     newest = since
     token: str | None = None
+
+    def read(call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        malformed = waits = 0
+        while True:
+            try:
+                return call(*args, **kwargs)
+            except MalformedResponse as exc:
+                malformed += 1
+                dead = DeadLetter(
+                    f"{exc.platform}:{SOURCE_KIND}", f"malformed response: {exc.detail}", exc.body
+                )
+                ingestor.ingest_page(account_id, [], dead=[dead], source_id=source_id)
+                out.dead += 1
+                if malformed > MALFORMED_RETRIES:
+                    raise
+            except RateLimited as exc:
+                wait = None if exc.reset_at is None else max(0.0, exc.reset_at - clock())
+                waits += 1
+                if wait is None or wait > inline_wait_max_s or waits > RATE_WAITS or should_stop():
+                    raise
+                sleep(wait)
+
     try:
         for _ in range(MAX_CONVERSATION_PAGES):
-            listed = connector.fetch_chat_conversations(pagination_token=token)
+            listed = read(connector.fetch_chat_conversations, pagination_token=token)
             older = False
             for conv in listed.conversations:
                 if should_stop():
@@ -110,8 +147,8 @@ def poll(
                     break
                 if conv.updated_at and (newest is None or conv.updated_at > newest):
                     newest = conv.updated_at
-                page = connector.fetch_chat_events(
-                    conv, since_id=cursors.get(conv.id), authors=listed.authors
+                page = read(
+                    connector.fetch_chat_events, conv, since_id=cursors.get(conv.id), authors=listed.authors
                 ).page
                 out.conversations += 1
                 if page.newest_id is None:
