@@ -33,7 +33,6 @@ from flockdesk.services.ingest import write as w
 from flockdesk.services.ingest.rules import Summons, by_content, labels_to_columns, summons
 from flockdesk.store import dialect
 from flockdesk.store.schema import accounts, messages
-from flockdesk.triage.core import triage_items
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +95,13 @@ def latest_message_id(engine: Engine) -> int:
 
 
 def default_triage() -> Triage:
-    """The triage every inbound message gets as it is stored, shared by the worker and `flockdesk import`."""
+    """The triage every inbound message gets as it is stored, shared by the worker and `flockdesk import`.
+
+    Imported here, on first use, not at the top: the triage package and its data (phone numbers,
+    languages, sentiment lexicon) are a large share of start-up, which `flockdesk import --no-triage`
+    never needs."""
+    from flockdesk.triage.core import triage_items
+
     return triage_items
 
 
