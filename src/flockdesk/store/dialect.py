@@ -4,13 +4,15 @@ these functions and never branch on the dialect or import `sqlalchemy.dialects` 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 import sqlalchemy as sa
-from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, Engine
 from sqlalchemy.dialects import postgresql, sqlite
+
+if TYPE_CHECKING:  # Alembic is loaded only when migrations run (store/db.py)
+    from alembic.runtime.migration import MigrationContext
 
 
 def is_sqlite(bind: Engine | Connection) -> bool:
