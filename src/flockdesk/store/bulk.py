@@ -14,7 +14,7 @@ themselves: aware datetimes are stored as UTC, a naive one is refused with `Naiv
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -42,10 +42,6 @@ def _pg_type(col: sa.Column[Any]) -> str:
     return "text"
 
 
-def _json(value: Any) -> str | None:
-    return None if value is None else orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
-
-
 def _sqlite_time(value: datetime | None) -> str | None:
     if value is None:
         return None
@@ -65,24 +61,29 @@ def _is_time(col: sa.Column[Any]) -> bool:
     return isinstance(col.type, UTCDateTime | sa.DateTime)
 
 
-def _converter(col: sa.Column[Any], sqlite: bool) -> Callable[[Any], Any] | None:
+def _sqlite_values(col: sa.Column[Any], values: list[Any]) -> list[Any]:
+    """One column's values as the SQLite driver takes them. Written out per type, not as a call per
+    value: this runs for every column of every row an import writes."""
     if isinstance(col.type, sa.JSON):
-        return _json
-    if sqlite and _is_time(col):
-        return _sqlite_time
-    return None
+        dumps, option = orjson.dumps, orjson.OPT_NON_STR_KEYS
+        return [None if v is None else dumps(v, option=option).decode() for v in values]
+    if _is_time(col):
+        return [
+            None
+            if v is None
+            else v.isoformat(" ", "microseconds")[:26]
+            if v.tzinfo is UTC
+            else _sqlite_time(v)
+            for v in values
+        ]
+    return values
 
 
 def _columns(
     conn: Connection, table: sa.Table, names: Sequence[str], rows: Sequence[Mapping[str, Any]]
 ) -> list[list[Any]]:
     """Column-major values, converted for the SQLite driver."""
-    out = []
-    for name in names:
-        conv = _converter(table.c[name], True)
-        values = [r[name] for r in rows]
-        out.append([conv(v) for v in values] if conv else values)
-    return out
+    return [_sqlite_values(table.c[name], [r[name] for r in rows]) for name in names]
 
 
 def _conflict_sql(conflict: Sequence[str], update: Sequence[str]) -> str:
@@ -113,7 +114,7 @@ def bulk_insert(
         sql = f"INSERT INTO {table.name} ({collist}) SELECT {collist} FROM {_recordset(table, names)}{tail}"
         return int(conn.exec_driver_sql(sql, {"rows": _pg_rows(table, names, rows)}).rowcount)
     cols = _columns(conn, table, names, rows)
-    keep = [i for i, n in enumerate(names) if not (table.c[n].nullable and all(v is None for v in cols[i]))]
+    keep = [i for i, n in enumerate(names) if not (table.c[n].nullable and cols[i].count(None) == len(rows))]
     if len(keep) < len(names):  # all-NULL columns need no binding (they are nullable, default NULL)
         names, cols = [names[i] for i in keep], [cols[i] for i in keep]
     collist = ", ".join(names)
