@@ -12,7 +12,7 @@ from alembic import command
 from alembic.script import ScriptDirectory
 
 from flockdesk.settings import Settings
-from flockdesk.store import fresh, sqlite_head
+from flockdesk.store import db, fresh, sqlite_head
 from flockdesk.store.db import alembic_config, current_revision, make_engine, migrate, upgrade
 
 
@@ -103,3 +103,22 @@ def test_the_record_replays_in_order() -> None:
     kinds = [s.split()[1] for s in sqlite_head.STATEMENTS]
     first_other = next(i for i, k in enumerate(kinds) if k not in ("TABLE", "VIRTUAL"))
     assert all(k not in ("TABLE", "VIRTUAL") for k in kinds[first_other:])
+
+
+def test_a_store_at_the_head_is_left_alone(engine: sa.Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both backends: upgrading a store already at the head runs no migration (Alembic stays unloaded)."""
+    assert fresh.at_head(engine)
+
+    def no_migration(*_: Any, **__: Any) -> None:
+        raise AssertionError("a store at the head was migrated")
+
+    monkeypatch.setattr(db, "migrate", no_migration)
+    upgrade(engine)
+    assert current_revision(engine) == sqlite_head.REVISION
+
+
+def test_a_store_behind_the_head_is_migrated(engine: sa.Engine) -> None:
+    command.downgrade(alembic_config(engine), "0014")
+    assert not fresh.at_head(engine)
+    upgrade(engine)
+    assert fresh.at_head(engine)

@@ -106,9 +106,12 @@ def alembic_config(engine: Engine) -> Any:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the store to `revision`. An empty SQLite store asked for the head gets the migrations'
-    recorded schema in one step (store/fresh.py); every other store runs the migrations."""
-    if revision == "head" and is_sqlite(engine) and fresh.create_sqlite_at_head(engine):
+    """Bring the store to `revision`. Asked for the head (store/fresh.py): a store already there is
+    left alone and an empty SQLite store gets the migrations' recorded schema in one step; every
+    other store runs the migrations."""
+    if revision == "head" and (
+        fresh.at_head(engine) or (is_sqlite(engine) and fresh.create_sqlite_at_head(engine))
+    ):
         return
     migrate(engine, revision)
 

@@ -6,6 +6,7 @@ empty store, and the revision they reach. `create_sqlite_at_head` replays it on 
 stamps that revision: the same schema, byte for byte, as `alembic upgrade head` (tests/store/
 test_fresh.py compares them), without importing Alembic and every migration script, which is most
 of the start-up of `flockdesk import` into a new store. Later migrations run on it as on any store.
+A store of either backend already at that revision is left alone without loading Alembic either.
 
 The record is used only when the migration scripts are exactly the ones it was made from; otherwise
 (a migration added and the record not yet refreshed) the store is migrated as usual. Refresh it with
@@ -22,6 +23,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+import sqlalchemy as sa
 from sqlalchemy import Connection, Engine
 
 from flockdesk.store import sqlite_head
@@ -53,6 +55,18 @@ def create_sqlite_at_head(engine: Engine) -> bool:
             conn.exec_driver_sql(statement)
         conn.exec_driver_sql("INSERT INTO alembic_version (version_num) VALUES (?)", (sqlite_head.REVISION,))
     return True
+
+
+def at_head(engine: Engine) -> bool:
+    """Whether the store is already at the recorded revision, which is the head while the record
+    applies: nothing to migrate, so Alembic need not be loaded (any backend)."""
+    if not record_applies():
+        return False
+    with engine.connect() as conn:
+        if not sa.inspect(conn).has_table("alembic_version"):
+            return False
+        versions = list(conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalars())
+    return versions == [sqlite_head.REVISION]
 
 
 def _has_schema(conn: Connection) -> bool:
