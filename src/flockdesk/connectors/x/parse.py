@@ -98,12 +98,15 @@ def _capped(obj: dict[str, Any]) -> tuple[dict[str, Any], int | None]:
     return out, longest
 
 
-def _admit(obj: Any, origin: str, dead: list[DeadLetter]) -> Any | None:
-    """The item as it may be stored, or None when it cannot be (a dead letter says why)."""
+def _admit(obj: Any, origin: str, dead: list[DeadLetter], *, page_storable: bool = False) -> Any | None:
+    """The item as it may be stored, or None when it cannot be (a dead letter says why).
+
+    page_storable: the whole page it came from passed `_unstorable`, so this item does too (its JSON
+    is a part of the page's, and nests less deeply); checking each item again would encode it again."""
     if not isinstance(obj, dict):
         return obj  # the parser names the wrong shape
     obj, full_length = _capped(obj)
-    reason = _unstorable(obj)
+    reason = None if page_storable else _unstorable(obj)
     if reason is not None:
         dead.append(DeadLetter(origin, f"item not stored: {reason}", dump_payload(obj)))
         return None
@@ -116,6 +119,15 @@ def _admit(obj: Any, origin: str, dead: list[DeadLetter]) -> Any | None:
             )
         )
     return obj
+
+
+def _page_storable(payload: Any, data: list[Any]) -> bool:
+    """Whether the whole page passes `_unstorable`, and so every item and user in it: one encoding
+    per page instead of one per item. Not tried when an item's text is to be cut (`_capped`): the
+    page would be encoded with the uncut text (a 50 MB post), which the item check never encodes."""
+    if any(isinstance(d, dict) and _capped(d)[1] is not None for d in data):
+        return False
+    return _unstorable(payload) is None
 
 
 def parse_time(value: Any) -> datetime:
@@ -133,6 +145,8 @@ def parse_time(value: Any) -> datetime:
 
 def _id(obj: Mapping[str, Any], key: str, *, required: bool = True) -> str | None:
     value = obj.get(key)
+    if type(value) is str and 0 < len(value) <= 64:  # the common case, first
+        return value
     if value is None:
         if required:
             raise _Malformed(f"missing {key}")
@@ -226,7 +240,7 @@ def _author(users: Mapping[str, dict[str, Any]], user_id: str) -> Author | None:
     return parse_author(users.get(user_id))
 
 
-def _users(payload: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+def _users(payload: Mapping[str, Any], *, page_storable: bool = False) -> dict[str, dict[str, Any]]:
     includes = payload.get("includes")
     users = includes.get("users") if isinstance(includes, dict) else None
     if not isinstance(users, list):
@@ -235,7 +249,9 @@ def _users(payload: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
         {
             str(u["id"]): u
             for u in users
-            if isinstance(u, dict) and isinstance(u.get("id"), str | int) and _unstorable(u) is None
+            if isinstance(u, dict)
+            and isinstance(u.get("id"), str | int)
+            and (page_storable or _unstorable(u) is None)
         }
     )
 
@@ -486,11 +502,12 @@ def _tweet_page(payload: Any, *, channel: Channel | None, org_user_id: str | Non
     except _Malformed as exc:
         page.dead.append(DeadLetter(origin=origin, reason=str(exc), payload=dump_payload(payload)))
         return page
-    users = _users(payload)
+    storable = _page_storable(payload, data)
+    users = _users(payload, page_storable=storable)
     media = _media_index(payload)
     posts = _posts_index(payload)
     for tweet in data:
-        tweet = _admit(tweet, origin, page.dead)
+        tweet = _admit(tweet, origin, page.dead, page_storable=storable)
         if tweet is None:
             continue
         try:
@@ -596,11 +613,12 @@ def parse_dm_page(payload: dict[str, Any], *, org_user_id: str | None, origin: s
     except _Malformed as exc:
         page.dead.append(DeadLetter(origin=origin, reason=str(exc), payload=dump_payload(payload)))
         return page
-    users = _users(payload)
+    storable = _page_storable(payload, data)
+    users = _users(payload, page_storable=storable)
     media = _media_index(payload)
     ids: list[str] = []
     for event in data:
-        event = _admit(event, origin, page.dead)
+        event = _admit(event, origin, page.dead, page_storable=storable)
         if event is None:
             continue
         try:

@@ -344,6 +344,7 @@ class Ingestor:
             return arr
 
         found = w.find_conversations(conn, account_id, by_key.keys())
+        states = {row["id"]: row for row in found.values()}  # rows that hold the state columns
         missing = [k for k in by_key if k not in found]
         history: list[dict[str, Any]] = []
         if missing:  # created with their final state: no UPDATE needed afterwards
@@ -372,7 +373,7 @@ class Ingestor:
                     }
                 )
             result.conversations_created = w.create_conversations(conn, specs)
-            created = w.find_conversations(conn, account_id, missing)
+            created = w.find_conversations(conn, account_id, missing, w.CREATED_COLS)
             found.update(created)
         else:
             created = {}
@@ -405,7 +406,7 @@ class Ingestor:
                 )
             ],
         )
-        states = {row["id"]: row for row in found.values()}
+        # a conversation a concurrent transaction created has arrivals but no state read yet
         states.update(w.conversations_by_id(conn, [cid for cid in arrivals if cid not in states]))
         updates = []
         for cid, arr in arrivals.items():
