@@ -98,14 +98,24 @@ def _capped(obj: dict[str, Any]) -> tuple[dict[str, Any], int | None]:
     return out, longest
 
 
-def _admit(obj: Any, origin: str, dead: list[DeadLetter], *, page_storable: bool = False) -> Any | None:
-    """The item as it may be stored, or None when it cannot be (a dead letter says why).
-
-    page_storable: the whole page it came from passed `_unstorable`, so this item does too (its JSON
-    is a part of the page's, and nests less deeply); checking each item again would encode it again."""
+def _admit(obj: Any, origin: str, dead: list[DeadLetter]) -> Any | None:
+    """The item as it may be stored, or None when it cannot be (a dead letter says why)."""
     if not isinstance(obj, dict):
         return obj  # the parser names the wrong shape
-    obj, full_length = _capped(obj)
+    return _admit_capped(*_capped(obj), origin, dead)
+
+
+def _admit_capped(
+    obj: dict[str, Any],
+    full_length: int | None,
+    origin: str,
+    dead: list[DeadLetter],
+    *,
+    page_storable: bool = False,
+) -> Any | None:
+    """`_admit` of an item `_capped` already cut. page_storable: the whole page it came from passed
+    `_unstorable`, so this item does too (its JSON is a part of the page's, and nests less deeply);
+    checking each item again would encode it again."""
     reason = None if page_storable else _unstorable(obj)
     if reason is not None:
         dead.append(DeadLetter(origin, f"item not stored: {reason}", dump_payload(obj)))
@@ -121,13 +131,22 @@ def _admit(obj: Any, origin: str, dead: list[DeadLetter], *, page_storable: bool
     return obj
 
 
-def _page_storable(payload: Any, data: list[Any]) -> bool:
-    """Whether the whole page passes `_unstorable`, and so every item and user in it: one encoding
-    per page instead of one per item. Not tried when an item's text is to be cut (`_capped`): the
+def _admit_page(payload: Any, data: list[Any], origin: str, dead: list[DeadLetter]) -> tuple[list[Any], bool]:
+    """`_admit` of every item of a page: (the items to parse, whether the whole page is storable).
+
+    The whole page is checked once when it can be: when it passes `_unstorable` so does every item and
+    user in it, one encoding per page instead of one per item. Not when an item's text is cut: the
     page would be encoded with the uncut text (a 50 MB post), which the item check never encodes."""
-    if any(isinstance(d, dict) and _capped(d)[1] is not None for d in data):
-        return False
-    return _unstorable(payload) is None
+    capped = [_capped(d) if isinstance(d, dict) else (d, None) for d in data]
+    storable = all(cut is None for _, cut in capped) and _unstorable(payload) is None
+    admitted = []
+    for obj, cut in capped:
+        if isinstance(obj, dict):
+            obj = _admit_capped(obj, cut, origin, dead, page_storable=storable)
+            if obj is None:
+                continue
+        admitted.append(obj)
+    return admitted, storable
 
 
 def parse_time(value: Any) -> datetime:
@@ -502,14 +521,11 @@ def _tweet_page(payload: Any, *, channel: Channel | None, org_user_id: str | Non
     except _Malformed as exc:
         page.dead.append(DeadLetter(origin=origin, reason=str(exc), payload=dump_payload(payload)))
         return page
-    storable = _page_storable(payload, data)
+    data, storable = _admit_page(payload, data, origin, page.dead)
     users = _users(payload, page_storable=storable)
     media = _media_index(payload)
     posts = _posts_index(payload)
     for tweet in data:
-        tweet = _admit(tweet, origin, page.dead, page_storable=storable)
-        if tweet is None:
-            continue
         try:
             page.items.append(
                 parse_tweet(
@@ -613,14 +629,11 @@ def parse_dm_page(payload: dict[str, Any], *, org_user_id: str | None, origin: s
     except _Malformed as exc:
         page.dead.append(DeadLetter(origin=origin, reason=str(exc), payload=dump_payload(payload)))
         return page
-    storable = _page_storable(payload, data)
+    data, storable = _admit_page(payload, data, origin, page.dead)
     users = _users(payload, page_storable=storable)
     media = _media_index(payload)
     ids: list[str] = []
     for event in data:
-        event = _admit(event, origin, page.dead, page_storable=storable)
-        if event is None:
-            continue
         try:
             item = parse_dm_event(event, users, org_user_id=org_user_id, includes_media=media)
         except _Malformed as exc:
