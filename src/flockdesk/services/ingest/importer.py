@@ -54,8 +54,8 @@ MAX_DEAD_PAYLOAD = 100_000  # what a dead letter keeps of a line
 # An import allocates millions of short-lived containers (decoded pages, parsed items, row dicts)
 # that form no reference cycles. At Python's default first threshold (700) the cyclic collector
 # runs thousands of times per file, and its older generations walk every live object, the imported
-# modules included: about a fifth of an import's CPU. At this threshold it runs a few times a batch.
-GC_THRESHOLD = 50_000
+# modules included: about a fifth of an import's CPU. At this threshold it runs about once a batch.
+GC_THRESHOLD = 200_000
 _gc_lock = threading.Lock()
 _gc_running: list[tuple[int, int, int]] = []  # one entry per running import: the thresholds before
 
