@@ -129,12 +129,24 @@ def _recordset(table: sa.Table, names: Sequence[str]) -> str:
 
 
 def _pg_rows(table: sa.Table, names: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> str:
-    """The batch as ONE JSON document: orjson encodes it in C and the server decodes it in C."""
-    data = [{n: r[n] for n in names} for r in rows]
-    for name in names:
-        if _is_time(table.c[name]):
-            for d in data:
+    """The batch as ONE JSON document: orjson encodes it in C and the server decodes it in C.
+
+    The rows are encoded as they are when they can be: plain dicts (a key the recordset does not
+    name is ignored by it) whose datetimes are all UTC, the common case. Otherwise each row is copied
+    with its datetimes converted (`_pg_time`)."""
+    times = [n for n in names if _is_time(table.c[n])]
+    as_is = all(type(r) is dict for r in rows) and all(
+        v is None or (isinstance(v, datetime) and v.tzinfo is UTC)
+        for n in times
+        for v in [r[n] for r in rows]
+    )
+    data: Sequence[Mapping[str, Any]] = rows
+    if not as_is:
+        copied = [{n: r[n] for n in names} for r in rows]
+        for name in times:
+            for d in copied:
                 d[name] = _pg_time(d[name])
+        data = copied
     text = orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS).decode()
     if "\\u0000" in text:  # PostgreSQL's JSON functions refuse NUL: the rare slow path drops it
         text = orjson.dumps(_without_nul(data), option=orjson.OPT_NON_STR_KEYS).decode()
