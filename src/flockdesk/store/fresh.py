@@ -4,15 +4,16 @@
 alembic_version) exactly as SQLite keeps it (`sqlite_master.sql`) after running all migrations on an
 empty store, and the revision they reach. `create_sqlite_at_head` replays it on an empty store and
 stamps that revision: the same schema, byte for byte, as `alembic upgrade head` (tests/store/
-test_fresh.py compares them), without importing Alembic and every migration script, which is most
-of the start-up of `flockdesk import` into a new store. Later migrations run on it as on any store.
+test_fresh.py compares them), without importing Alembic and every migration script, about a
+quarter of the start-up of `flockdesk import` into a new store. Later migrations run on it as on any store.
 A store of either backend already at that revision is left alone without loading Alembic either.
 
 The record is used only when the migration scripts are exactly the ones it was made from; otherwise
 (a migration added and the record not yet refreshed) the store is migrated as usual. Refresh it with
 `uv run python -m flockdesk.store.fresh` after adding a migration.
 
-PostgreSQL stores are always migrated: there the migrations cost little next to the rest.
+A new PostgreSQL store runs the migrations: replaying its schema would need a record of
+PostgreSQL's own DDL, which is not kept (yet).
 """
 
 from __future__ import annotations
