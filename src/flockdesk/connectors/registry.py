@@ -7,7 +7,8 @@ registry; tests add fakes with `register`.
 A built-in platform's client is named by its dotted path and imported the first time a connector is
 made, as entry points are: X's client pulls in the xdk SDK (about a second to import, and tens of
 thousands of objects every garbage collection then walks), which the web process and `flockdesk
-import` need only when they verify or call an account.
+import` need only when they verify or call an account. Real-time rules are named the same way: X's
+sit beside its stream client, which needs httpx.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from flockdesk.connectors.base import Connector, ConnectorFactory, PlatformProfile, RealtimeRules
-from flockdesk.connectors.x.activity import REALTIME as X_REALTIME
 from flockdesk.connectors.x.profile import PROFILE as X_PROFILE
 from flockdesk.connectors.x.specs import DEFAULT_SPEC as X_DEFAULT_SPEC
 from flockdesk.connectors.x.specs import SPECS as X_SPECS
@@ -34,7 +34,12 @@ _REGISTRY: dict[str, Platform] = {"x": Platform(X_PROFILE, "flockdesk.connectors
 
 
 # platforms with real-time delivery (a stream or webhooks); the others are polled only
-_REALTIME: dict[str, RealtimeRules] = {"x": X_REALTIME}
+_REALTIME: dict[str, RealtimeRules | str] = {"x": "flockdesk.connectors.x.activity:REALTIME"}
+
+
+def _load(path: str) -> Any:
+    module, _, name = path.partition(":")
+    return getattr(importlib.import_module(module), name)
 
 
 # API versions (OpenAPI specs) a platform's connector can speak, and the one it speaks by default; a
@@ -49,7 +54,10 @@ def api_versions(name: str) -> tuple[tuple[str, ...], str | None]:
 
 def realtime(name: str) -> RealtimeRules | None:
     """The platform's real-time rules, or None when it has none (it is polled only)."""
-    return _REALTIME.get(name)
+    rules = _REALTIME.get(name)
+    if isinstance(rules, str):
+        rules = _REALTIME[name] = _load(rules)
+    return rules
 
 
 def register(name: str, profile: PlatformProfile, factory: ConnectorFactory | str) -> None:
@@ -81,7 +89,6 @@ def connector_for(platform: str, base_url: str, access_token: str, **kwargs: Any
     """A connector for `platform`; kwargs: org_user_id, timeout_s, on_call, read_retries, ..."""
     factory = _get(platform).factory
     if isinstance(factory, str):
-        module, _, name = factory.partition(":")
-        factory = getattr(importlib.import_module(module), name)
+        factory = _load(factory)
         assert callable(factory)
     return factory(base_url, access_token, **kwargs)

@@ -100,7 +100,8 @@ _INTENT = re.compile(
 def normalise(text: str) -> str:
     """Lower case, accents off, punctuation as spaces, spaces collapsed."""
     folded = unicodedata.normalize("NFKD", text.casefold())
-    bare = "".join(ch for ch in folded if not unicodedata.combining(ch))
+    combining = unicodedata.combining
+    bare = folded if folded.isascii() else "".join([ch for ch in folded if not combining(ch)])
     return " ".join(re.sub(r"[^\w]+", " ", bare).split())
 
 

@@ -14,7 +14,7 @@ themselves: aware datetimes are stored as UTC, a naive one is refused with `Naiv
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -42,10 +42,6 @@ def _pg_type(col: sa.Column[Any]) -> str:
     return "text"
 
 
-def _json(value: Any) -> str | None:
-    return None if value is None else orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
-
-
 def _sqlite_time(value: datetime | None) -> str | None:
     if value is None:
         return None
@@ -65,24 +61,29 @@ def _is_time(col: sa.Column[Any]) -> bool:
     return isinstance(col.type, UTCDateTime | sa.DateTime)
 
 
-def _converter(col: sa.Column[Any], sqlite: bool) -> Callable[[Any], Any] | None:
+def _sqlite_values(col: sa.Column[Any], values: list[Any]) -> list[Any]:
+    """One column's values as the SQLite driver takes them. Written out per type, not as a call per
+    value: this runs for every column of every row an import writes."""
     if isinstance(col.type, sa.JSON):
-        return _json
-    if sqlite and _is_time(col):
-        return _sqlite_time
-    return None
+        dumps, option = orjson.dumps, orjson.OPT_NON_STR_KEYS
+        return [None if v is None else dumps(v, option=option).decode() for v in values]
+    if _is_time(col):
+        return [
+            None
+            if v is None
+            else v.isoformat(" ", "microseconds")[:26]
+            if v.tzinfo is UTC
+            else _sqlite_time(v)
+            for v in values
+        ]
+    return values
 
 
 def _columns(
     conn: Connection, table: sa.Table, names: Sequence[str], rows: Sequence[Mapping[str, Any]]
 ) -> list[list[Any]]:
     """Column-major values, converted for the SQLite driver."""
-    out = []
-    for name in names:
-        conv = _converter(table.c[name], True)
-        values = [r[name] for r in rows]
-        out.append([conv(v) for v in values] if conv else values)
-    return out
+    return [_sqlite_values(table.c[name], [r[name] for r in rows]) for name in names]
 
 
 def _conflict_sql(conflict: Sequence[str], update: Sequence[str]) -> str:
@@ -113,7 +114,7 @@ def bulk_insert(
         sql = f"INSERT INTO {table.name} ({collist}) SELECT {collist} FROM {_recordset(table, names)}{tail}"
         return int(conn.exec_driver_sql(sql, {"rows": _pg_rows(table, names, rows)}).rowcount)
     cols = _columns(conn, table, names, rows)
-    keep = [i for i, n in enumerate(names) if not (table.c[n].nullable and all(v is None for v in cols[i]))]
+    keep = [i for i, n in enumerate(names) if not (table.c[n].nullable and cols[i].count(None) == len(rows))]
     if len(keep) < len(names):  # all-NULL columns need no binding (they are nullable, default NULL)
         names, cols = [names[i] for i in keep], [cols[i] for i in keep]
     collist = ", ".join(names)
@@ -128,12 +129,24 @@ def _recordset(table: sa.Table, names: Sequence[str]) -> str:
 
 
 def _pg_rows(table: sa.Table, names: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> str:
-    """The batch as ONE JSON document: orjson encodes it in C and the server decodes it in C."""
-    data = [{n: r[n] for n in names} for r in rows]
-    for name in names:
-        if _is_time(table.c[name]):
-            for d in data:
+    """The batch as ONE JSON document: orjson encodes it in C and the server decodes it in C.
+
+    The rows are encoded as they are when they can be: plain dicts (a key the recordset does not
+    name is ignored by it) whose datetimes are all UTC, the common case. Otherwise each row is copied
+    with its datetimes converted (`_pg_time`)."""
+    times = [n for n in names if _is_time(table.c[n])]
+    as_is = all(type(r) is dict for r in rows) and all(
+        v is None or (isinstance(v, datetime) and v.tzinfo is UTC)
+        for n in times
+        for v in [r[n] for r in rows]
+    )
+    data: Sequence[Mapping[str, Any]] = rows
+    if not as_is:
+        copied = [{n: r[n] for n in names} for r in rows]
+        for name in times:
+            for d in copied:
                 d[name] = _pg_time(d[name])
+        data = copied
     text = orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS).decode()
     if "\\u0000" in text:  # PostgreSQL's JSON functions refuse NUL: the rare slow path drops it
         text = orjson.dumps(_without_nul(data), option=orjson.OPT_NON_STR_KEYS).decode()

@@ -10,13 +10,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, Engine, Executable, create_engine, event, make_url, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from flockdesk.settings import Settings
+from flockdesk.store import fresh
 from flockdesk.store.dialect import is_sqlite
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -93,7 +91,14 @@ def make_engine(settings: Settings, **kwargs: Any) -> Engine:
     return create_engine(url, pool_pre_ping=True, connect_args=connect_args, **kwargs)
 
 
+# Alembic is imported by the functions that run it, not at the top: with its templating and
+# highlighting dependencies it is a large share of start-up, and a new SQLite store never needs it
+# (store/fresh.py).
+
+
 def alembic_config(engine: Engine) -> Any:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.attributes["engine"] = engine
@@ -101,10 +106,26 @@ def alembic_config(engine: Engine) -> Any:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Bring the store to `revision`. Asked for the head (store/fresh.py): a store already there is
+    left alone and an empty SQLite store gets the migrations' recorded schema in one step; every
+    other store runs the migrations."""
+    if revision == "head" and (
+        fresh.at_head(engine) or (is_sqlite(engine) and fresh.create_sqlite_at_head(engine))
+    ):
+        return
+    migrate(engine, revision)
+
+
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """Run the Alembic migrations up to `revision`, whatever the store holds."""
+    from alembic import command
+
     command.upgrade(alembic_config(engine), revision)
 
 
 def current_revision(engine: Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
 

@@ -3,14 +3,16 @@ these functions and never branch on the dialect or import `sqlalchemy.dialects` 
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 import sqlalchemy as sa
-from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, Engine
-from sqlalchemy.dialects import postgresql, sqlite
+
+if TYPE_CHECKING:  # Alembic is loaded only when migrations run (store/db.py)
+    from alembic.runtime.migration import MigrationContext
 
 
 def is_sqlite(bind: Engine | Connection) -> bool:
@@ -25,9 +27,9 @@ def upsert(conn: Connection, table: sa.Table) -> Any:
     """The dialect's INSERT, which has `.on_conflict_do_update` / `.on_conflict_do_nothing` and
     `.excluded` (PostgreSQL and SQLite spell ON CONFLICT alike, but SQLAlchemy builds it from each
     dialect's own `insert`)."""
-    if is_postgresql(conn):
-        return postgresql.insert(table)
-    return sqlite.insert(table)
+    # the connection's own dialect module, which its engine has loaded already: importing both at the
+    # top would load PostgreSQL's dialect into every SQLite process, a noticeable share of start-up
+    return importlib.import_module(f"sqlalchemy.dialects.{conn.dialect.name}").insert(table)
 
 
 def in_json(conn: Connection, column: sa.ColumnElement[Any], values: Sequence[Any]) -> sa.ColumnElement[bool]:

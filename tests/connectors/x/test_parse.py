@@ -196,3 +196,64 @@ def test_parser_never_raises_on_arbitrary_json(obj: Any) -> None:
     if isinstance(obj, dict):
         parse_tweet_page(obj, channel="search", org_user_id=ORG)
         parse_dm_page(obj, org_user_id=ORG)
+
+
+def _nested_entities(levels: int) -> dict[str, Any]:
+    root: dict[str, Any] = {}
+    node = root
+    for _ in range(levels):
+        node["a"] = {}
+        node = node["a"]
+    return root
+
+
+def _post(tid: str, author: str = "200", text: str = "@acme hi") -> dict[str, Any]:
+    return {"id": tid, "author_id": author, "text": text, "created_at": "2026-11-01T10:00:00.000Z"}
+
+
+def test_one_unstorable_post_in_a_page_is_a_dead_letter_and_the_others_are_kept() -> None:
+    """A page is checked whole first; when it is too deep or too big, each post is checked alone."""
+    deep = _post("3")
+    deep["entities"] = _nested_entities(300)
+    big = _post("4", text="x")
+    big["padding"] = "y" * 1_100_000  # its JSON is over MAX_RAW_BYTES
+    payload = {
+        "data": [_post("1"), deep, _post("2"), big],
+        "includes": {"users": [{"id": "200", "username": "u200", "name": "U", "padding": "z" * 100}]},
+    }
+    page = parse_tweet_page(payload, channel="mention", org_user_id=ORG)
+    assert [i.external_id for i in page.items] == ["1", "2"]
+    assert all(i.author is not None and i.author.username == "u200" for i in page.items)
+    reasons = [d.reason for d in page.dead]
+    assert len(reasons) == 2
+    assert "nested deeper than" in reasons[0] and "over the" in reasons[1]
+
+
+def test_an_unstorable_user_in_a_page_is_left_out_and_its_posts_kept() -> None:
+    deep_user = {"id": "300", "username": "deep", "name": "D", "entities": _nested_entities(300)}
+    payload = {
+        "data": [_post("1", author="300"), _post("2")],
+        "includes": {"users": [deep_user, {"id": "200", "username": "u200", "name": "U"}]},
+    }
+    page = parse_tweet_page(payload, channel="mention", org_user_id=ORG)
+    by_id = {i.external_id: i for i in page.items}
+    assert by_id["1"].author is None  # the profile could not be stored; the post is
+    assert by_id["2"].author is not None and by_id["2"].author.username == "u200"
+
+
+def test_an_unstorable_dm_event_is_a_dead_letter_and_the_others_are_kept() -> None:
+    def event(eid: str) -> dict[str, Any]:
+        return {
+            "id": eid,
+            "event_type": "MessageCreate",
+            "sender_id": "200",
+            "dm_conversation_id": f"{ORG}-200",
+            "created_at": "2026-11-01T10:00:00.000Z",
+            "text": "where is my bag",
+        }
+
+    deep = event("12")
+    deep["attachments"] = _nested_entities(300)
+    page = parse_dm_page({"data": [event("11"), deep, event("13")]}, org_user_id=ORG)
+    assert [i.external_id for i in page.items] == ["11", "13"]
+    assert len(page.dead) == 1 and "nested deeper than" in page.dead[0].reason

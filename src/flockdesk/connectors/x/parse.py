@@ -102,8 +102,21 @@ def _admit(obj: Any, origin: str, dead: list[DeadLetter]) -> Any | None:
     """The item as it may be stored, or None when it cannot be (a dead letter says why)."""
     if not isinstance(obj, dict):
         return obj  # the parser names the wrong shape
-    obj, full_length = _capped(obj)
-    reason = _unstorable(obj)
+    return _admit_capped(*_capped(obj), origin, dead)
+
+
+def _admit_capped(
+    obj: dict[str, Any],
+    full_length: int | None,
+    origin: str,
+    dead: list[DeadLetter],
+    *,
+    page_storable: bool = False,
+) -> Any | None:
+    """`_admit` of an item `_capped` already cut. page_storable: the whole page it came from passed
+    `_unstorable`, so this item does too (its JSON is a part of the page's, and nests less deeply);
+    checking each item again would encode it again."""
+    reason = None if page_storable else _unstorable(obj)
     if reason is not None:
         dead.append(DeadLetter(origin, f"item not stored: {reason}", dump_payload(obj)))
         return None
@@ -116,6 +129,24 @@ def _admit(obj: Any, origin: str, dead: list[DeadLetter]) -> Any | None:
             )
         )
     return obj
+
+
+def _admit_page(payload: Any, data: list[Any], origin: str, dead: list[DeadLetter]) -> tuple[list[Any], bool]:
+    """`_admit` of every item of a page: (the items to parse, whether the whole page is storable).
+
+    The whole page is checked once when it can be: when it passes `_unstorable` so does every item and
+    user in it, one encoding per page instead of one per item. Not when an item's text is cut: the
+    page would be encoded with the uncut text (a 50 MB post), which the item check never encodes."""
+    capped = [_capped(d) if isinstance(d, dict) else (d, None) for d in data]
+    storable = all(cut is None for _, cut in capped) and _unstorable(payload) is None
+    admitted = []
+    for obj, cut in capped:
+        if isinstance(obj, dict):
+            obj = _admit_capped(obj, cut, origin, dead, page_storable=storable)
+            if obj is None:
+                continue
+        admitted.append(obj)
+    return admitted, storable
 
 
 def parse_time(value: Any) -> datetime:
@@ -133,6 +164,8 @@ def parse_time(value: Any) -> datetime:
 
 def _id(obj: Mapping[str, Any], key: str, *, required: bool = True) -> str | None:
     value = obj.get(key)
+    if type(value) is str and 0 < len(value) <= 64:  # the common case, first
+        return value
     if value is None:
         if required:
             raise _Malformed(f"missing {key}")
@@ -226,7 +259,7 @@ def _author(users: Mapping[str, dict[str, Any]], user_id: str) -> Author | None:
     return parse_author(users.get(user_id))
 
 
-def _users(payload: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+def _users(payload: Mapping[str, Any], *, page_storable: bool = False) -> dict[str, dict[str, Any]]:
     includes = payload.get("includes")
     users = includes.get("users") if isinstance(includes, dict) else None
     if not isinstance(users, list):
@@ -235,7 +268,9 @@ def _users(payload: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
         {
             str(u["id"]): u
             for u in users
-            if isinstance(u, dict) and isinstance(u.get("id"), str | int) and _unstorable(u) is None
+            if isinstance(u, dict)
+            and isinstance(u.get("id"), str | int)
+            and (page_storable or _unstorable(u) is None)
         }
     )
 
@@ -486,13 +521,11 @@ def _tweet_page(payload: Any, *, channel: Channel | None, org_user_id: str | Non
     except _Malformed as exc:
         page.dead.append(DeadLetter(origin=origin, reason=str(exc), payload=dump_payload(payload)))
         return page
-    users = _users(payload)
+    data, storable = _admit_page(payload, data, origin, page.dead)
+    users = _users(payload, page_storable=storable)
     media = _media_index(payload)
     posts = _posts_index(payload)
     for tweet in data:
-        tweet = _admit(tweet, origin, page.dead)
-        if tweet is None:
-            continue
         try:
             page.items.append(
                 parse_tweet(
@@ -596,13 +629,11 @@ def parse_dm_page(payload: dict[str, Any], *, org_user_id: str | None, origin: s
     except _Malformed as exc:
         page.dead.append(DeadLetter(origin=origin, reason=str(exc), payload=dump_payload(payload)))
         return page
-    users = _users(payload)
+    data, storable = _admit_page(payload, data, origin, page.dead)
+    users = _users(payload, page_storable=storable)
     media = _media_index(payload)
     ids: list[str] = []
     for event in data:
-        event = _admit(event, origin, page.dead)
-        if event is None:
-            continue
         try:
             item = parse_dm_event(event, users, org_user_id=org_user_id, includes_media=media)
         except _Malformed as exc:

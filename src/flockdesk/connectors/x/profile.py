@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from flockdesk.connectors.base import EndpointPacing, TokenSet
-from flockdesk.connectors.x import limits, links, oauth, parse, policy, pricing, query
+from flockdesk.connectors.x import limits, links, parse, policy, pricing, query
 from flockdesk.domain.policy import Action, Decision, Facts
 from flockdesk.domain.types import DeadLetter, InboundItem
 
@@ -82,6 +82,10 @@ class XProfile:
     def refresh_access_token(
         self, base_url: str, refresh_token: str, *, client_id: str | None, timeout_s: float = 10.0
     ) -> TokenSet:
+        # imported when a token is refreshed, not with the profile: its httpx (which loads its
+        # command-line extras too) is a large share of the start-up of `flockdesk import` and the worker
+        from flockdesk.connectors.x import oauth
+
         return oauth.refresh_access_token(base_url, refresh_token, client_id=client_id, timeout_s=timeout_s)
 
 

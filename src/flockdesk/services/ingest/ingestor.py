@@ -34,7 +34,6 @@ from flockdesk.services.ingest import write as w
 from flockdesk.services.ingest.rules import Summons, by_content, labels_to_columns, summons
 from flockdesk.store import dialect
 from flockdesk.store.schema import accounts, messages
-from flockdesk.triage.core import triage_items
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +98,13 @@ def latest_message_id(engine: Engine) -> int:
 
 
 def default_triage() -> Triage:
-    """The triage every inbound message gets as it is stored, shared by the worker and `flockdesk import`."""
+    """The triage every inbound message gets as it is stored, shared by the worker and `flockdesk import`.
+
+    Imported here, on first use, not at the top: the triage package and its data (phone numbers,
+    languages, sentiment lexicon) are a large share of start-up, which `flockdesk import --no-triage`
+    never needs."""
+    from flockdesk.triage.core import triage_items
+
     return triage_items
 
 
@@ -352,6 +357,7 @@ class Ingestor:
             return arr
 
         found = w.find_conversations(conn, account_id, by_key.keys())
+        states = {row["id"]: row for row in found.values()}  # rows that hold the state columns
         missing = [k for k in by_key if k not in found]
         history: list[dict[str, Any]] = []
         if missing:  # created with their final state: no UPDATE needed afterwards
@@ -380,7 +386,7 @@ class Ingestor:
                     }
                 )
             result.conversations_created = w.create_conversations(conn, specs)
-            created = w.find_conversations(conn, account_id, missing)
+            created = w.find_conversations(conn, account_id, missing, w.CREATED_COLS)
             found.update(created)
         else:
             created = {}
@@ -413,7 +419,7 @@ class Ingestor:
                 )
             ],
         )
-        states = {row["id"]: row for row in found.values()}
+        # a conversation a concurrent transaction created has arrivals but no state read yet
         states.update(w.conversations_by_id(conn, [cid for cid in arrivals if cid not in states]))
         updates = []
         for cid, arr in arrivals.items():

@@ -275,7 +275,18 @@ _CONV_COLS = (
 )
 
 
-def find_conversations(conn: Connection, account_id: int, keys: Collection[Key]) -> dict[Key, Row]:
+# what ingest needs of the conversations it just created: their ids (their state it computed itself)
+CREATED_COLS = (
+    conversations.c.id,
+    conversations.c.kind,
+    conversations.c.external_thread_id,
+    conversations.c.created_at,
+)
+
+
+def find_conversations(
+    conn: Connection, account_id: int, keys: Collection[Key], columns: Sequence[Any] = _CONV_COLS
+) -> dict[Key, Row]:
     """One lookup per thread kind, so the unique (account_id, kind, external_thread_id) index seeks."""
     by_kind: dict[str, list[str]] = {}
     for kind, tid in set(keys):
@@ -283,7 +294,7 @@ def find_conversations(conn: Connection, account_id: int, keys: Collection[Key])
     found: dict[Key, Row] = {}
     for kind, tids in by_kind.items():
         for part in chunks(sorted(tids)):
-            q = sa.select(*_CONV_COLS).where(
+            q = sa.select(*columns).where(
                 conversations.c.account_id == account_id,
                 conversations.c.kind == kind,
                 in_json(conn, conversations.c.external_thread_id, part),
