@@ -213,3 +213,25 @@ def test_one_client_used_from_two_threads_gives_each_call_its_own_answer(emu: Em
         t.join(timeout=120)
     client.close()
     assert errors == []
+
+
+def test_a_list_read_answered_with_a_single_object_is_malformed_not_an_empty_last_page(
+    emu: EmulatorServer,
+) -> None:
+    calls: list[CallRecord] = []
+    client = _client(emu, calls)
+    real_get = client._sdk.session.get
+
+    def someone_elses_answer(url: str, params: object = None, headers: object = None) -> object:
+        return real_get(f"{emu.base_url}/2/users/me", headers=headers)  # a single object under "data"
+
+    client._sdk.session.get = someone_elses_answer  # type: ignore[method-assign]
+    for read in (
+        lambda: client.fetch_mentions(emu.org_user["id"], pagination_token="next"),
+        lambda: client.fetch_search("refund", next_token="next"),
+        lambda: client.fetch_dm_events(pagination_token="next"),
+    ):
+        with pytest.raises(base.MalformedResponse) as info:
+            read()
+        assert "single object where a list belongs" in info.value.detail
+        assert '"username"' in info.value.body  # kept for the dead letter

@@ -287,7 +287,7 @@ class XClient:
                 return self._sdk.session.get(url, params=q, headers=headers)
 
             try:
-                return self._read(endpoint, call)
+                body, rate = self._read(endpoint, call)
             except PlatformRejected as exc:
                 if exc.status != 400 or exc.body is None:
                     raise
@@ -297,6 +297,14 @@ class XClient:
                     raise
                 done.append(step)
                 log.info("x %s: the API refused %s; asking again without it", endpoint, step.describe())
+                continue
+            if isinstance(body.get("data"), dict):
+                # Every read spelled here is a list; one object is some other endpoint's answer, and
+                # taking it as an empty last page would end the sweep and skip the pages not yet read.
+                raise _malformed(
+                    endpoint, f"{path} answered a single object where a list belongs", _dump(body)
+                )
+            return body, rate
 
     def fetch_mentions(
         self, user_id: str, *, since_id: str | None = None, pagination_token: str | None = None
