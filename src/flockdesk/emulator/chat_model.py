@@ -15,16 +15,15 @@ from __future__ import annotations
 import asyncio
 import re
 import threading
-import time
 from dataclasses import dataclass, field
-from types import TracebackType
 from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
+
+from flockdesk.emulator.server import LoopbackServer
 
 DEFAULT_DRAFT = (
     "Sorry to hear about this, and thanks for telling us. We're looking into it now: send us a DM "
@@ -112,16 +111,15 @@ def create_chat_model_app(state: ChatModelState) -> Starlette:
     )
 
 
-class ChatModelServer:
+class ChatModelServer(LoopbackServer):
     """`with ChatModelServer() as model: settings.ai_url = model.base_url`: on a free loopback port."""
+
+    thread_name = "chat-model-stand-in"
+    what = "the chat model stand-in"
 
     def __init__(self, *, host: str = "127.0.0.1", port: int = 0) -> None:
         self.state = ChatModelState()
-        self.app = create_chat_model_app(self.state)
-        self.host = host
-        self.port = port
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
+        super().__init__(create_chat_model_app(self.state), host=host, port=port)
 
     @property
     def base_url(self) -> str:
@@ -135,42 +133,3 @@ class ChatModelServer:
                 raise ValueError(f"mode must be one of {', '.join(MODES)}")
             for key, value in control.items():
                 setattr(self.state, key, value)
-
-    def start(self, timeout: float = 10.0) -> ChatModelServer:
-        config = uvicorn.Config(
-            self.app,
-            host=self.host,
-            port=self.port,
-            log_level="warning",
-            lifespan="off",
-            access_log=False,
-            timeout_graceful_shutdown=1,
-        )
-        server = uvicorn.Server(config)
-        self._server = server
-        self._thread = threading.Thread(target=server.run, name="chat-model-stand-in", daemon=True)
-        self._thread.start()
-        deadline = time.monotonic() + timeout
-        while not server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError(f"the chat model stand-in did not start on {self.host}:{self.port}")
-            time.sleep(0.01)
-        if self.port == 0:
-            self.port = server.servers[0].sockets[0].getsockname()[1]
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-        self._server = None
-        self._thread = None
-
-    def __enter__(self) -> ChatModelServer:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
