@@ -48,24 +48,26 @@ class ResponseTimes:
     resolution_seconds: float | None
 
 
+def select_events() -> sa.Select[Any]:
+    """History rows with the actor's username: the timeline here and the audit log
+    (services/team/audit_log.py) add their own filters and order."""
+    e = conversation_events.c
+    return sa.select(
+        e.id,
+        e.conversation_id,
+        e.at,
+        e.kind,
+        e.from_status,
+        e.to_status,
+        e.actor_user_id,
+        e.detail,
+        users.c.username,
+    ).select_from(conversation_events.outerjoin(users, users.c.id == e.actor_user_id))
+
+
 def _query(ids: Sequence[int]) -> sa.Select[Any]:
     e = conversation_events.c
-    return (
-        sa.select(
-            e.id,
-            e.conversation_id,
-            e.at,
-            e.kind,
-            e.from_status,
-            e.to_status,
-            e.actor_user_id,
-            e.detail,
-            users.c.username,
-        )
-        .select_from(conversation_events.outerjoin(users, users.c.id == e.actor_user_id))
-        .where(e.conversation_id.in_(list(ids)))
-        .order_by(e.conversation_id, e.id)
-    )
+    return select_events().where(e.conversation_id.in_(list(ids))).order_by(e.conversation_id, e.id)
 
 
 def _event(row: Any) -> ConversationEvent:

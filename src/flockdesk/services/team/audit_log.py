@@ -29,7 +29,7 @@ from flockdesk.domain.utc import as_utc
 from flockdesk.domain.vocabulary import CONVERSATION_EVENT_KINDS
 from flockdesk.services.conversations import history
 from flockdesk.services.conversations.history import FieldChange
-from flockdesk.store.schema import audit_events, conversation_events, users
+from flockdesk.store.schema import audit_events, conversation_events
 
 LogSource = Literal["all", "audit", "history"]
 LOG_SOURCES: tuple[LogSource, ...] = get_args(LogSource)
@@ -176,23 +176,7 @@ def _history_rows(
         where.append(e.kind == action.removeprefix(HISTORY_PREFIX))
     if actor_user_id is not None:
         where.append(e.actor_user_id == actor_user_id)
-    q = (
-        sa.select(
-            e.id,
-            e.conversation_id,
-            e.at,
-            e.kind,
-            e.from_status,
-            e.to_status,
-            e.actor_user_id,
-            e.detail,
-            users.c.username,
-        )
-        .select_from(conversation_events.outerjoin(users, users.c.id == e.actor_user_id))
-        .where(*where)
-        .order_by(e.at.desc(), e.id.desc())
-        .limit(n)
-    )
+    q = history.select_events().where(*where).order_by(e.at.desc(), e.id.desc()).limit(n)
     with engine.connect() as conn:
         rows = conn.execute(q).all()
         body = [(r, dict(r.detail or {})) for r in rows]
