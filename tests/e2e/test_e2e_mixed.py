@@ -7,7 +7,7 @@ once, as the kind its content gives it, in the conversation it belongs to (repli
 thread, one DM thread per customer whether the messages came as legacy DMs or X Chat), X Chat text
 decrypted to what the customer wrote; garbled X Chat messages are dead letters.
 
-The size is `FLOCKDESK_E2E_MIXED_MESSAGES` (default 2,000, so that the whole suite stays within CI's
+The size is `FLOCKDESK_E2E_MIXED_MESSAGES` (default 1,000, so that the whole suite stays within CI's
 time); `bench/e2e_mixed.py` runs the full 10,000 on both stores and prints the figures."""
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from flockdesk.settings import Settings
 
 from .harness import assert_matches_truth, run_mixed
 
-MESSAGES = int(os.environ.get("FLOCKDESK_E2E_MIXED_MESSAGES", "2000"))
+MESSAGES = int(os.environ.get("FLOCKDESK_E2E_MIXED_MESSAGES", "1000"))
 KILLS = 5
 STREAMED = ("event_post", "event_dm_received", "event_chat_received")
 READ_FAULTS = ("rate_limit", "server_error", "timeout", "malformed", "duplicate_page", "out_of_order")
