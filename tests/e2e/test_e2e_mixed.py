@@ -44,10 +44,12 @@ def test_stream_search_dms_and_xchat_with_kills_faults_and_drops_store_each_mess
     assert {"mention", "reply", "hashtag", "name", "dm", "chat"} <= {
         k for k, c in kinds.items() if c["stored"]
     }
-    # the stream delivered posts, legacy DMs and X Chat (X bills a delivered event unless polling
-    # read the message first that day)
+    # the stream carried events and X billed some as delivered; which kinds it billed depends on the
+    # race with the reconciliation polls (the first read of a message that day is the charge), so a
+    # small run can have every DM of one kind read by a poll first
     delivered = run.costs["ledger_by_kind"]
-    assert all(delivered.get(k, {}).get("count", 0) > 0 for k in STREAMED), delivered
+    assert run.stream_events > 0
+    assert sum(delivered.get(k, {}).get("count", 0) for k in STREAMED) > 0, delivered
     injected = run.faults["injected"]
     assert all(injected.get(kind, 0) > 0 for kind in READ_FAULTS), injected
     # open streams were dropped (a worker killed before it took the stream over has none to drop),
