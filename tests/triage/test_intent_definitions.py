@@ -11,6 +11,8 @@ import pytest
 
 from flockdesk.triage import triage_message
 
+from .conftest import definition_cases
+
 CASES: dict[str, list[str]] = {
     # "a bad experience ... with or without a request"; sarcasm meaning dissatisfaction; a flat factual failure
     "complaint": [
@@ -78,20 +80,7 @@ MODEL_MISSES = {
 }
 
 
-def _params() -> list[object]:
-    out: list[object] = []
-    for label, texts in CASES.items():
-        for text in texts:
-            marks = (
-                [pytest.mark.xfail(strict=True, reason="the model labels this hard case differently")]
-                if text in MODEL_MISSES
-                else []
-            )
-            out.append(pytest.param(text, label, marks=marks, id=f"{label}:{text[:40]}"))
-    return out
-
-
-@pytest.mark.parametrize(("text", "label"), _params())
+@pytest.mark.parametrize(("text", "label"), definition_cases(CASES, MODEL_MISSES))
 def test_intent_follows_the_label_page(text: str, label: str) -> None:
     assert triage_message(text, channel="mention").intent == label
 
